@@ -1,0 +1,62 @@
+import { formatPolicyIssue, PolicyError, SignoffError } from '@signoff/core';
+import { processIo, UsageError, type CliIo } from './cli-io.js';
+import { policyCheck } from './commands/policy-check.js';
+import { policyExplain } from './commands/policy-explain.js';
+import { policyTest } from './commands/policy-test.js';
+
+const USAGE = `Usage: signoff <command>
+
+Commands:
+  policy check <policy.yaml> [--strict]
+      Validate a policy; print its summary and lint warnings (--strict: warnings fail too).
+  policy explain <policy.yaml> --tool <name> [--args '<json>'] [--context '<json>'] [--json]
+      Decide one tool call and show which rule and condition decided it.
+  policy test <policy.yaml> <cases.yaml>
+      Check a policy against expected decisions; exit 1 when any case fails.
+
+Exit codes: 0 ok, 1 failed (invalid policy, failing case, --strict warning), 2 usage error.`;
+
+const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | number> = {
+  'policy check': policyCheck,
+  'policy explain': policyExplain,
+  'policy test': policyTest,
+};
+
+/**
+ * Runs the `signoff` command with its arguments and returns the exit code.
+ *
+ * @example
+ * process.exitCode = await main(['policy', 'check', 'signoff.policy.yaml']);
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [group, name, ...rest] = argv;
+  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+    io.out(USAGE);
+    return group === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[`${group} ${name ?? ''}`];
+  try {
+    if (!command) throw new UsageError(`unknown command '${[group, name].filter(Boolean).join(' ')}'`);
+    return await command(rest, io);
+  } catch (error) {
+    return reportFailure(error, io);
+  }
+}
+
+/** The one place the CLI turns an error into output and an exit code. */
+function reportFailure(error: unknown, io: CliIo): number {
+  if (error instanceof UsageError) {
+    io.err(`signoff: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (PolicyError.isInstance(error)) {
+    for (const issue of error.issues) io.err(`${formatPolicyIssue(issue)}`);
+    io.err(`${error.issues.length} error${error.issues.length === 1 ? '' : 's'}; the policy was not loaded`);
+    return 1;
+  }
+  if (SignoffError.isInstance(error)) {
+    io.err(`signoff: ${error.message}`);
+    return 1;
+  }
+  throw error;
+}

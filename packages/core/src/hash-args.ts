@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+
+/**
+ * sha256 (hex) of the canonical JSON of a tool call's args. The control plane computes the same
+ * hash; an approval is bound to it, so only the args that were approved can run.
+ *
+ * @example
+ * hashArgs({ amount: 500, to: 'acme' }) === hashArgs({ to: 'acme', amount: 500 }); // true
+ */
+export function hashArgs(args: unknown): string {
+  return sha256Hex(canonicalJson(args));
+}
+
+/** sha256 of a UTF-8 string, as lowercase hex. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

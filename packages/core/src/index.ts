@@ -1,0 +1,41 @@
+export type { ApprovalRequirements } from './spec/approval-requirements.js';
+export type { Condition } from './spec/condition.js';
+export type { ConditionOperator } from './spec/condition-operator.js';
+export type { Decision } from './spec/decision.js';
+export type { DecisionAction } from './spec/decision-action.js';
+export type { Policy } from './spec/policy.js';
+export type { PolicyMatch } from './spec/policy-match.js';
+export type { PolicyRule } from './spec/policy-rule.js';
+export type { Receipt } from './spec/receipt.js';
+export type { SourceLocation } from './spec/source-location.js';
+export type { ToolCall } from './spec/tool-call.js';
+
+export { PolicyError, formatPolicyIssue, type PolicyIssue } from './errors/policy-error.js';
+export { SignoffError, type SignoffErrorCode } from './errors/signoff-error.js';
+
+export { canonicalJson } from './canonical-json.js';
+export { hashArgs } from './hash-args.js';
+
+export { compilePolicy, type CompiledPolicy } from './policy/compile-policy.js';
+export {
+  explainDecision,
+  type ConditionOutcome,
+  type ConditionTrace,
+  type Explanation,
+  type RuleTrace,
+} from './policy/explain-decision.js';
+export { lintPolicy, type LintCode, type LintWarning } from './policy/lint-policy.js';
+export { loadPolicy } from './policy/load-policy.js';
+export { parsePolicy, type ParsePolicyOptions, type PolicyReviewer } from './policy/parse-policy.js';
+
+export { createGuard, type CreateGuardOptions, type Guard } from './guard/create-guard.js';
+
+export {
+  validateYaml,
+  type UnlocatedIssue,
+  type ValidateYamlOptions,
+  type ValidateYamlResult,
+  type YamlIssue,
+  type YamlPath,
+} from './yaml/validate-yaml.js';
+export { strictMapping } from './yaml/strict-mapping.js';

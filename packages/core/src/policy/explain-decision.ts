@@ -1,0 +1,137 @@
+import type { Condition } from '../spec/condition.js';
+import type { ConditionOperator } from '../spec/condition-operator.js';
+import type { DecisionAction } from '../spec/decision-action.js';
+import type { Policy } from '../spec/policy.js';
+import type { ToolCall } from '../spec/tool-call.js';
+import { defaultReason, defaultRuleReason, unknownRuleReason } from './decision-reasons.js';
+import { judgeOperator, readPath } from './operator-semantics.js';
+import { compileReasonTemplate } from './reason-template.js';
+import { compileToolGlob, isToolGlob } from './tool-glob.js';
+import { FALSE, TRUE, type Truth } from './truth.js';
+
+/** The outcome of a condition: `unknown` when a value was missing or of a type its operator cannot judge. */
+export type ConditionOutcome = 'true' | 'false' | 'unknown';
+
+/** How one condition node evaluated. */
+export interface ConditionTrace {
+  readonly kind: Condition['kind'];
+  readonly outcome: ConditionOutcome;
+  /** For tests: the path, operator, operand and the value found (`undefined` when missing). */
+  readonly path?: string;
+  readonly operator?: ConditionOperator;
+  readonly operand?: unknown;
+  readonly value?: unknown;
+  /** For all / any / not. */
+  readonly children?: readonly ConditionTrace[];
+}
+
+/** How one rule fared, in file order, up to the rule that decided. */
+export interface RuleTrace {
+  readonly ruleId: string;
+  readonly action: DecisionAction;
+  readonly line: number;
+  /** Whether the rule's `tool` covers the call. */
+  readonly toolMatched: boolean;
+  /** `true` when the rule has no `when`. Absent when the tool did not match. */
+  readonly outcome?: ConditionOutcome;
+  /** Whether this rule decided the call. */
+  readonly decided: boolean;
+  readonly condition?: ConditionTrace;
+  /** For an unknown outcome: the first path that could not be judged. */
+  readonly unknownPath?: string;
+}
+
+/** A decision with the evaluation that led to it. */
+export interface Explanation {
+  readonly action: DecisionAction;
+  readonly ruleId: string | null;
+  readonly unknownPath: string | null;
+  readonly reason: string;
+  readonly rules: readonly RuleTrace[];
+}
+
+/**
+ * Evaluates a call with a plain tree-walking interpreter that records every step: which rules the
+ * tool matched, what each condition found and concluded, and which rule decided. It is the
+ * reference the compiled evaluator is tested against, and what `signoff policy explain` prints.
+ *
+ * @example
+ * const explanation = explainDecision(policy, { tool: 'email.send', args: { to: 'x@gmail.com' } });
+ * console.log(explanation.action, explanation.ruleId, explanation.rules);
+ */
+export function explainDecision(policy: Policy, call: ToolCall): Explanation {
+  const rules: RuleTrace[] = [];
+  let skippedUnknownPath: string | null = null;
+  for (const rule of policy.rules) {
+    const toolMatched = rule.tools.some((pattern) => (isToolGlob(pattern) ? compileToolGlob(pattern).test(call.tool) : pattern === call.tool));
+    const base = { ruleId: rule.id, action: rule.action, line: rule.location.line, toolMatched };
+    if (!toolMatched) {
+      rules.push({ ...base, decided: false });
+      continue;
+    }
+    const trace = rule.condition ? traceCondition(rule.condition, call) : undefined;
+    const outcome = trace?.outcome ?? 'true';
+    const unknownPath = trace && outcome === 'unknown' ? firstUnknownPath(trace) : undefined;
+    const decided = outcome === 'true' || (outcome === 'unknown' && rule.action !== 'allow');
+    rules.push({ ...base, outcome, decided, ...(trace ? { condition: trace } : {}), ...(unknownPath ? { unknownPath } : {}) });
+    if (decided) {
+      const template = rule.reason ?? defaultRuleReason(rule.action, rule.id);
+      const reason = compileReasonTemplate(unknownPath ? unknownRuleReason(template, rule.action, unknownPath) : template);
+      return { action: rule.action, ruleId: rule.id, unknownPath: unknownPath ?? null, reason: reason(call.args, call.context), rules };
+    }
+    if (unknownPath && skippedUnknownPath === null) skippedUnknownPath = unknownPath;
+  }
+  const action = policy.defaultAction;
+  return {
+    action,
+    ruleId: null,
+    unknownPath: skippedUnknownPath,
+    reason: defaultReason(action, skippedUnknownPath),
+    rules,
+  };
+}
+
+function traceCondition(condition: Condition, call: ToolCall): ConditionTrace {
+  switch (condition.kind) {
+    case 'test': {
+      const [root, ...segments] = condition.path.split('.');
+      const value = readPath(root === 'args' ? call.args : call.context, segments);
+      const truth = judgeOperator(condition.operator, value, condition.operand);
+      return { kind: 'test', outcome: outcomeOf(truth), path: condition.path, operator: condition.operator, operand: condition.operand, value };
+    }
+    case 'not': {
+      const child = traceCondition(condition.condition, call);
+      const outcome = child.outcome === 'unknown' ? 'unknown' : child.outcome === 'true' ? 'false' : 'true';
+      return { kind: 'not', outcome, children: [child] };
+    }
+    case 'all':
+    case 'any': {
+      const children = condition.conditions.map((child) => traceCondition(child, call));
+      const outcomes = children.map((child) => child.outcome);
+      const decisive = condition.kind === 'all' ? 'false' : 'true';
+      const outcome = outcomes.includes(decisive)
+        ? decisive
+        : outcomes.includes('unknown')
+          ? 'unknown'
+          : condition.kind === 'all'
+            ? 'true'
+            : 'false';
+      return { kind: condition.kind, outcome, children };
+    }
+  }
+}
+
+/** The first test (in file order) whose unknown outcome made this node unknown. */
+function firstUnknownPath(trace: ConditionTrace): string | undefined {
+  if (trace.outcome !== 'unknown') return undefined;
+  if (trace.kind === 'test') return trace.path;
+  for (const child of trace.children ?? []) {
+    const path = firstUnknownPath(child);
+    if (path) return path;
+  }
+  return undefined;
+}
+
+function outcomeOf(truth: Truth): ConditionOutcome {
+  return truth === TRUE ? 'true' : truth === FALSE ? 'false' : 'unknown';
+}

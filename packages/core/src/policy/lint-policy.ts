@@ -1,0 +1,128 @@
+import type { Condition } from '../spec/condition.js';
+import type { Policy } from '../spec/policy.js';
+import type { PolicyRule } from '../spec/policy-rule.js';
+import { deepEqual } from './operator-semantics.js';
+import { compileToolGlob, isToolGlob } from './tool-glob.js';
+
+/** What kind of problem a lint warning reports. */
+export type LintCode = 'missing-default' | 'default-allow' | 'timeout-allow' | 'shadowed-rule' | 'unsatisfiable-rule';
+
+/** A policy that loads but probably does not do what its author meant. */
+export interface LintWarning {
+  readonly code: LintCode;
+  readonly message: string;
+  /** The rule concerned, or `null` for the policy as a whole. */
+  readonly ruleId: string | null;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * Reports rules that can never decide anything (shadowed by an earlier rule, or with
+ * contradictory conditions), fail-open settings (`timeout_action: allow`, `default: allow`) and a
+ * missing `default`. Shadowing is checked conservatively: a warning is always real.
+ *
+ * @example
+ * for (const warning of lintPolicy(loadPolicy('policy.yaml'))) {
+ *   console.warn(`${warning.file}:${warning.line}:${warning.column}: ${warning.message}`);
+ * }
+ */
+export function lintPolicy(policy: Policy): LintWarning[] {
+  const warnings: LintWarning[] = [];
+  const top = { ruleId: null, file: policy.file, line: 1, column: 1 };
+  if (!policy.hasExplicitDefault) {
+    warnings.push({ ...top, code: 'missing-default', message: 'no `default`: calls no rule matches are denied; write `default: deny` to say so' });
+  } else if (policy.defaultAction === 'allow') {
+    warnings.push({ ...top, code: 'default-allow', message: '`default: allow` runs every tool no rule names, including ones added later; prefer `default: deny`' });
+  }
+  policy.rules.forEach((rule, index) => {
+    const at = { ruleId: rule.id, file: rule.location.file, line: rule.location.line, column: rule.location.column };
+    if (rule.approval?.timeoutAction === 'allow') {
+      warnings.push({ ...at, code: 'timeout-allow', message: `rule '${rule.id}' has timeout_action: allow, so a request nobody answers runs anyway (fail-open)` });
+    }
+    const shadow = policy.rules.slice(0, index).find((earlier) => shadows(earlier, rule));
+    if (shadow) {
+      warnings.push({
+        ...at,
+        code: 'shadowed-rule',
+        message: `rule '${rule.id}' can never match: rule '${shadow.id}' (line ${shadow.location.line}) comes first and matches every call it would`,
+      });
+    }
+    const contradiction = rule.condition ? findContradiction(rule.condition) : undefined;
+    if (contradiction) {
+      const stillApplies = rule.action === 'allow' ? '' : ` (it still applies when ${contradiction.path} is missing or not judgeable: unknown fails closed)`;
+      warnings.push({
+        ...at,
+        code: 'unsatisfiable-rule',
+        message: `rule '${rule.id}' can never match: ${contradiction.why}${stillApplies}`,
+      });
+    }
+  });
+  return warnings;
+}
+
+/** Whether `earlier` matches every call `later` would, so `later` is unreachable. */
+function shadows(earlier: PolicyRule, later: PolicyRule): boolean {
+  if (!later.tools.every((tool) => earlier.tools.some((pattern) => toolPatternCovers(pattern, tool)))) return false;
+  if (earlier.condition === null) return true;
+  if (later.condition === null) return false;
+  const required = conjuncts(earlier.condition);
+  const present = conjuncts(later.condition);
+  if (!required.every((condition) => present.some((other) => deepEqual(condition, other)))) return false;
+  // With unknown values an allow rule is skipped while a deny/escalate rule after it still applies.
+  return earlier.action !== 'allow' || later.action === 'allow';
+}
+
+function toolPatternCovers(pattern: string, tool: string): boolean {
+  if (pattern === tool || pattern === '**') return true;
+  if (!isToolGlob(pattern)) return false;
+  if (!isToolGlob(tool)) return compileToolGlob(pattern).test(tool);
+  // A glob covers a glob only in the plain `prefix.**` case; anything cleverer is not worth the risk of a false warning.
+  const prefix = pattern.endsWith('.**') ? pattern.slice(0, -3) : undefined;
+  return prefix !== undefined && !isToolGlob(prefix) && tool.startsWith(`${prefix}.`);
+}
+
+function conjuncts(condition: Condition): readonly Condition[] {
+  return condition.kind === 'all' ? condition.conditions : [condition];
+}
+
+/** Two tests on one path, in one AND, that no value satisfies. */
+function findContradiction(condition: Condition): { path: string; why: string } | undefined {
+  const byPath = new Map<string, Array<Condition & { kind: 'test' }>>();
+  for (const part of conjuncts(condition)) {
+    if (part.kind === 'test') byPath.set(part.path, [...(byPath.get(part.path) ?? []), part]);
+    else if (part.kind === 'all' || part.kind === 'any') {
+      const nested = part.kind === 'all' ? findContradiction(part) : undefined;
+      if (nested) return nested;
+    }
+  }
+  for (const [path, tests] of byPath) {
+    if (tests.some((test) => test.operator === 'in' && (test.operand as unknown[]).length === 0)) {
+      return { path, why: `${path} is never in an empty list` };
+    }
+    const absent = tests.some((test) => test.operator === 'exists' && test.operand === false);
+    if (absent && tests.some((test) => test.operator !== 'exists')) {
+      return { path, why: `${path} must be absent and also compared with a value` };
+    }
+    let low = -Infinity;
+    let high = Infinity;
+    let lowOpen = false;
+    let highOpen = false;
+    for (const { operator, operand } of tests) {
+      if (typeof operand !== 'number') continue;
+      if ((operator === 'gt' || operator === 'gte' || operator === 'eq') && (operand > low || (operand === low && operator === 'gt'))) {
+        low = operand;
+        lowOpen = operator === 'gt';
+      }
+      if ((operator === 'lt' || operator === 'lte' || operator === 'eq') && (operand < high || (operand === high && operator === 'lt'))) {
+        high = operand;
+        highOpen = operator === 'lt';
+      }
+    }
+    if (low > high || (low === high && (lowOpen || highOpen))) {
+      return { path, why: `no number is ${lowOpen ? '>' : '>='} ${low} and ${highOpen ? '<' : '<='} ${high} for ${path}` };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,232 @@
+import safeRegex from 'safe-regex2';
+import * as z from 'zod';
+import { strictMapping } from '../yaml/strict-mapping.js';
+import { toolGlobProblem } from './tool-glob.js';
+
+/**
+ * The zod schema of a policy file as written (snake_case YAML keys, operator aliases, `when`
+ * maps). `parsePolicy` validates with it, maps each issue to a line and column, then normalizes.
+ */
+
+/** Spelling accepted for each operator → its canonical name. */
+export const OPERATOR_SPELLINGS = {
+  eq: 'eq',
+  ne: 'ne',
+  gt: 'gt',
+  gte: 'gte',
+  lt: 'lt',
+  lte: 'lte',
+  in: 'in',
+  not_in: 'not_in',
+  notIn: 'not_in',
+  contains: 'contains',
+  starts_with: 'starts_with',
+  startsWith: 'starts_with',
+  ends_with: 'ends_with',
+  endsWith: 'ends_with',
+  matches: 'matches',
+  exists: 'exists',
+  not: 'not',
+} as const;
+
+/** A condition path: `args` or `context`, then dot-separated non-empty segments. */
+export const CONDITION_PATH = /^(?:args|context)(?:\.[^.\s{}]+)*$/;
+
+/** Longest `matches` pattern accepted; longer ones are almost always a mistake and costly to vet. */
+const MAX_PATTERN_LENGTH = 1_000;
+/** The most approvals a rule may require without a reviewer directory to check against. */
+export const MAX_REQUIRED_APPROVALS = 100;
+/** 30 days: an approval window longer than this is treated as a typo. */
+const MAX_TIMEOUT_MINUTES = 43_200;
+
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+  error: 'expected a string, number, boolean or null',
+});
+
+const JsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([Scalar, z.array(JsonValue), z.record(z.string(), JsonValue)], { error: 'expected a JSON value' }),
+);
+
+const Pattern = z
+  .string({ error: 'expected a regular expression as a string' })
+  .max(MAX_PATTERN_LENGTH, `expected a pattern of at most ${MAX_PATTERN_LENGTH} characters`)
+  .superRefine((pattern, context) => {
+    const problem = regexProblem(pattern);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Operator object: `{ gt: 100 }`, `{ not: { ends_with: '@acme.com' } }`, several operators = AND. */
+export const Operators: z.ZodType<Record<string, unknown>> = z.lazy(() =>
+  strictMapping(
+    {
+      eq: JsonValue.optional(),
+      ne: JsonValue.optional(),
+      gt: numberOperand().optional(),
+      gte: numberOperand().optional(),
+      lt: numberOperand().optional(),
+      lte: numberOperand().optional(),
+      in: scalarList().optional(),
+      not_in: scalarList().optional(),
+      notIn: scalarList().optional(),
+      contains: Scalar.optional(),
+      starts_with: stringOperand().optional(),
+      startsWith: stringOperand().optional(),
+      ends_with: stringOperand().optional(),
+      endsWith: stringOperand().optional(),
+      matches: Pattern.optional(),
+      exists: z.boolean({ error: 'expected true or false' }).optional(),
+      not: Operators.optional(),
+    },
+    'operator',
+  ).superRefine((operators, context) => {
+    const keys = Object.keys(operators);
+    if (keys.length === 0) context.addIssue({ code: 'custom', message: 'expected at least one operator, e.g. { eq: … }' });
+    const seen = new Map<string, string>();
+    for (const key of keys) {
+      const canonical = OPERATOR_SPELLINGS[key as keyof typeof OPERATOR_SPELLINGS];
+      const earlier = seen.get(canonical);
+      if (earlier !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `'${key}' repeats '${earlier}' (two spellings of one operator)`,
+          params: { at: 'key' },
+        });
+      }
+      seen.set(canonical, key);
+    }
+  }),
+);
+
+/** A `when` map: condition paths → literal or operators; `any` / `all` → lists of `when` maps. */
+export const When: z.ZodType<Record<string, unknown>> = z.lazy(() =>
+  z.record(z.string(), z.unknown(), { error: 'expected a mapping of conditions (path: condition)' }).superRefine(
+    (when, context) => {
+      for (const [key, condition] of Object.entries(when)) {
+        const issues =
+          key === 'any' || key === 'all'
+            ? WhenList.safeParse(condition, { reportInput: true }).error?.issues
+            : conditionIssues(key, condition);
+        for (const issue of issues ?? []) context.addIssue({ ...issue, path: [key, ...(issue.path ?? [])] } as never);
+      }
+    },
+  ),
+);
+
+const WhenList = z.array(When, { error: 'expected a list of condition mappings' }).min(1, 'expected at least one condition mapping');
+
+function conditionIssues(key: string, condition: unknown): z.core.$ZodRawIssue[] | undefined {
+  if (!CONDITION_PATH.test(key)) {
+    const hint = /^[A-Za-z_][\w.]*$/.test(key) ? ` (did you mean 'args.${key}'?)` : '';
+    return [
+      {
+        code: 'custom',
+        path: [],
+        input: key,
+        params: { at: 'key' },
+        message: `unknown condition '${key}': expected a path starting with 'args.' or 'context.', or 'any' / 'all'${hint}`,
+      },
+    ];
+  }
+  if (Array.isArray(condition)) {
+    return [
+      {
+        code: 'custom',
+        path: [],
+        input: condition,
+        message: 'a list here is ambiguous: write { in: [...] } for membership or { eq: [...] } for an equal list',
+      },
+    ];
+  }
+  const schema = condition !== null && typeof condition === 'object' ? Operators : Scalar;
+  return schema.safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
+}
+
+const ToolPattern = z.string({ error: 'expected a tool name or glob' }).superRefine((pattern, context) => {
+  const problem = toolGlobProblem(pattern);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+const Action = z.enum(['allow', 'deny', 'escalate'], { error: 'expected allow, deny or escalate' });
+
+const Metadata = strictMapping(
+  {
+    required_approvals: z
+      .number({ error: 'expected a whole number of approvals' })
+      .int('expected a whole number of approvals')
+      .min(1, 'expected at least 1 approval')
+      .max(MAX_REQUIRED_APPROVALS, `expected at most ${MAX_REQUIRED_APPROVALS} approvals`)
+      .optional(),
+    approver_roles: z
+      .array(z.string({ error: 'expected a role name' }).min(1, 'expected a non-empty role name'), {
+        error: 'expected a list of role names',
+      })
+      .min(1, 'expected at least one role (omit approver_roles to let any reviewer approve)')
+      .refine((roles) => new Set(roles).size === roles.length, 'expected each role once')
+      .optional(),
+    approval_timeout_minutes: z
+      .number({ error: 'expected a number of minutes' })
+      .positive('expected a positive number of minutes')
+      .max(MAX_TIMEOUT_MINUTES, `expected at most ${MAX_TIMEOUT_MINUTES} minutes (30 days)`)
+      .optional(),
+    timeout_action: z.enum(['deny', 'allow'], { error: 'expected deny or allow' }).optional(),
+  },
+  'metadata key',
+);
+
+const Rule = strictMapping(
+  {
+    id: z
+      .string({ error: 'expected a rule id' })
+      .regex(/^[A-Za-z0-9][\w.:-]*$/, 'expected an id of letters, digits, and _ . : - (starting with a letter or digit)')
+      .optional(),
+    tool: z.union([ToolPattern, z.array(ToolPattern).min(1, 'expected at least one tool')], {
+      error: 'expected a tool name, glob, or list of them',
+    }),
+    action: Action,
+    when: When.optional(),
+    reason: z.string({ error: 'expected a reason string' }).optional(),
+    metadata: Metadata.optional(),
+  },
+  'rule key',
+);
+
+/** A whole policy document. */
+export const PolicyDocumentSchema = strictMapping(
+  {
+    version: z.literal(1, { error: 'expected version 1' }).optional(),
+    default: Action.optional(),
+    rules: z.array(Rule, { error: 'expected a list of rules' }),
+  },
+  'top-level key',
+);
+
+/** A policy document as written, after validation. */
+export type PolicyDocument = z.infer<typeof PolicyDocumentSchema>;
+/** One rule as written, after validation. */
+export type RuleDocument = PolicyDocument['rules'][number];
+
+/** Why a `matches` pattern is refused, or `undefined` when it is usable. */
+export function regexProblem(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern);
+  } catch (error) {
+    return `invalid regular expression: ${(error as Error).message}`;
+  }
+  if (!safeRegex(pattern)) {
+    return `regular expression '${pattern}' can backtrack catastrophically (nested or overlapping repetition); simplify it`;
+  }
+  return undefined;
+}
+
+function numberOperand() {
+  return z.number({ error: 'expected a number' });
+}
+
+function stringOperand() {
+  return z.string({ error: 'expected a string' });
+}
+
+function scalarList() {
+  return z.array(Scalar, { error: 'expected a list of values' });
+}
