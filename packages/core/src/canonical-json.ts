@@ -1,5 +1,8 @@
 import { SignoffError } from './errors/signoff-error.js';
 
+/** Keys JSON can quote without escaping, so quoting them needs no `JSON.stringify`. */
+const PLAIN_KEY = /^[\w $.@:/-]*$/;
+
 /**
  * Serializes a JSON value with object keys sorted (by UTF-16 code units) and no whitespace: the
  * JSON Canonicalization Scheme (RFC 8785), since JS number and string formatting already match it.
@@ -11,17 +14,18 @@ import { SignoffError } from './errors/signoff-error.js';
  * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, new Set()) ?? 'null';
+  return write(value, []) ?? 'null';
 }
 
-function write(value: unknown, ancestors: Set<object>): string | undefined {
+function write(value: unknown, ancestors: object[]): string | undefined {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-    case 'boolean':
       return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      return Number.isFinite(value) ? String(value) : 'null';
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -31,19 +35,27 @@ function write(value: unknown, ancestors: Set<object>): string | undefined {
   }
   const object = value as { toJSON?: () => unknown };
   if (typeof object.toJSON === 'function') return write(object.toJSON(), ancestors);
-  if (ancestors.has(object)) throw new SignoffError('INVALID_ARGUMENT', 'canonicalJson: value has a cycle');
-  ancestors.add(object);
+  if (ancestors.includes(object)) throw new SignoffError('INVALID_ARGUMENT', 'canonicalJson: value has a cycle');
+  ancestors.push(object);
   let text: string;
   if (Array.isArray(object)) {
-    text = `[${object.map((item) => write(item, ancestors) ?? 'null').join(',')}]`;
-  } else {
-    const members: string[] = [];
-    for (const key of Object.keys(object).sort()) {
-      const member = write((object as Record<string, unknown>)[key], ancestors);
-      if (member !== undefined) members.push(`${JSON.stringify(key)}:${member}`);
+    text = '[';
+    for (let index = 0; index < object.length; index += 1) {
+      if (index > 0) text += ',';
+      text += write(object[index], ancestors) ?? 'null';
     }
-    text = `{${members.join(',')}}`;
+    text += ']';
+  } else {
+    const keys = Object.keys(object).sort();
+    text = '{';
+    for (const key of keys) {
+      const member = write((object as Record<string, unknown>)[key], ancestors);
+      if (member === undefined) continue;
+      if (text.length > 1) text += ',';
+      text += `${PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key)}:${member}`;
+    }
+    text += '}';
   }
-  ancestors.delete(object);
+  ancestors.pop();
   return text;
 }

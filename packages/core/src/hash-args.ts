@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /**
@@ -12,7 +12,10 @@ export function hashArgs(args: unknown): string {
   return sha256Hex(canonicalJson(args));
 }
 
+// One-shot crypto.hash (Node ≥ 20.12) is about twice as fast as createHash for short inputs.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** sha256 of a UTF-8 string, as lowercase hex. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShotHash ? oneShotHash('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }

@@ -1,15 +1,14 @@
 import type { ApprovalRequirements } from '../spec/approval-requirements.js';
 import type { Condition } from '../spec/condition.js';
-import type { ConditionOperator } from '../spec/condition-operator.js';
 import type { DecisionAction } from '../spec/decision-action.js';
 import type { Policy } from '../spec/policy.js';
 import type { PolicyMatch } from '../spec/policy-match.js';
 import type { PolicyRule } from '../spec/policy-rule.js';
 import { defaultReason, defaultRuleReason, unknownRuleReason } from './decision-reasons.js';
-import { deepEqual, isPresent, isScalar, readPath, toNumber, valuesEqual } from './operator-semantics.js';
+import { compileTest, type Evaluator, type UnknownPathSlot } from './compile-test.js';
 import { compileReasonTemplate, type ReasonRenderer } from './reason-template.js';
 import { compileToolGlob, isToolGlob } from './tool-glob.js';
-import { FALSE, TRUE, UNKNOWN, type Truth } from './truth.js';
+import { FALSE, TRUE, UNKNOWN } from './truth.js';
 
 /** A policy compiled for evaluation. */
 export interface CompiledPolicy {
@@ -24,8 +23,6 @@ export interface CompiledPolicy {
   renderReason(match: PolicyMatch, args: unknown, context: unknown): string;
 }
 
-type Evaluator = (args: unknown, context: unknown) => Truth;
-type Judge = (value: unknown) => Truth;
 
 interface CompiledRule {
   readonly rule: PolicyRule;
@@ -66,14 +63,27 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     matchedUnknown: new Map(),
   }));
 
-  const byTool = new Map<string, CompiledRule[]>();
-  for (const name of new Set(policy.rules.flatMap((rule) => rule.tools.filter((tool) => !isToolGlob(tool))))) {
-    byTool.set(
-      name,
-      compiled.filter(({ rule, globs }) => rule.tools.includes(name) || globs.some((glob) => glob.test(name))),
-    );
-  }
+  // Candidate rules per tool name, in file order. Names some rule states exactly are indexed up
+  // front; any other name is resolved against the glob rules once and remembered, so repeat calls
+  // test no RegExp. The remembered part is bounded: tool names come from the model.
+  const exactNames = new Set(policy.rules.flatMap((rule) => rule.tools.filter((tool) => !isToolGlob(tool))));
+  const exactEntries = [...exactNames].map((name): [string, CompiledRule[]] => [
+    name,
+    compiled.filter(({ rule, globs }) => rule.tools.includes(name) || anyGlobMatches(globs, name)),
+  ]);
   const globRules = compiled.filter(({ globs }) => globs.length > 0);
+  let candidatesByTool = new Map(exactEntries);
+  let rememberedNames = 0;
+  const resolveCandidates = (tool: string): CompiledRule[] => {
+    const candidates = globRules.filter(({ globs }) => anyGlobMatches(globs, tool));
+    if (rememberedNames >= MAX_REMEMBERED_TOOL_NAMES) {
+      candidatesByTool = new Map(exactEntries);
+      rememberedNames = 0;
+    }
+    candidatesByTool.set(tool, candidates);
+    rememberedNames += 1;
+    return candidates;
+  };
 
   const defaultApproval = policy.defaultAction === 'escalate' ? DEFAULT_APPROVAL : null;
   const defaultMatch = freezeMatch(policy.defaultAction, null, null, defaultReason(policy.defaultAction, null), defaultApproval);
@@ -106,12 +116,10 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   }
 
   function evaluate(tool: string, args: unknown, context?: unknown): PolicyMatch {
-    const exact = byTool.get(tool);
-    const candidates = exact ?? globRules;
+    const candidates = candidatesByTool.get(tool) ?? resolveCandidates(tool);
     let skippedPathId = -1;
     for (let index = 0; index < candidates.length; index += 1) {
       const candidate = candidates[index] as CompiledRule;
-      if (exact === undefined && !anyGlobMatches(candidate.globs, tool)) continue;
       const condition = candidate.condition;
       if (condition === null) return candidate.matched;
       const truth = condition(args, context);
@@ -135,6 +143,8 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
 
   return Object.freeze({ policy, evaluate, renderReason });
 }
+
+const MAX_REMEMBERED_TOOL_NAMES = 1_024;
 
 /** Requirements of an escalation that no rule's metadata describes (an `escalate` default). */
 const DEFAULT_APPROVAL: ApprovalRequirements = Object.freeze({
@@ -161,7 +171,7 @@ function anyGlobMatches(globs: readonly RegExp[], tool: string): boolean {
 
 function compileCondition(
   condition: Condition,
-  scratch: { unknownPathId: number },
+  scratch: UnknownPathSlot,
   idOf: (path: string) => number,
 ): Evaluator {
   switch (condition.kind) {
@@ -177,23 +187,13 @@ function compileCondition(
         return truth === UNKNOWN ? UNKNOWN : truth === TRUE ? FALSE : TRUE;
       };
     }
-    case 'test': {
-      const read = compileRead(condition.path);
-      const judge = compileJudge(condition.operator, condition.operand);
-      if (condition.operator === 'exists') return (args, context) => judge(read(args, context));
-      const pathId = idOf(condition.path);
-      return (args, context) => {
-        const value = read(args, context);
-        const truth = value === undefined ? UNKNOWN : judge(value);
-        if (truth === UNKNOWN) scratch.unknownPathId = pathId;
-        return truth;
-      };
-    }
+    case 'test':
+      return compileTest(condition.path, condition.operator, condition.operand, idOf(condition.path), scratch);
   }
 }
 
 /** Kleene AND: false wins, then unknown (reporting the first unknown child's path), else true. */
-function compileAll(children: Evaluator[], scratch: { unknownPathId: number }): Evaluator {
+function compileAll(children: Evaluator[], scratch: UnknownPathSlot): Evaluator {
   if (children.length === 1) return children[0] as Evaluator;
   return (args, context) => {
     let unknownPathId = -1;
@@ -209,7 +209,7 @@ function compileAll(children: Evaluator[], scratch: { unknownPathId: number }): 
 }
 
 /** Kleene OR: true wins, then unknown (reporting the first unknown child's path), else false. */
-function compileAny(children: Evaluator[], scratch: { unknownPathId: number }): Evaluator {
+function compileAny(children: Evaluator[], scratch: UnknownPathSlot): Evaluator {
   if (children.length === 1) return children[0] as Evaluator;
   return (args, context) => {
     let unknownPathId = -1;
@@ -221,112 +221,5 @@ function compileAny(children: Evaluator[], scratch: { unknownPathId: number }): 
     if (unknownPathId < 0) return FALSE;
     scratch.unknownPathId = unknownPathId;
     return UNKNOWN;
-  };
-}
-
-/** A reader for `args.a.b` / `context.x`, unrolled for the common one- and two-segment paths. */
-function compileRead(path: string): (args: unknown, context: unknown) => unknown {
-  const [root, ...segments] = path.split('.');
-  const fromArgs = root === 'args';
-  if (segments.length === 1) {
-    const [key] = segments as [string];
-    return (args, context) => {
-      const object = fromArgs ? args : context;
-      return object !== null && typeof object === 'object' && Object.hasOwn(object, key)
-        ? (object as Record<string, unknown>)[key]
-        : undefined;
-    };
-  }
-  return (args, context) => readPath(fromArgs ? args : context, segments);
-}
-
-/** A specialized judge for a present value (`undefined` is handled by the caller, except for `exists`). */
-function compileJudge(operator: ConditionOperator, operand: unknown): Judge {
-  switch (operator) {
-    case 'exists':
-      return operand === true
-        ? (value) => (isPresent(value) ? TRUE : FALSE)
-        : (value) => (isPresent(value) ? FALSE : TRUE);
-    case 'eq':
-    case 'ne': {
-      const equals = compileEquals(operand);
-      return operator === 'eq' ? (value) => (equals(value) ? TRUE : FALSE) : (value) => (equals(value) ? FALSE : TRUE);
-    }
-    case 'gt': {
-      const limit = operand as number;
-      return (value) => {
-        const number = typeof value === 'number' && Number.isFinite(value) ? value : toNumber(value);
-        return number === undefined ? UNKNOWN : number > limit ? TRUE : FALSE;
-      };
-    }
-    case 'gte': {
-      const limit = operand as number;
-      return (value) => {
-        const number = typeof value === 'number' && Number.isFinite(value) ? value : toNumber(value);
-        return number === undefined ? UNKNOWN : number >= limit ? TRUE : FALSE;
-      };
-    }
-    case 'lt': {
-      const limit = operand as number;
-      return (value) => {
-        const number = typeof value === 'number' && Number.isFinite(value) ? value : toNumber(value);
-        return number === undefined ? UNKNOWN : number < limit ? TRUE : FALSE;
-      };
-    }
-    case 'lte': {
-      const limit = operand as number;
-      return (value) => {
-        const number = typeof value === 'number' && Number.isFinite(value) ? value : toNumber(value);
-        return number === undefined ? UNKNOWN : number <= limit ? TRUE : FALSE;
-      };
-    }
-    case 'in':
-    case 'not_in': {
-      const isMember = compileMembership(operand as unknown[]);
-      const found = operator === 'in' ? TRUE : FALSE;
-      const missing = operator === 'in' ? FALSE : TRUE;
-      return (value) => (isScalar(value) ? (isMember(value) ? found : missing) : UNKNOWN);
-    }
-    case 'contains': {
-      const equals = compileEquals(operand);
-      return (value) => {
-        if (typeof value === 'string') {
-          return typeof operand === 'string' ? (value.includes(operand) ? TRUE : FALSE) : UNKNOWN;
-        }
-        if (!Array.isArray(value)) return UNKNOWN;
-        for (let index = 0; index < value.length; index += 1) if (equals(value[index])) return TRUE;
-        return FALSE;
-      };
-    }
-    case 'starts_with': {
-      const prefix = operand as string;
-      return (value) => (typeof value === 'string' ? (value.startsWith(prefix) ? TRUE : FALSE) : UNKNOWN);
-    }
-    case 'ends_with': {
-      const suffix = operand as string;
-      return (value) => (typeof value === 'string' ? (value.endsWith(suffix) ? TRUE : FALSE) : UNKNOWN);
-    }
-    case 'matches': {
-      // Vetted for catastrophic backtracking at load time; no g/y flag, so test() keeps no state.
-      const pattern = new RegExp(operand as string);
-      return (value) => (typeof value === 'string' ? (pattern.test(value) ? TRUE : FALSE) : UNKNOWN);
-    }
-  }
-}
-
-function compileEquals(operand: unknown): (value: unknown) => boolean {
-  if (typeof operand === 'number') return (value) => value === operand || toNumber(value) === operand;
-  if (operand === null || typeof operand !== 'object') return (value) => value === operand;
-  return (value) => deepEqual(value, operand);
-}
-
-/** Membership in a list of scalars: a Set for the strings, a scan for the rest (numbers coerce). */
-function compileMembership(list: readonly unknown[]): (value: unknown) => boolean {
-  const strings = new Set(list.filter((item): item is string => typeof item === 'string'));
-  const others = list.filter((item) => typeof item !== 'string');
-  return (value) => {
-    if (typeof value === 'string' && strings.has(value)) return true;
-    for (let index = 0; index < others.length; index += 1) if (valuesEqual(value, others[index])) return true;
-    return false;
   };
 }

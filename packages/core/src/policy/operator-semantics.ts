@@ -48,16 +48,25 @@ export function deepEqual(left: unknown, right: unknown): boolean {
   return true;
 }
 
+/** Names every plain object inherits (`constructor`, `__proto__`, `toString`, …). */
+const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Whether a path segment names something plain objects inherit, so reading it must check ownership. */
+export function isInheritedName(segment: string): boolean {
+  return INHERITED_NAMES.has(segment);
+}
+
 /**
- * Reads a dotted path (already split, without its `args`/`context` root). Only own properties
- * count, so `__proto__` or `constructor` never reach the prototype; numeric segments index arrays.
+ * Reads a dotted path (already split, without its `args`/`context` root) in JSON data; numeric
+ * segments index arrays. A segment naming an `Object.prototype` member (`__proto__`,
+ * `constructor`, …) only reads an own property, so a path never reaches the prototype.
  */
 export function readPath(root: unknown, segments: readonly string[]): unknown {
   let value = root;
   for (let index = 0; index < segments.length; index += 1) {
     if (value === null || typeof value !== 'object') return undefined;
     const segment = segments[index] as string;
-    if (!Object.hasOwn(value, segment)) return undefined;
+    if (INHERITED_NAMES.has(segment) && !Object.hasOwn(value, segment)) return undefined;
     value = (value as Record<string, unknown>)[segment];
   }
   return value;
