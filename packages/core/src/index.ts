@@ -39,3 +39,8 @@ export {
   type YamlPath,
 } from './yaml/validate-yaml.js';
 export { strictMapping } from './yaml/strict-mapping.js';
+
+export type { ApprovalChannel } from './spec/approval-channel.js';
+export type { ApprovalRequest } from './spec/approval-request.js';
+export type { ApprovalStatus } from './spec/approval-status.js';
+export type { ReviewerDecision } from './spec/reviewer-decision.js';

@@ -1,0 +1,88 @@
+import { hashArgs, type ApprovalRequest, type PolicyMatch } from '@signoff/core';
+import type { AuditEventInput } from '../audit/audit-event.js';
+
+/** What an agent sends to ask for approval (validated by the API). */
+export interface ApprovalRequestInput {
+  readonly tool: string;
+  readonly args: unknown;
+  readonly context?: Readonly<Record<string, unknown>>;
+  readonly idempotencyKey?: string;
+  readonly callbackUrl?: string;
+  readonly onBehalfOf?: string;
+  /** Reviewer ids or roles to notify as well; never lowers what the policy requires. */
+  readonly notify?: readonly string[];
+}
+
+export interface OpenRequestEnvironment {
+  readonly id: string;
+  readonly requester: string;
+  readonly now: Date;
+  /** The server policy's verdict on the call, and its rendered reason. */
+  readonly match: PolicyMatch;
+  readonly reason: string;
+  readonly policyHash: string;
+  /** Used when the rule sets no `approval_timeout_minutes`. */
+  readonly defaultTimeoutMs: number;
+}
+
+/**
+ * Builds a new request from the server policy's verdict: `escalate` opens it pending with the
+ * rule's requirements; `allow` and `deny` store it already approved or denied, so the agent gets
+ * one answer whatever it believed about the policy.
+ */
+export function openApprovalRequest(
+  input: ApprovalRequestInput,
+  environment: OpenRequestEnvironment,
+): { request: ApprovalRequest; events: AuditEventInput[] } {
+  const { match, now } = environment;
+  const createdAt = now.toISOString();
+  const approval = match.approval ?? { requiredApprovals: 1, approverRoles: [], timeoutMs: undefined, timeoutAction: 'deny' as const };
+  const timeoutMs = approval.timeoutMs ?? environment.defaultTimeoutMs;
+  const argsHash = hashArgs(input.args);
+  const decidedByPolicy = match.action !== 'escalate';
+  const status = match.action === 'allow' ? 'approved' : match.action === 'deny' ? 'denied' : 'pending';
+  const request: ApprovalRequest = {
+    id: environment.id,
+    tool: input.tool,
+    args: input.args,
+    argsHash,
+    context: input.context,
+    reason: environment.reason,
+    ruleId: match.ruleId,
+    policyHash: environment.policyHash,
+    requester: environment.requester,
+    onBehalfOf: input.onBehalfOf,
+    requirements: { ...approval, timeoutMs },
+    notify: input.notify ?? [],
+    status,
+    granted: match.action === 'allow',
+    approvedArgs: input.args,
+    approvedArgsHash: argsHash,
+    decisions: [],
+    resolution: decidedByPolicy ? `The server policy decided ${match.action}: ${environment.reason}` : 'Waiting for approval',
+    createdAt,
+    expiresAt: decidedByPolicy ? createdAt : new Date(now.getTime() + timeoutMs).toISOString(),
+    resolvedAt: decidedByPolicy ? createdAt : undefined,
+    idempotencyKey: input.idempotencyKey,
+    callbackUrl: input.callbackUrl,
+  };
+  const events: AuditEventInput[] = [
+    {
+      type: 'request.created',
+      requestId: request.id,
+      actor: environment.requester,
+      channel: 'api',
+      detail: { tool: request.tool, argsHash, ruleId: match.ruleId, action: match.action, policyHash: environment.policyHash },
+    },
+  ];
+  if (decidedByPolicy) {
+    events.push({
+      type: status === 'approved' ? 'request.approved' : 'request.denied',
+      requestId: request.id,
+      actor: 'policy',
+      channel: 'system',
+      detail: { resolution: request.resolution },
+    });
+  }
+  return { request, events };
+}

@@ -1,0 +1,41 @@
+import type { ApprovalRequirements } from '@signoff/core';
+import type { Reviewer } from './reviewer.js';
+
+/** Whether a reviewer holds one of the roles the request needs (any reviewer, when none are listed). */
+export function isEligible(reviewer: Reviewer, requirements: ApprovalRequirements): boolean {
+  return requirements.approverRoles.length === 0 || reviewer.roles.some((role) => requirements.approverRoles.includes(role));
+}
+
+/**
+ * Whether these approvers (distinct, eligible) satisfy the quorum: `requiredApprovals` of them, and,
+ * when `requiredApprovals >= approverRoles.length`, every listed role represented by a different
+ * person — a reviewer holding two roles still counts once (found by bipartite matching).
+ *
+ * @example
+ * quorumReached([lead, security], { requiredApprovals: 2, approverRoles: ['lead', 'security'], … }); // true
+ */
+export function quorumReached(approvers: readonly Reviewer[], requirements: ApprovalRequirements): boolean {
+  const distinct = [...new Map(approvers.filter((reviewer) => isEligible(reviewer, requirements)).map((r) => [r.id, r])).values()];
+  if (distinct.length < requirements.requiredApprovals) return false;
+  const roles = requirements.approverRoles;
+  if (roles.length === 0 || requirements.requiredApprovals < roles.length) return true;
+  return coversEveryRole(distinct, roles);
+}
+
+/** Each role gets its own reviewer (Kuhn's augmenting paths; sizes are tiny). */
+function coversEveryRole(reviewers: readonly Reviewer[], roles: readonly string[]): boolean {
+  const roleOf: Array<string | undefined> = [];
+  const assign = (role: string, visited: Set<number>): boolean => {
+    for (const [index, reviewer] of reviewers.entries()) {
+      if (visited.has(index) || !reviewer.roles.includes(role)) continue;
+      visited.add(index);
+      const current = roleOf[index];
+      if (current === undefined || assign(current, visited)) {
+        roleOf[index] = role;
+        return true;
+      }
+    }
+    return false;
+  };
+  return roles.every((role) => assign(role, new Set()));
+}
