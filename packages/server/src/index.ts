@@ -5,3 +5,5 @@ export { isEligible, quorumReached } from './engine/quorum.js';
 export type { Reviewer } from './engine/reviewer.js';
 export { GENESIS_HASH, sealAuditEntry, verifyAuditChain, type AuditBreak } from './audit/audit-chain.js';
 export type { AuditEntry, AuditEventInput, AuditEventType } from './audit/audit-event.js';
+export { openSqliteStore } from './store/sqlite-store.js';
+export type { ApprovalFilter, RequestChange, Store } from './store/store.js';

@@ -1,0 +1,53 @@
+import type { ApprovalRequest, ApprovalStatus } from '@signoff/core';
+import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+
+/** Which requests to list; all filters combine (AND). Newest first. */
+export interface ApprovalFilter {
+  readonly status?: ApprovalStatus;
+  readonly tool?: string;
+  readonly requester?: string;
+  /** At most this many (default 100, at most 1,000). */
+  readonly limit?: number;
+}
+
+/** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
+export interface RequestChange<T> {
+  readonly request?: ApprovalRequest;
+  readonly events: readonly AuditEventInput[];
+  readonly result: T;
+}
+
+/**
+ * Durable storage of approval requests and the audit log. Every write happens in one transaction
+ * with its audit events, so a request and its log never disagree, and a crash leaves no half state.
+ * Implementations: SQLite (embedded default) and PostgreSQL (several replicas); one contract test
+ * suite runs against both.
+ */
+export interface Store {
+  /**
+   * Stores a new request with its events, unless the requester already made one with the same
+   * idempotency key: then nothing is written and the existing request comes back (`created: false`).
+   */
+  createRequest(request: ApprovalRequest, events: readonly AuditEventInput[]): Promise<{ request: ApprovalRequest; created: boolean }>;
+  getRequest(id: string): Promise<ApprovalRequest | undefined>;
+  listRequests(filter?: ApprovalFilter): Promise<ApprovalRequest[]>;
+  /**
+   * Read-modify-write of one request under a lock: `change` sees the current committed state (no
+   * other writer can interleave) and its new state and events are committed together.
+   * `undefined` when there is no such request.
+   */
+  updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Promise<T | undefined>;
+  /**
+   * Applies `change` to up to `limit` pending requests whose deadline is at or before `now`, each in
+   * its own locked transaction; requests another replica is already handling are skipped.
+   * Returns how many were changed.
+   */
+  updateOverdue(now: Date, limit: number, change: (current: ApprovalRequest) => RequestChange<unknown>): Promise<number>;
+  /** Appends events that concern no stored change (refused access, forged tokens, …). */
+  appendAudit(events: readonly AuditEventInput[]): Promise<void>;
+  /** The whole audit log in sequence order. */
+  readAudit(): Promise<AuditEntry[]>;
+  /** Calls `listener(id)` after a change to a request commits — from this process or, where the store can tell, another replica. */
+  onRequestChanged(listener: (id: string) => void): () => void;
+  close(): Promise<void>;
+}
