@@ -7,3 +7,9 @@ export { GENESIS_HASH, sealAuditEntry, verifyAuditChain, type AuditBreak } from 
 export type { AuditEntry, AuditEventInput, AuditEventType } from './audit/audit-event.js';
 export { openSqliteStore } from './store/sqlite-store.js';
 export type { ApprovalFilter, RequestChange, Store } from './store/store.js';
+export { createApprovalService, type ApprovalService, type ApprovalServiceOptions, type Principal, type WaitOutcome } from './approval-service.js';
+export { loadServerConfig, sha256Hex, type ApiKey, type ServerConfig } from './config/server-config.js';
+export { createApp, type AppOptions } from './http/create-app.js';
+export { openApiDocument } from './http/openapi.js';
+export { startServer, type RunningServer } from './start-server.js';
+export { openStore } from './store/open-store.js';

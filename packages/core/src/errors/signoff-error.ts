@@ -4,8 +4,10 @@ const marker = Symbol.for('signoff.error');
 export type SignoffErrorCode =
   | 'POLICY_INVALID'
   | 'POLICY_NOT_FOUND'
+  | 'CONFIG_INVALID'
   | 'INVALID_ARGUMENT'
   | 'CONTROL_PLANE_UNAVAILABLE'
+  | 'CONTROL_PLANE_REJECTED'
   | 'APPROVAL_EXPIRED'
   | 'APPROVAL_DENIED';
 

@@ -1,10 +1,10 @@
-import { compilePolicy, parsePolicy, type ApprovalRequest } from '@signoff/core';
+import { createGuard, parsePolicy, type ApprovalRequest } from '@signoff/core';
 import { describe, expect, it } from 'vitest';
 import { applyDecision, type DecisionEnvironment, type DecisionInput } from './apply-decision.js';
 import { openApprovalRequest } from './open-approval-request.js';
 import type { Reviewer } from './reviewer.js';
 
-const policy = compilePolicy(
+const policy = createGuard(
   parsePolicy(`
 version: 1
 default: deny
@@ -33,10 +33,9 @@ const reviewers: Record<string, Reviewer> = {
 const start = new Date('2026-11-24T06:00:00.000Z');
 
 function pendingPayment(args: unknown = { to: 'acme', amount: 500 }, onBehalfOf?: string): ApprovalRequest {
-  const match = policy.evaluate('payment.send', args);
-  return openApprovalRequest(
+    return openApprovalRequest(
     { tool: 'payment.send', args, ...(onBehalfOf ? { onBehalfOf } : {}) },
-    { id: 'apr_1', requester: 'payments-agent', now: start, match, reason: 'r', policyHash: 'h', defaultTimeoutMs: 60_000 },
+    { id: 'apr_1', requester: 'payments-agent', now: start, decision: policy('payment.send', args), defaultTimeoutMs: 60_000 },
   ).request;
 }
 

@@ -1,4 +1,4 @@
-import { hashArgs, type ApprovalRequest, type PolicyMatch } from '@signoff/core';
+import { hashArgs, type ApprovalRequest, type Decision } from '@signoff/core';
 import type { AuditEventInput } from '../audit/audit-event.js';
 
 /** What an agent sends to ask for approval (validated by the API). */
@@ -17,10 +17,8 @@ export interface OpenRequestEnvironment {
   readonly id: string;
   readonly requester: string;
   readonly now: Date;
-  /** The server policy's verdict on the call, and its rendered reason. */
-  readonly match: PolicyMatch;
-  readonly reason: string;
-  readonly policyHash: string;
+  /** The server policy's decision on the call. */
+  readonly decision: Pick<Decision, 'action' | 'ruleId' | 'reason' | 'approval' | 'receipt'>;
   /** Used when the rule sets no `approval_timeout_minutes`. */
   readonly defaultTimeoutMs: number;
 }
@@ -34,7 +32,7 @@ export function openApprovalRequest(
   input: ApprovalRequestInput,
   environment: OpenRequestEnvironment,
 ): { request: ApprovalRequest; events: AuditEventInput[] } {
-  const { match, now } = environment;
+  const { decision: match, now } = environment;
   const createdAt = now.toISOString();
   const approval = match.approval ?? { requiredApprovals: 1, approverRoles: [], timeoutMs: undefined, timeoutAction: 'deny' as const };
   const timeoutMs = approval.timeoutMs ?? environment.defaultTimeoutMs;
@@ -47,9 +45,9 @@ export function openApprovalRequest(
     args: input.args,
     argsHash,
     context: input.context,
-    reason: environment.reason,
+    reason: match.reason,
     ruleId: match.ruleId,
-    policyHash: environment.policyHash,
+    policyHash: match.receipt.policyHash,
     requester: environment.requester,
     onBehalfOf: input.onBehalfOf,
     requirements: { ...approval, timeoutMs },
@@ -59,7 +57,7 @@ export function openApprovalRequest(
     approvedArgs: input.args,
     approvedArgsHash: argsHash,
     decisions: [],
-    resolution: decidedByPolicy ? `The server policy decided ${match.action}: ${environment.reason}` : 'Waiting for approval',
+    resolution: decidedByPolicy ? `The server policy decided ${match.action}: ${match.reason}` : 'Waiting for approval',
     createdAt,
     expiresAt: decidedByPolicy ? createdAt : new Date(now.getTime() + timeoutMs).toISOString(),
     resolvedAt: decidedByPolicy ? createdAt : undefined,
@@ -72,7 +70,7 @@ export function openApprovalRequest(
       requestId: request.id,
       actor: environment.requester,
       channel: 'api',
-      detail: { tool: request.tool, argsHash, ruleId: match.ruleId, action: match.action, policyHash: environment.policyHash },
+      detail: { tool: request.tool, argsHash, ruleId: match.ruleId, action: match.action, policyHash: match.receipt.policyHash },
     },
   ];
   if (decidedByPolicy) {

@@ -1,4 +1,4 @@
-import { compilePolicy, parsePolicy, type ApprovalRequest } from '@signoff/core';
+import { createGuard, parsePolicy, type ApprovalRequest } from '@signoff/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../audit/audit-chain.js';
 import { openApprovalRequest } from '../engine/open-approval-request.js';
@@ -10,7 +10,7 @@ export interface StoreFactory {
   reopen(): Promise<Store>;
 }
 
-const policy = compilePolicy(parsePolicy('rules: [{ tool: "**", action: escalate, metadata: { approval_timeout_minutes: 10 } }]'));
+const policy = createGuard(parsePolicy('rules: [{ tool: "**", action: escalate, metadata: { approval_timeout_minutes: 10 } }]'));
 const start = new Date('2026-11-24T06:00:00.000Z');
 
 /** A pending request as the API would open it. */
@@ -19,7 +19,7 @@ export function newRequest(id: string, overrides: { requester?: string; idempote
   const args = { to: 'acme', amount: 500, id };
   return openApprovalRequest(
     { tool, args, ...(overrides.idempotencyKey ? { idempotencyKey: overrides.idempotencyKey } : {}) },
-    { id, requester: overrides.requester ?? 'agent-1', now: overrides.now ?? start, match: policy.evaluate(tool, args), reason: 'needs approval', policyHash: 'h', defaultTimeoutMs: 60_000 },
+    { id, requester: overrides.requester ?? 'agent-1', now: overrides.now ?? start, decision: policy(tool, args), defaultTimeoutMs: 60_000 },
   );
 }
 

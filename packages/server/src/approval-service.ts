@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import type { ApprovalRequest, Guard } from '@signoff/core';
+import { applyDecision, type DecisionInput, type DecisionOutcome } from './engine/apply-decision.js';
+import { expireIfOverdue } from './engine/expire-if-overdue.js';
+import { openApprovalRequest, type ApprovalRequestInput } from './engine/open-approval-request.js';
+import { isEligible } from './engine/quorum.js';
+import type { Reviewer } from './engine/reviewer.js';
+import type { AuditEventInput } from './audit/audit-event.js';
+import type { ApprovalFilter, Store } from './store/store.js';
+
+/** Who is calling: resolved from an API key (or, later, a channel's own identity check). */
+export interface Principal {
+  readonly name: string;
+  readonly kind: 'agent' | 'reviewer';
+  /** For reviewer principals. */
+  readonly reviewer?: Reviewer;
+}
+
+export interface ApprovalServiceOptions {
+  readonly store: Store;
+  /** The server's own policy: the authority on what a call needs. */
+  readonly guard: Guard;
+  readonly reviewers: readonly Reviewer[];
+  /** Reviewers who own each agent principal (cannot approve its requests). */
+  readonly ownersOf?: (agent: string) => readonly string[];
+  readonly defaultTimeoutMs: number;
+  readonly now?: () => Date;
+}
+
+/** How a wait ended. `shutdown` means the server is stopping: ask again (another replica may answer). */
+export type WaitOutcome = { readonly request: ApprovalRequest; readonly ended: 'resolved' | 'timeout' | 'shutdown' };
+
+/**
+ * The control plane's operations, shared by the HTTP API and every channel: create (the server
+ * policy decides), read (an overdue request expires on read), list, decide (the one approval
+ * engine, in the request's transaction), wait (wakes on any commit), and sweep overdue requests.
+ */
+export function createApprovalService(options: ApprovalServiceOptions) {
+  const { store, guard } = options;
+  const now = options.now ?? (() => new Date());
+  const reviewerById = new Map(options.reviewers.map((reviewer) => [reviewer.id, reviewer]));
+  const ownersOf = options.ownersOf ?? (() => []);
+  const waiters = new Map<string, Set<(why: 'change' | 'shutdown') => void>>();
+  let closing = false;
+  const stopListening = store.onRequestChanged((id) => {
+    for (const wake of waiters.get(id) ?? []) wake('change');
+  });
+
+  async function create(principal: Principal, input: ApprovalRequestInput): Promise<{ request: ApprovalRequest; created: boolean }> {
+    const { request, events } = openApprovalRequest(input, {
+      id: `apr_${randomBytes(15).toString('base64url')}`,
+      requester: principal.name,
+      now: now(),
+      decision: guard(input.tool, input.args, input.context),
+      defaultTimeoutMs: options.defaultTimeoutMs,
+    });
+    return store.createRequest(request, events);
+  }
+
+  /** Reads a request; a pending one past its deadline is expired (fail-closed) before it is returned. */
+  async function get(id: string): Promise<ApprovalRequest | undefined> {
+    const request = await store.getRequest(id);
+    if (!request || request.status !== 'pending' || Date.parse(request.expiresAt) > now().getTime()) return request;
+    return store.updateRequest(id, (current) => {
+      const expiry = expireIfOverdue(current, now());
+      return expiry ? { request: expiry.request, events: expiry.events, result: expiry.request } : { events: [], result: current };
+    });
+  }
+
+  async function list(filter: ApprovalFilter & { actionableBy?: Reviewer }): Promise<ApprovalRequest[]> {
+    const { actionableBy, ...storeFilter } = filter;
+    const requests = await store.listRequests(actionableBy ? { ...storeFilter, status: 'pending' } : storeFilter);
+    if (!actionableBy) return requests;
+    const time = now().getTime();
+    return requests.filter(
+      (request) =>
+        Date.parse(request.expiresAt) > time &&
+        isEligible(actionableBy, request.requirements) &&
+        ![request.requester, request.onBehalfOf, ...ownersOf(request.requester)].includes(actionableBy.id) &&
+        !request.decisions.some((decision) => decision.reviewer === actionableBy.id && decision.argsHash === request.approvedArgsHash),
+    );
+  }
+
+  async function decide(id: string, input: DecisionInput): Promise<DecisionOutcome | undefined> {
+    return store.updateRequest(id, (current) => {
+      const outcome = applyDecision(current, input, {
+        now: now(),
+        evaluate: guard.evaluate,
+        requesterOwners: ownersOf(current.requester),
+        reviewerById: (reviewerId) => reviewerById.get(reviewerId),
+      });
+      const changed = outcome.request !== current;
+      return { ...(changed ? { request: outcome.request } : {}), events: outcome.events, result: outcome };
+    });
+  }
+
+  /** Resolves when the request leaves `pending`, when `timeoutMs` passes, or when the server shuts down. */
+  async function waitForResolution(id: string, timeoutMs: number): Promise<WaitOutcome | undefined> {
+    const giveUpAt = Date.now() + timeoutMs;
+    for (;;) {
+      // Listen before reading, so a decision landing in between still wakes us.
+      const change = nextChange(id);
+      const request = await get(id).catch((error: unknown) => {
+        change.cancel();
+        throw error;
+      });
+      if (!request || request.status !== 'pending') {
+        change.cancel();
+        return request && { request, ended: 'resolved' };
+      }
+      const remaining = giveUpAt - Date.now();
+      if (closing || remaining <= 0) {
+        change.cancel();
+        return { request, ended: closing ? 'shutdown' : 'timeout' };
+      }
+      // Also wake at the deadline, so the wait returns the expiry rather than a stale pending state.
+      const untilDeadline = Date.parse(request.expiresAt) - now().getTime() + 5;
+      if ((await change.wait(Math.max(0, Math.min(remaining, untilDeadline)))) === 'shutdown') {
+        return { request: (await get(id)) ?? request, ended: 'shutdown' };
+      }
+    }
+  }
+
+  /** A one-shot wake-up for the next committed change to `id` (or shutdown). */
+  function nextChange(id: string) {
+    let wake: (why: 'change' | 'shutdown') => void = () => {};
+    const woken = new Promise<'change' | 'shutdown' | 'timer'>((resolve) => (wake = resolve));
+    const listeners = waiters.get(id) ?? new Set();
+    waiters.set(id, listeners.add(wake));
+    const cancel = () => {
+      listeners.delete(wake);
+      if (listeners.size === 0 && waiters.get(id) === listeners) waiters.delete(id);
+    };
+    return {
+      cancel,
+      async wait(ms: number): Promise<'change' | 'shutdown' | 'timer'> {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), ms)));
+        const why = await Promise.race([woken, timedOut]);
+        clearTimeout(timer);
+        cancel();
+        return why;
+      },
+    };
+  }
+
+  /** Expires overdue requests (each once, even across replicas). */
+  async function sweep(limit = 500): Promise<number> {
+    return store.updateOverdue(now(), limit, (current) => {
+      const expiry = expireIfOverdue(current, now());
+      return expiry ? { request: expiry.request, events: expiry.events, result: null } : { events: [], result: null };
+    });
+  }
+
+  async function recordRefusal(event: AuditEventInput): Promise<void> {
+    await store.appendAudit([event]);
+  }
+
+  /** Stops taking waits and releases every waiting client with `shutdown`. */
+  function close(): void {
+    closing = true;
+    stopListening();
+    for (const set of waiters.values()) for (const wake of [...set]) wake('shutdown');
+  }
+
+  return { create, get, list, decide, waitForResolution, sweep, recordRefusal, close, reviewerById: (id: string) => reviewerById.get(id) };
+}
+
+export type ApprovalService = ReturnType<typeof createApprovalService>;

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { formatPolicyIssue, SignoffError, strictMapping, validateYaml } from '@signoff/core';
+import * as z from 'zod';
+import type { Reviewer } from '../engine/reviewer.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+const ReviewerSchema = strictMapping(
+  {
+    id: z.string({ error: 'expected a reviewer id' }).regex(/^[\w.@-]+$/, 'expected an id of letters, digits and _ . @ -'),
+    name: z.string({ error: 'expected a name' }).min(1),
+    roles: z.array(z.string().min(1), { error: 'expected a list of roles' }).default([]),
+    email: z.email({ error: 'expected an email address' }).optional(),
+    slack_user_id: z.string({ error: 'expected a Slack user id like U012AB3CD' }).optional(),
+  },
+  'reviewer key',
+);
+
+const ApiKeySchema = strictMapping(
+  {
+    name: z.string({ error: 'expected a name for the key (the agent principal)' }).min(1),
+    kind: z.enum(['agent', 'reviewer'], { error: 'expected agent or reviewer' }),
+    reviewer: z.string({ error: 'expected the id of the reviewer this key belongs to' }).optional(),
+    owners: z.array(z.string(), { error: 'expected a list of reviewer ids' }).default([]),
+    key_sha256: z.string({ error: 'expected a sha256 hex digest' }).regex(SHA256_HEX, 'expected 64 lowercase hex characters (sha256 of the key)').optional(),
+    key_env: z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name like SIGNOFF_AGENT_KEY').optional(),
+  },
+  'api key field',
+);
+
+const ConfigSchema = strictMapping(
+  {
+    policy: z.string({ error: 'expected the path of the policy file' }),
+    store: z
+      .string({ error: 'expected sqlite:<file> or postgres://…' })
+      .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:<file> or postgres://…')
+      .default('sqlite:./signoff.db'),
+    listen: z
+      .string({ error: 'expected host:port' })
+      .regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8787')
+      .default('127.0.0.1:8787'),
+    public_url: z.url({ error: 'expected the URL reviewers reach this server at' }).optional(),
+    default_timeout_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(60),
+    sweep_interval_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(5),
+    reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
+    api_keys: z.array(ApiKeySchema, { error: 'expected a list of API keys' }).min(1, 'expected at least one API key'),
+  },
+  'config key',
+);
+
+/** A principal an API key authenticates. */
+export interface ApiKey {
+  readonly name: string;
+  readonly kind: 'agent' | 'reviewer';
+  /** For reviewer keys: the reviewer. */
+  readonly reviewer?: string;
+  /** For agent keys: reviewers who own the agent and so cannot approve its requests. */
+  readonly owners: readonly string[];
+  /** sha256 (hex) of the key; the key itself is never kept. */
+  readonly keySha256: string;
+}
+
+/** The validated server configuration, with paths resolved against the config file. */
+export interface ServerConfig {
+  readonly file: string;
+  readonly policyFile: string;
+  /** `sqlite:<absolute path>` or a postgres URL. */
+  readonly store: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string | undefined;
+  readonly defaultTimeoutMs: number;
+  readonly sweepIntervalMs: number;
+  readonly reviewers: readonly Reviewer[];
+  readonly apiKeys: readonly ApiKey[];
+}
+
+/**
+ * Reads and validates `signoff.yaml`. Every problem is reported at once with file, line and
+ * column (code `CONFIG_INVALID`); keys from `key_env` are read from `env` and only their hash kept.
+ *
+ * @example
+ * const config = loadServerConfig('signoff.yaml');
+ */
+export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  const result = validateYaml(text, ConfigSchema, { file, check: (data) => crossReferenceIssues(data, env) });
+  if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
+  const config = result.data;
+  const base = dirname(resolve(file));
+  const store = config.store.startsWith('sqlite:') ? `sqlite:${resolve(base, config.store.slice('sqlite:'.length))}` : config.store;
+  const [host, port] = config.listen.split(':') as [string, string];
+  return {
+    file,
+    policyFile: isAbsolute(config.policy) ? config.policy : resolve(base, config.policy),
+    store,
+    host,
+    port: Number(port),
+    publicUrl: config.public_url,
+    defaultTimeoutMs: config.default_timeout_minutes * 60_000,
+    sweepIntervalMs: config.sweep_interval_seconds * 1000,
+    reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
+    apiKeys: config.api_keys.map((key) => ({
+      name: key.name,
+      kind: key.kind,
+      ...(key.reviewer ? { reviewer: key.reviewer } : {}),
+      owners: key.owners,
+      keySha256: key.key_sha256 ?? sha256Hex(env[key.key_env as string] as string),
+    })),
+  };
+}
+
+/** The references zod cannot check: keys point at reviewers that exist, env vars are set, ids are unique. */
+function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const record = (data ?? {}) as { reviewers?: unknown; api_keys?: unknown };
+  const reviewers = Array.isArray(record.reviewers) ? (record.reviewers as { id?: unknown }[]) : [];
+  const ids = new Set<unknown>();
+  reviewers.forEach((reviewer, index) => {
+    if (ids.has(reviewer?.id)) issues.push({ path: ['reviewers', index, 'id'], message: `duplicate reviewer id '${String(reviewer.id)}'` });
+    ids.add(reviewer?.id);
+  });
+  const keys = Array.isArray(record.api_keys) ? (record.api_keys as Record<string, unknown>[]) : [];
+  keys.forEach((key, index) => {
+    if (!key || typeof key !== 'object') return;
+    const at = ['api_keys', index];
+    if ((key.key_sha256 === undefined) === (key.key_env === undefined)) {
+      issues.push({ path: at, message: 'expected exactly one of key_sha256 or key_env' });
+    } else if (typeof key.key_env === 'string' && !env[key.key_env]) {
+      issues.push({ path: [...at, 'key_env'], message: `environment variable ${key.key_env} is not set` });
+    }
+    if (key.kind === 'reviewer' && !ids.has(key.reviewer)) {
+      issues.push({ path: [...at, key.reviewer === undefined ? 'kind' : 'reviewer'], message: 'a reviewer key needs `reviewer:` naming a configured reviewer id' });
+    }
+    if (key.kind === 'agent' && key.reviewer !== undefined) issues.push({ path: [...at, 'reviewer'], message: 'agent keys take `owners:`, not `reviewer:`' });
+    for (const [ownerIndex, owner] of (Array.isArray(key.owners) ? key.owners : []).entries()) {
+      if (!ids.has(owner)) issues.push({ path: [...at, 'owners', ownerIndex], message: `unknown reviewer '${String(owner)}'` });
+    }
+  });
+  return issues;
+}
+
+/** sha256 (hex) of an API key, as stored in config (`key_sha256`). */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

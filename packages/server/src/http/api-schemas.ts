@@ -1,0 +1,36 @@
+import * as z from 'zod';
+
+/** Bodies and query strings of the `/v1` API; every one is strict, so a typo is a 400 naming the field. */
+
+const Json: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]),
+);
+
+export const CreateApprovalBody = z.strictObject({
+  tool: z.string({ error: 'expected the tool name as a string' }).min(1, 'expected a non-empty tool name').max(200),
+  args: Json.default({}),
+  context: z.record(z.string(), Json, { error: 'expected an object' }).optional(),
+  reason: z.string().max(2_000).optional().describe('The agent’s own reason; the server records its policy’s reason.'),
+  idempotencyKey: z.string().min(1).max(200).optional().describe('Replays with the same key return the same request.'),
+  requestId: z.string().max(200).optional().describe('The client receipt id of the decision (recorded, not trusted).'),
+  callbackUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  onBehalfOf: z.string().min(1).max(200).optional().describe('The user the agent acts for; they cannot approve it.'),
+  reviewers: z.array(z.string().min(1).max(200)).max(50).optional().describe('Reviewer ids or roles to notify as well; never lowers the requirements.'),
+});
+
+export const DecisionBody = z.strictObject({
+  verdict: z.enum(['approve', 'deny'], { error: 'expected approve or deny' }),
+  comment: z.string().max(2_000).optional(),
+  args: Json.optional().describe('Edited args to approve instead (re-checked against the policy).'),
+});
+
+export const ListQuery = z.strictObject({
+  status: z.enum(['pending', 'approved', 'denied', 'expired']).optional(),
+  tool: z.string().max(200).optional(),
+  actionable: z.enum(['true', 'false']).optional().describe('Reviewer keys: only requests this reviewer can decide now.'),
+  limit: z.coerce.number().int().min(1).max(1_000).optional(),
+});
+
+export const WaitQuery = z.strictObject({
+  timeout: z.coerce.number({ error: 'expected seconds' }).min(0).max(60).default(30),
+});

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ApprovalRequest } from '@signoff/core';
+import type { ApprovalService, Principal } from '../approval-service.js';
+import type { ApiKey } from '../config/server-config.js';
+import type { RefusalCode } from '../engine/apply-decision.js';
+import { apiError, invalidRequest } from './api-error.js';
+import { CreateApprovalBody, DecisionBody, ListQuery, WaitQuery } from './api-schemas.js';
+import { createMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+
+export interface AppOptions {
+  readonly service: ApprovalService;
+  readonly apiKeys: readonly ApiKey[];
+  /** Largest accepted request body, in bytes (default 256 KiB). */
+  readonly maxBodyBytes?: number;
+}
+
+const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
+  ALREADY_RESOLVED: 409,
+  EXPIRED: 409,
+  DUPLICATE_DECISION: 409,
+  SELF_APPROVAL: 403,
+  NOT_AN_APPROVER: 403,
+  EDIT_REFUSED: 422,
+};
+const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
+
+type Env = { Variables: { principal: Principal } };
+
+/**
+ * The control plane's HTTP API (`/v1`), on Hono: API-key auth, strict validation (a 400 names the
+ * field), and a thin mapping onto the approval service, which holds every rule.
+ *
+ * @example
+ * serve({ fetch: createApp({ service, apiKeys }).fetch, port: 8787 });
+ */
+export function createApp(options: AppOptions): Hono<Env> {
+  const { service } = options;
+  const keysByHash = new Map(options.apiKeys.map((key) => [key.keySha256, key]));
+  const metrics = createMetrics();
+  const app = new Hono<Env>();
+
+  app.onError((error, context) => {
+    console.error('signoff: unexpected error', error);
+    return apiError(context, 500, 'INTERNAL', 'unexpected server error; nothing was changed by the failed step');
+  });
+  app.notFound((context) => apiError(context, 404, 'NOT_FOUND', `no route ${context.req.method} ${context.req.path}`));
+
+  app.get('/v1/health', (context) => context.json({ status: 'ok' }));
+  app.get('/metrics', async (context) => context.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  app.get('/v1/openapi.json', (context) => context.json(openApiDocument));
+
+  app.use('/v1/approvals/*', bodyLimit({
+    maxSize: options.maxBodyBytes ?? 256 * 1024,
+    onError: (context) => apiError(context, 413, 'BODY_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? 256 * 1024} bytes`),
+  }));
+  app.use('/v1/approvals', authenticate);
+  app.use('/v1/approvals/*', authenticate);
+
+  async function authenticate(context: Context<Env>, next: () => Promise<void>) {
+    const header = context.req.header('authorization') ?? '';
+    const token = /^Bearer ([\x21-\x7e]{16,512})$/.exec(header)?.[1];
+    const key = token === undefined ? undefined : keysByHash.get(createHash('sha256').update(token).digest('hex'));
+    if (!key) {
+      const reason = token === undefined ? 'missing or malformed Authorization: Bearer <api key>' : 'unknown API key';
+      await service.recordRefusal({ type: 'access.refused', actor: 'unknown', channel: 'api', detail: { reason, method: context.req.method, path: context.req.path } });
+      metrics.refusals.inc({ code: 'UNAUTHENTICATED' });
+      return apiError(context, 401, 'UNAUTHENTICATED', reason);
+    }
+    const reviewer = key.reviewer === undefined ? undefined : service.reviewerById(key.reviewer);
+    context.set('principal', { name: reviewer?.id ?? key.name, kind: key.kind, ...(reviewer ? { reviewer } : {}) });
+    await next();
+  }
+
+  const readJson = async (context: Context<Env>): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> => {
+    try {
+      return { ok: true, body: await context.req.json() };
+    } catch {
+      return { ok: false, response: apiError(context, 400, 'INVALID_JSON', 'the body is not valid JSON') };
+    }
+  };
+  /** Agents see their own requests; reviewers see all. Anything else is a 404, never a hint. */
+  const visible = (principal: Principal, request: ApprovalRequest | undefined) =>
+    request !== undefined && (principal.kind === 'reviewer' || request.requester === principal.name);
+
+  app.post('/v1/approvals', async (context) => {
+    const principal = context.get('principal');
+    if (principal.kind !== 'agent') return apiError(context, 403, 'AGENT_KEY_REQUIRED', 'only agent keys create approval requests');
+    const json = await readJson(context);
+    if (!json.ok) return json.response;
+    const parsed = CreateApprovalBody.safeParse(json.body);
+    if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
+    const { reviewers, reason: _agentReason, requestId: _requestId, ...input } = parsed.data;
+    const { request, created } = await service.create(principal, { ...input, ...(reviewers ? { notify: reviewers } : {}) });
+    if (created) metrics.created.inc({ status: request.status });
+    return context.json(request, created ? 201 : 200);
+  });
+
+  app.get('/v1/approvals', async (context) => {
+    const principal = context.get('principal');
+    const parsed = ListQuery.safeParse(context.req.query());
+    if (!parsed.success) return invalidRequest(context, parsed.error, 'query');
+    const { actionable, ...filter } = parsed.data;
+    if (actionable === 'true' && !principal.reviewer) return apiError(context, 403, 'REVIEWER_KEY_REQUIRED', 'actionable=true needs a reviewer key');
+    const requests = await service.list({
+      ...filter,
+      ...(principal.kind === 'agent' ? { requester: principal.name } : {}),
+      ...(actionable === 'true' && principal.reviewer ? { actionableBy: principal.reviewer } : {}),
+    });
+    return context.json({ data: requests });
+  });
+
+  app.get('/v1/approvals/:id', async (context) => {
+    const id = context.req.param('id');
+    const request = APPROVAL_ID.test(id) ? await service.get(id) : undefined;
+    if (!visible(context.get('principal'), request)) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    return context.json(request);
+  });
+
+  app.get('/v1/approvals/:id/wait', async (context) => {
+    const id = context.req.param('id');
+    const parsed = WaitQuery.safeParse(context.req.query());
+    if (!parsed.success) return invalidRequest(context, parsed.error, 'query');
+    if (!APPROVAL_ID.test(id) || !visible(context.get('principal'), await service.get(id))) {
+      return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    }
+    metrics.waiting.inc();
+    const outcome = await service.waitForResolution(id, parsed.data.timeout * 1000).finally(() => metrics.waiting.dec());
+    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (outcome.ended === 'shutdown') {
+      return context.json({ error: { code: 'SHUTTING_DOWN', message: 'the server is stopping; retry the wait' } }, 503, { 'retry-after': '1' });
+    }
+    return context.json(outcome.request);
+  });
+
+  app.post('/v1/approvals/:id/decision', async (context) => {
+    const principal = context.get('principal');
+    const id = context.req.param('id');
+    if (!principal.reviewer) {
+      await service.recordRefusal({ type: 'decision.refused', requestId: id, actor: principal.name, channel: 'api', detail: { code: 'REVIEWER_KEY_REQUIRED', reason: 'an agent key tried to decide' } });
+      metrics.refusals.inc({ code: 'REVIEWER_KEY_REQUIRED' });
+      return apiError(context, 403, 'REVIEWER_KEY_REQUIRED', 'only reviewer keys decide approval requests');
+    }
+    const json = await readJson(context);
+    if (!json.ok) return json.response;
+    const parsed = DecisionBody.safeParse(json.body);
+    if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
+    const outcome = APPROVAL_ID.test(id)
+      ? await service.decide(id, {
+          reviewer: principal.reviewer,
+          verdict: parsed.data.verdict,
+          channel: 'api',
+          ...(parsed.data.comment ? { comment: parsed.data.comment } : {}),
+          ...(parsed.data.args !== undefined ? { editedArgs: parsed.data.args } : {}),
+        })
+      : undefined;
+    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (outcome.kind === 'refused') {
+      metrics.refusals.inc({ code: outcome.code });
+      return apiError(context, REFUSAL_STATUS[outcome.code], outcome.code, outcome.reason);
+    }
+    metrics.decisions.inc({ verdict: parsed.data.verdict, channel: 'api' });
+    return context.json(outcome.request);
+  });
+
+  return app;
+}

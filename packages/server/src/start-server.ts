@@ -1,0 +1,71 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createGuard, loadPolicy } from '@signoff/core';
+import { createApprovalService, type ApprovalService } from './approval-service.js';
+import type { ServerConfig } from './config/server-config.js';
+import { createApp } from './http/create-app.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+
+/** A running control plane. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8787`. */
+  readonly url: string;
+  readonly service: ApprovalService;
+  readonly store: Store;
+  /** Graceful stop: no new connections, in-flight requests finish, waiting clients get a retryable 503. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the control plane a config describes: loads the policy (checked against the configured
+ * reviewers), opens the store, serves the API, and sweeps overdue requests.
+ *
+ * @example
+ * const server = await startServer(loadServerConfig('signoff.yaml'));
+ * process.on('SIGTERM', () => server.close());
+ */
+export async function startServer(config: ServerConfig, overrides: { port?: number; store?: Store } = {}): Promise<RunningServer> {
+  const policy = loadPolicy(config.policyFile, { reviewers: config.reviewers });
+  const store = overrides.store ?? (await openStore(config.store));
+  const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
+  const service = createApprovalService({
+    store,
+    guard: createGuard(policy),
+    reviewers: config.reviewers,
+    ownersOf: (agent) => ownersByAgent.get(agent) ?? [],
+    defaultTimeoutMs: config.defaultTimeoutMs,
+  });
+  const app = createApp({ service, apiKeys: config.apiKeys });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, hostname: config.host, port: overrides.port ?? config.port }, () => resolve(started));
+    started.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const sweeper = setInterval(() => {
+    service.sweep().catch((error: unknown) => console.error('signoff: sweep failed (will retry)', error));
+  }, config.sweepIntervalMs);
+  sweeper.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${config.host}:${port}`,
+    service,
+    store,
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweeper);
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        service.close(); // releases long-polls, so the server can finish its in-flight requests
+        // Keep-alive connections hold close() open; drop each as soon as its last response is out.
+        const dropIdle = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 20);
+        await stopped;
+        clearInterval(dropIdle);
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
