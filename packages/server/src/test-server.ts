@@ -53,9 +53,17 @@ export async function startTestServer(options: { sweepSeconds?: number } = {}): 
   };
 }
 
+/** A JSON response as tests read it. */
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index into arbitrary JSON
+  readonly body: any;
+}
+
 /** A fetch against the test server with one of its keys. */
-export function client(baseUrl: string, key?: string) {
-  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+export function client(baseUrl: string, key?: string): (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<TestResponse> {
+  return async (method, path, body, headers = {}) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
