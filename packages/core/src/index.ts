@@ -44,3 +44,14 @@ export type { ApprovalChannel } from './spec/approval-channel.js';
 export type { ApprovalRequest } from './spec/approval-request.js';
 export type { ApprovalStatus } from './spec/approval-status.js';
 export type { ReviewerDecision } from './spec/reviewer-decision.js';
+
+export {
+  createSignoff,
+  type Authorization,
+  type GuideApprovalRequest,
+  type RequestApprovalOptions,
+  type Signoff,
+  type SignoffOptions,
+  type WaitOptions,
+} from './client/create-signoff.js';
+export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneOptions, type CreateApprovalBody } from './client/control-plane-client.js';

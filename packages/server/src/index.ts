@@ -13,3 +13,4 @@ export { createApp, type AppOptions } from './http/create-app.js';
 export { openApiDocument } from './http/openapi.js';
 export { startServer, type RunningServer } from './start-server.js';
 export { openStore } from './store/open-store.js';
+export { openPostgresStore } from './store/postgres-store.js';

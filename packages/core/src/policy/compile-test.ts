@@ -53,12 +53,13 @@ export function compileTest(
 
   return (args, context) => {
     const object = fromArgs ? args : context;
-    const value =
+    let value =
       key === undefined
         ? readPath(object, segments)
         : object !== null && typeof object === 'object'
           ? (object as Record<string, unknown>)[key]
           : undefined;
+    if (typeof value === 'function') value = undefined; // an inherited method (e.g. args.push on an array), not data
     let truth: Truth;
     if (opcode === 12) return isPresent(value) === operand ? TRUE : FALSE;
     if (value === undefined) truth = UNKNOWN;

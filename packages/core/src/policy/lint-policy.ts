@@ -87,6 +87,24 @@ function conjuncts(condition: Condition): readonly Condition[] {
   return condition.kind === 'all' ? condition.conditions : [condition];
 }
 
+/** Whether a test can never be true when the value is missing or null (`exists: false` allows both). */
+function cannotHoldForNull(test: Condition & { kind: 'test' }): boolean {
+  switch (test.operator) {
+    case 'eq':
+      return test.operand !== null;
+    case 'ne':
+      return test.operand === null;
+    case 'in':
+      return !(test.operand as unknown[]).includes(null);
+    case 'not_in':
+      return (test.operand as unknown[]).includes(null);
+    case 'exists':
+      return test.operand === true;
+    default:
+      return true; // numbers, strings, patterns: never true for null
+  }
+}
+
 /** Two tests on one path, in one AND, that no value satisfies. */
 function findContradiction(condition: Condition): { path: string; why: string } | undefined {
   const byPath = new Map<string, Array<Condition & { kind: 'test' }>>();
@@ -102,8 +120,8 @@ function findContradiction(condition: Condition): { path: string; why: string } 
       return { path, why: `${path} is never in an empty list` };
     }
     const absent = tests.some((test) => test.operator === 'exists' && test.operand === false);
-    if (absent && tests.some((test) => test.operator !== 'exists')) {
-      return { path, why: `${path} must be absent and also compared with a value` };
+    if (absent && tests.some(cannotHoldForNull)) {
+      return { path, why: `${path} must be absent (or null) and also hold a value` };
     }
     let low = -Infinity;
     let high = Infinity;

@@ -58,8 +58,9 @@ export function isInheritedName(segment: string): boolean {
 
 /**
  * Reads a dotted path (already split, without its `args`/`context` root) in JSON data; numeric
- * segments index arrays. A segment naming an `Object.prototype` member (`__proto__`,
- * `constructor`, …) only reads an own property, so a path never reaches the prototype.
+ * segments index arrays. Only data counts: a segment naming an `Object.prototype` member
+ * (`__proto__`, `constructor`, …) reads only an own property, and a function (an inherited method
+ * such as `list.map`; JSON holds none) reads as missing — so a path never reaches a prototype.
  */
 export function readPath(root: unknown, segments: readonly string[]): unknown {
   let value = root;
@@ -69,7 +70,7 @@ export function readPath(root: unknown, segments: readonly string[]): unknown {
     if (INHERITED_NAMES.has(segment) && !Object.hasOwn(value, segment)) return undefined;
     value = (value as Record<string, unknown>)[segment];
   }
-  return value;
+  return typeof value === 'function' ? undefined : value;
 }
 
 /** `true` for a value that `exists` counts as present (anything but missing or null). */

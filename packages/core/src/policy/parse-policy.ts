@@ -126,17 +126,20 @@ function semanticIssues(data: unknown, reviewers: readonly PolicyReviewer[] | un
       });
     } else seenIds.set(id, index);
 
-    if (!isRecord(rule.metadata)) return;
     const action = rule.action;
-    if (action === 'allow' || action === 'deny') {
+    if (isRecord(rule.metadata) && (action === 'allow' || action === 'deny')) {
       issues.push({
         path: ['rules', index, 'metadata'],
         atKey: true,
         message: `metadata (approvals, timeout) applies only to escalate rules; this rule's action is ${action}`,
       });
     }
-    if (reviewers) issues.push(...reviewerIssues(rule.metadata, ['rules', index, 'metadata'], reviewers));
+    if (reviewers && action === 'escalate') {
+      const metadata = isRecord(rule.metadata) ? rule.metadata : {};
+      issues.push(...reviewerIssues(metadata, ['rules', index, ...(isRecord(rule.metadata) ? ['metadata'] : [])], reviewers));
+    }
   });
+  if (reviewers && isRecord(data) && data.default === 'escalate') issues.push(...reviewerIssues({}, ['default'], reviewers));
   return issues;
 }
 
@@ -157,13 +160,17 @@ function reviewerIssues(
     (reviewer) => roles.length === 0 || reviewer.roles.some((role) => roles.includes(role)),
   ).length;
   if (required > eligible) {
-    const who = roles.length === 0 ? 'reviewers exist' : `reviewers hold ${roles.join(' or ')}`;
+    const who = roles.length === 0 ? (eligible === 1 ? 'exists' : 'exist') : `${eligible === 1 ? 'holds' : 'hold'} ${roles.join(' or ')}`;
     issues.push({
-      path: [...path, 'required_approvals'],
-      message: `requires ${required} approvals but only ${eligible} ${who}; it could never be approved`,
+      path: path.at(-1) === 'metadata' ? [...path, 'required_approvals'] : path,
+      message: `requires ${plural(required, 'approval')} but only ${plural(eligible, 'reviewer')} ${who}; it could never be approved`,
     });
   }
   return issues;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

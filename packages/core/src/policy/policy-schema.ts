@@ -78,24 +78,7 @@ export const Operators: z.ZodType<Record<string, unknown>> = z.lazy(() =>
       not: Operators.optional(),
     },
     'operator',
-  ).superRefine((operators, context) => {
-    const keys = Object.keys(operators);
-    if (keys.length === 0) context.addIssue({ code: 'custom', message: 'expected at least one operator, e.g. { eq: … }' });
-    const seen = new Map<string, string>();
-    for (const key of keys) {
-      const canonical = OPERATOR_SPELLINGS[key as keyof typeof OPERATOR_SPELLINGS];
-      const earlier = seen.get(canonical);
-      if (earlier !== undefined) {
-        context.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `'${key}' repeats '${earlier}' (two spellings of one operator)`,
-          params: { at: 'key' },
-        });
-      }
-      seen.set(canonical, key);
-    }
-  }),
+  ),
 );
 
 /** A `when` map: condition paths → literal or operators; `any` / `all` → lists of `when` maps. */
@@ -117,6 +100,9 @@ const WhenList = z.array(When, { error: 'expected a list of condition mappings' 
 
 function conditionIssues(key: string, condition: unknown): z.core.$ZodRawIssue[] | undefined {
   if (!CONDITION_PATH.test(key)) {
+    if (/^(?:args|context)(?:\.|$)/.test(key)) {
+      return [{ code: 'custom', path: [], input: key, params: { at: 'key' }, message: `unknown condition '${key}': a path has non-empty, dot-separated segments, like args.amount` }];
+    }
     const hint = /^[A-Za-z_][\w.]*$/.test(key) ? ` (did you mean 'args.${key}'?)` : '';
     return [
       {
@@ -138,8 +124,33 @@ function conditionIssues(key: string, condition: unknown): z.core.$ZodRawIssue[]
       },
     ];
   }
-  const schema = condition !== null && typeof condition === 'object' ? Operators : Scalar;
-  return schema.safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
+  if (condition === null || typeof condition !== 'object') {
+    return Scalar.safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
+  }
+  const issues = (Operators.safeParse(condition, { reportInput: true }).error?.issues ?? []) as z.core.$ZodRawIssue[];
+  return [...issues, ...operatorShapeIssues(condition as Record<string, unknown>, [])];
+}
+
+/** Checks on the operator object as written (file order, unknown keys included): not empty, one spelling per operator. */
+function operatorShapeIssues(operators: Record<string, unknown>, path: (string | number)[]): z.core.$ZodRawIssue[] {
+  const keys = Object.keys(operators);
+  if (keys.length === 0) return [{ code: 'custom', path, input: operators, message: 'expected at least one operator, e.g. { eq: … }' }];
+  const issues: z.core.$ZodRawIssue[] = [];
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    const canonical = OPERATOR_SPELLINGS[key as keyof typeof OPERATOR_SPELLINGS];
+    if (canonical === undefined) continue; // unknown operators are reported by the schema
+    const earlier = seen.get(canonical);
+    if (earlier !== undefined) {
+      issues.push({ code: 'custom', path: [...path, key], input: key, params: { at: 'key' }, message: `'${key}' repeats '${earlier}' (two spellings of one operator)` });
+    }
+    seen.set(canonical, key);
+  }
+  const negated = operators.not;
+  if (negated !== null && typeof negated === 'object' && !Array.isArray(negated)) {
+    issues.push(...operatorShapeIssues(negated as Record<string, unknown>, [...path, 'not']));
+  }
+  return issues;
 }
 
 const ToolPattern = z.string({ error: 'expected a tool name or glob' }).superRefine((pattern, context) => {

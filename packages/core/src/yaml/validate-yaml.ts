@@ -60,7 +60,12 @@ export function validateYaml<T>(text: string, schema: z.ZodType<T>, options: Val
   const fail = (issues: YamlIssue[]): ValidateYamlResult<T> => ({ ok: false, issues: sortIssues(dedupe(issues)) });
 
   const syntaxIssues = [...document.errors, ...document.warnings].map(
-    (problem): YamlIssue => ({ file, ...position(problem.pos[0]), path: '', message: `YAML: ${firstLine(problem.message)}` }),
+    (problem): YamlIssue => ({
+      file,
+      ...position(problem.pos[0]),
+      path: '',
+      message: problem.code === 'MULTIPLE_DOCS' ? "expected one YAML document, found multiple documents; remove the '---' that starts the second" : `YAML: ${firstLine(problem.message)}`,
+    }),
   );
   if (syntaxIssues.length > 0) return fail(syntaxIssues);
 

@@ -1,9 +1,11 @@
 import { SignoffError } from '@signoff/core';
+import { openPostgresStore } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
-/** Opens the store a config names: `sqlite:<file>` (embedded default) or `postgres://…`. */
+/** Opens the store a config names: `sqlite:<file>` (embedded default) or `postgres://…` (several replicas). */
 export async function openStore(url: string): Promise<Store> {
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length));
-  throw new SignoffError('CONFIG_INVALID', `store '${url}' is not supported yet: use sqlite:<file> (the PostgreSQL store is in progress)`);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStore({ connectionString: url });
+  throw new SignoffError('CONFIG_INVALID', `unknown store '${url}': expected sqlite:<file> or postgres://…`);
 }

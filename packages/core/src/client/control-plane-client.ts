@@ -1,0 +1,125 @@
+import type { ApprovalRequest } from '../spec/approval-request.js';
+import { SignoffError } from '../errors/signoff-error.js';
+
+/** Where the control plane is and how to reach it. */
+export interface ControlPlaneOptions {
+  /** Base URL, e.g. `https://signoff.internal:8787`. */
+  readonly url: string;
+  /** An agent API key. */
+  readonly apiKey: string;
+  /** Per-HTTP-call timeout (default 10 s; long-polls add their own wait). */
+  readonly requestTimeoutMs?: number;
+  /** Attempts for a call that fails transiently (network error, 5xx, 429; default 5). */
+  readonly maxAttempts?: number;
+  /** First retry delay; doubles each attempt with jitter (default 200 ms). */
+  readonly retryDelayMs?: number;
+  /** Injectable fetch (tests, proxies); defaults to the global one. */
+  readonly fetch?: typeof fetch;
+}
+
+/** The body of a create call (`POST /v1/approvals`). */
+export interface CreateApprovalBody {
+  readonly tool: string;
+  readonly args: unknown;
+  readonly context?: Readonly<Record<string, unknown>>;
+  readonly reason?: string;
+  readonly idempotencyKey: string;
+  readonly requestId?: string;
+  readonly callbackUrl?: string;
+  readonly onBehalfOf?: string;
+  readonly reviewers?: readonly string[];
+}
+
+const TRANSIENT_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/**
+ * A small HTTP client for the `/v1` API that retries what is safe to retry: network failures and
+ * transient statuses, with exponential backoff and jitter. Creation is safe to retry because it is
+ * idempotent on its key. Errors: `CONTROL_PLANE_UNAVAILABLE` (could not get an answer) and
+ * `CONTROL_PLANE_REJECTED` (a 4xx, with the server's code and message).
+ */
+export function createControlPlaneClient(options: ControlPlaneOptions) {
+  const base = options.url.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const retryDelayMs = options.retryDelayMs ?? 200;
+
+  async function call(method: 'GET' | 'POST', path: string, init: { body?: unknown; signal?: AbortSignal; waitMs?: number } = {}): Promise<ApprovalRequest> {
+    let lastProblem = 'no attempt made';
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      init.signal?.throwIfAborted();
+      const timeout = AbortSignal.timeout(requestTimeoutMs + (init.waitMs ?? 0));
+      const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      try {
+        const response = await doFetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
+          ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+          signal,
+        });
+        const text = await response.text();
+        if (response.ok) return parseRequest(text);
+        const error = parseError(text);
+        if (!TRANSIENT_STATUS.has(response.status)) {
+          throw new SignoffError('CONTROL_PLANE_REJECTED', `control plane refused ${method} ${path} (${response.status} ${error.code}): ${error.message}`);
+        }
+        lastProblem = `${response.status} ${error.code}: ${error.message}`;
+      } catch (error) {
+        if (SignoffError.isInstance(error)) throw error;
+        if (init.signal?.aborted) throw init.signal.reason;
+        lastProblem = describeNetworkError(error);
+      }
+      if (attempt < maxAttempts) await sleep(retryDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()), init.signal);
+    }
+    throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', `control plane at ${base} unavailable after ${maxAttempts} attempts: ${lastProblem}`);
+  }
+
+  return {
+    create: (body: CreateApprovalBody, signal?: AbortSignal) => call('POST', '/v1/approvals', { body, ...(signal ? { signal } : {}) }),
+    get: (id: string, signal?: AbortSignal) => call('GET', `/v1/approvals/${encodeURIComponent(id)}`, signal ? { signal } : {}),
+    /** One long-poll: returns when the request resolves or after `waitSeconds` (≤ 60) with it still pending. */
+    wait: (id: string, waitSeconds: number, signal?: AbortSignal) =>
+      call('GET', `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${waitSeconds}`, { waitMs: waitSeconds * 1000, ...(signal ? { signal } : {}) }),
+  };
+}
+
+export type ControlPlaneClient = ReturnType<typeof createControlPlaneClient>;
+
+function parseRequest(text: string): ApprovalRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', 'control plane answered with malformed JSON');
+  }
+  const request = body as Partial<ApprovalRequest> | null;
+  if (!request || typeof request.id !== 'string' || typeof request.status !== 'string' || typeof request.granted !== 'boolean') {
+    throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', 'control plane answered with something that is not an approval request');
+  }
+  return request as ApprovalRequest;
+}
+
+function parseError(text: string): { code: string; message: string } {
+  try {
+    const { error } = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    return { code: error?.code ?? 'UNKNOWN', message: error?.message ?? text.slice(0, 200) };
+  } catch {
+    return { code: 'UNKNOWN', message: text.slice(0, 200) };
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}

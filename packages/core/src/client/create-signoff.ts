@@ -1,0 +1,136 @@
+import { createGuard, type Guard } from '../guard/create-guard.js';
+import { SignoffError, type SignoffErrorCode } from '../errors/signoff-error.js';
+import type { ApprovalRequest } from '../spec/approval-request.js';
+import type { Decision } from '../spec/decision.js';
+import type { Policy } from '../spec/policy.js';
+import { createControlPlaneClient, type ControlPlaneOptions } from './control-plane-client.js';
+
+export interface SignoffOptions {
+  /** The local policy copy for `guard()`: a Policy, a path, or YAML text. The server keeps its own and is the authority. */
+  readonly policy: Policy | string | URL;
+  readonly controlPlane: ControlPlaneOptions;
+}
+
+/** The approval guide's own call shape; `requestId` is the decision's receipt id. */
+export interface GuideApprovalRequest {
+  readonly requestId?: string;
+  readonly tool: string;
+  readonly args: unknown;
+  readonly reason?: string;
+  /** Reviewer ids or roles to notify as well; never lowers what the policy requires. */
+  readonly reviewers?: readonly string[];
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+export interface RequestApprovalOptions {
+  /** Replays with the same key return the same request (adapters use thread/run id + tool call id). Defaults to the receipt id. */
+  readonly idempotencyKey?: string;
+  readonly signal?: AbortSignal;
+  readonly callbackUrl?: string;
+  /** The user the agent acts for; they cannot approve the request. */
+  readonly onBehalfOf?: string;
+}
+
+export interface WaitOptions {
+  readonly signal?: AbortSignal;
+  /** Give up (not granted) after this long; default: until the request's own deadline. */
+  readonly timeoutMs?: number;
+}
+
+/** The answer to "may this call run?", never an exception. */
+export interface Authorization {
+  readonly granted: boolean;
+  /** The args that may run: the reviewers' edited args when they edited them. Only meaningful when granted. */
+  readonly args: unknown;
+  /** Why: the policy's reason, the reviewers' resolution, or the failure that closed it. */
+  readonly reason: string;
+  readonly decision: Decision;
+  /** The control plane's request, when one was made. */
+  readonly approval?: ApprovalRequest;
+  /** Set when an infrastructure failure closed the call (fail-closed). */
+  readonly errorCode?: SignoffErrorCode;
+}
+
+/** Longest single long-poll; the client loops until the deadline. */
+const LONG_POLL_SECONDS = 30;
+
+/**
+ * The agent-side Signoff: a local synchronous `guard()`, and the control plane calls to ask for,
+ * wait for, and act on approvals. `authorize()` does all three and fails closed in one place.
+ *
+ * @example
+ * const signoff = createSignoff({ policy: './policy.yaml', controlPlane: { url, apiKey: process.env.SIGNOFF_AGENT_KEY! } });
+ * const { granted, args, reason } = await signoff.authorize('payment.send', { to: 'acme', amount: 500 });
+ * if (granted) await sendPayment(args); else console.log(reason);
+ */
+export function createSignoff(options: SignoffOptions) {
+  const guard: Guard = createGuard(options.policy);
+  const controlPlane = createControlPlaneClient(options.controlPlane);
+
+  /**
+   * Asks the control plane to approve an escalated call. With a `Decision` it returns as soon as the
+   * request exists; with the guide's shape (`{ tool, args, reviewers }`) it also waits, like the guide.
+   */
+  async function requestApproval(input: Decision | GuideApprovalRequest, requestOptions: RequestApprovalOptions = {}): Promise<ApprovalRequest> {
+    const decision = 'receipt' in input ? input : undefined;
+    const guide = decision ? undefined : (input as GuideApprovalRequest);
+    const requestId = decision?.receipt.id ?? guide?.requestId;
+    const idempotencyKey = requestOptions.idempotencyKey ?? requestId ?? guard(input.tool, input.args, input.context).receipt.id;
+    const created = await controlPlane.create(
+      {
+        tool: input.tool,
+        args: input.args,
+        ...(input.context ? { context: input.context } : {}),
+        ...(input.reason ? { reason: input.reason } : {}),
+        idempotencyKey,
+        ...(requestId ? { requestId } : {}),
+        ...(guide?.reviewers ? { reviewers: guide.reviewers } : {}),
+        ...(requestOptions.callbackUrl ? { callbackUrl: requestOptions.callbackUrl } : {}),
+        ...(requestOptions.onBehalfOf ? { onBehalfOf: requestOptions.onBehalfOf } : {}),
+      },
+      requestOptions.signal,
+    );
+    return guide ? waitForDecision(created.id, requestOptions.signal ? { signal: requestOptions.signal } : {}) : created;
+  }
+
+  /** Long-polls until the request resolves (or `timeoutMs`, then `APPROVAL_EXPIRED`); transient failures are retried. */
+  async function waitForDecision(id: string, waitOptions: WaitOptions = {}): Promise<ApprovalRequest> {
+    const giveUpAt = waitOptions.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + waitOptions.timeoutMs;
+    for (;;) {
+      const remainingSeconds = Math.floor((giveUpAt - Date.now()) / 1000);
+      const request =
+        remainingSeconds <= 0 ? await controlPlane.get(id, waitOptions.signal) : await controlPlane.wait(id, Math.min(LONG_POLL_SECONDS, remainingSeconds), waitOptions.signal);
+      if (request.status !== 'pending') return request;
+      if (Date.now() >= giveUpAt) throw new SignoffError('APPROVAL_EXPIRED', `no decision on ${id} within ${waitOptions.timeoutMs} ms`);
+    }
+  }
+
+  /** Guards the call, asks for approval when it escalates, waits, and says whether it may run. Never throws. */
+  async function authorize(
+    tool: string,
+    args: unknown,
+    authorizeOptions: RequestApprovalOptions & WaitOptions & { context?: Readonly<Record<string, unknown>> } = {},
+  ): Promise<Authorization> {
+    const decision = guard(tool, args, authorizeOptions.context);
+    if (decision.action === 'allow') return { granted: true, args, reason: decision.reason, decision };
+    if (decision.action === 'deny') return { granted: false, args, reason: decision.reason, decision };
+    try {
+      const created = await requestApproval(decision, authorizeOptions);
+      const approval = created.status === 'pending' ? await waitForDecision(created.id, authorizeOptions) : created;
+      return { granted: approval.granted, args: approval.approvedArgs, reason: approval.resolution, decision, approval };
+    } catch (error) {
+      return failClosed(decision, error);
+    }
+  }
+
+  return { guard, requestApproval, waitForDecision, authorize, policy: guard.policy };
+}
+
+export type Signoff = ReturnType<typeof createSignoff>;
+
+/** The one place the client turns any failure into "not granted", with the reason and code. */
+function failClosed(decision: Decision, error: unknown): Authorization {
+  const code: SignoffErrorCode = SignoffError.isInstance(error) ? error.code : 'CONTROL_PLANE_UNAVAILABLE';
+  const message = error instanceof Error ? error.message : String(error);
+  return { granted: false, args: decision.args, reason: `Not run (fail-closed): ${message}`, decision, errorCode: code };
+}

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSignoff } from '@signoff/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, startTestServer, TEST_KEYS } from './test-server.js';
+
+const policyFile = fileURLToPath(new URL('./__fixtures__/policy.yaml', import.meta.url));
+let server: Awaited<ReturnType<typeof startTestServer>>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server.cleanup());
+
+const signoffFor = (url: string, extra: object = {}) =>
+  createSignoff({ policy: policyFile, controlPlane: { url, apiKey: TEST_KEYS.agent, retryDelayMs: 20, ...extra } });
+
+/** Approves the newest pending request as ana and sam once it shows up. */
+async function approveWhenPending(url: string, edit?: unknown) {
+  const reviewer = client(url, TEST_KEYS.ana);
+  for (;;) {
+    const { body } = await reviewer('GET', '/v1/approvals?actionable=true');
+    const request = body.data?.[0];
+    if (request) {
+      await reviewer('POST', `/v1/approvals/${request.id}/decision`, { verdict: 'approve', ...(edit ? { args: edit } : {}) });
+      await client(url, TEST_KEYS.sam)('POST', `/v1/approvals/${request.id}/decision`, { verdict: 'approve' });
+      return request.id as string;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('createSignoff against a real control plane', () => {
+  it('allows and denies locally without a round trip', async () => {
+    const signoff = signoffFor('http://127.0.0.1:9'); // nothing listens there
+    expect(await signoff.authorize('payment.send', { to: 'acme', amount: 5 })).toMatchObject({ granted: true });
+    expect(await signoff.authorize('payment.send', { to: 'x.eth', amount: 5 })).toMatchObject({ granted: false, decision: { ruleId: 'no-crypto' } });
+  });
+
+  it('waits for the quorum and runs the approved — possibly edited — args', async () => {
+    const signoff = signoffFor(server.url);
+    const [authorization] = await Promise.all([
+      signoff.authorize('payment.send', { to: 'acme', amount: 900 }, { idempotencyKey: 'run-1:call-1' }),
+      approveWhenPending(server.url, { to: 'acme', amount: 450 }),
+    ]);
+    expect(authorization).toMatchObject({ granted: true, args: { to: 'acme', amount: 450 }, approval: { status: 'approved' } });
+  });
+
+  it('accepts the approval guide call shape and waits like it', async () => {
+    const signoff = signoffFor(server.url);
+    const decision = signoff.guard('payment.send', { to: 'vendor@example.com', amount: 500 });
+    const [approval] = await Promise.all([
+      signoff.requestApproval({ requestId: decision.receipt.id, tool: 'payment.send', args: decision.args, reason: decision.reason, reviewers: ['finance-team'] }),
+      approveWhenPending(server.url),
+    ]);
+    expect(approval).toMatchObject({ granted: true, notify: ['finance-team'], requirements: { requiredApprovals: 2 } });
+  });
+
+  it('fails closed when the control plane is unreachable, and when no decision comes in time', async () => {
+    const unreachable = await signoffFor('http://127.0.0.1:9', { maxAttempts: 2 }).authorize('payment.send', { to: 'acme', amount: 500 });
+    expect(unreachable).toMatchObject({ granted: false, errorCode: 'CONTROL_PLANE_UNAVAILABLE' });
+    expect(unreachable.reason).toMatch(/^Not run \(fail-closed\): control plane at http:\/\/127\.0\.0\.1:9 unavailable/);
+    const slow = await signoffFor(server.url).authorize('payment.send', { to: 'acme', amount: 501 }, { timeoutMs: 1_500 });
+    expect(slow).toMatchObject({ granted: false, errorCode: 'APPROVAL_EXPIRED' });
+  });
+
+  it('is refused (not granted) when the server policy expires the request', async () => {
+    const result = await signoffFor(server.url).authorize('deploy.run', { service: 'api' });
+    expect(result).toMatchObject({ granted: false, approval: { status: 'expired' } });
+    expect(result.reason).toContain('timeout_action deny');
+  });
+});
+
+describe('kill -9 of the control plane mid-wait', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => child?.kill('SIGKILL'));
+
+  it('loses nothing: after a restart the waiting client still gets its answer', async () => {
+    const port = await freePort();
+    const config = join(server.directory, 'crash.yaml');
+    writeFileSync(config, readFileSync(join(server.directory, 'signoff.yaml'), 'utf8').replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${port}`).replace('signoff.db', 'crash.db'));
+    const url = `http://127.0.0.1:${port}`;
+    child = await startChild(config);
+    const signoff = signoffFor(url, { maxAttempts: 30, retryDelayMs: 100 });
+    const waiting = signoff.authorize('payment.send', { to: 'acme', amount: 777 }, { idempotencyKey: 'crash:1' });
+    const reviewer = client(url, TEST_KEYS.ana);
+    let pending: { id: string } | undefined;
+    while (!pending) pending = (await reviewer('GET', '/v1/approvals?actionable=true')).body.data?.[0];
+    await reviewer('POST', `/v1/approvals/${pending.id}/decision`, { verdict: 'approve' });
+
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child?.once('exit', resolve));
+    child = await startChild(config);
+
+    expect((await reviewer('GET', `/v1/approvals/${pending.id}`)).body).toMatchObject({ status: 'pending', decisions: [{ reviewer: 'ana' }] });
+    await client(url, TEST_KEYS.sam)('POST', `/v1/approvals/${pending.id}/decision`, { verdict: 'approve' });
+    expect(await waiting).toMatchObject({ granted: true, approval: { id: pending.id, status: 'approved' } });
+  }, 60_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function startChild(config: string): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('./__fixtures__/run-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}

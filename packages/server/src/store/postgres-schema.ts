@@ -1,0 +1,36 @@
+import pg from 'pg';
+
+/**
+ * The PostgreSQL tables, mirroring SQLite's: the request as JSON in `body` plus the columns queries
+ * filter on. Bodies are TEXT, not JSONB: JSONB refuses `\u0000` in strings (tool arguments may hold
+ * anything), and TEXT gives audit entries back byte for byte. Times are `timestamptz`, so deadlines
+ * compare as instants whatever offset the ISO string was written with. Idempotent (`IF NOT EXISTS`);
+ * the caller serializes concurrent runs with an advisory lock.
+ *
+ * @example
+ * await client.query(postgresSchemaSql('signoff'));
+ */
+export function postgresSchemaSql(schema?: string): string {
+  const prefix = schema === undefined ? '' : `${pg.escapeIdentifier(schema)}.`;
+  return `
+${schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)};`}
+CREATE TABLE IF NOT EXISTS ${prefix}approval_requests (
+  id TEXT PRIMARY KEY,
+  requester TEXT NOT NULL,
+  idempotency_key TEXT,
+  status TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL,
+  body TEXT NOT NULL,
+  UNIQUE (requester, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS approval_requests_due ON ${prefix}approval_requests (status, expires_at);
+CREATE INDEX IF NOT EXISTS approval_requests_created ON ${prefix}approval_requests (created_at);
+CREATE TABLE IF NOT EXISTS ${prefix}audit_log (
+  sequence BIGINT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+`;
+}

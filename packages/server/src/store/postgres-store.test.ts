@@ -1,0 +1,112 @@
+import type { ApprovalRequest } from '@signoff/core';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../audit/audit-chain.js';
+import { openPostgresStore } from './postgres-store.js';
+import type { Store } from './store.js';
+import { describeStoreContract, newRequest } from './store.contract.js';
+
+const url = process.env.SIGNOFF_TEST_POSTGRES_URL;
+const run = randomBytes(3).toString('hex');
+const schemas: string[] = [];
+
+/** A fresh, empty schema name; every one is dropped after the run. */
+function freshSchema(): string {
+  const schema = `signoff_test_${run}_${schemas.length + 1}`;
+  schemas.push(schema);
+  return schema;
+}
+
+if (!url) {
+  console.warn('SIGNOFF_TEST_POSTGRES_URL is not set: PostgreSQL store tests skipped');
+  it.skip('SIGNOFF_TEST_POSTGRES_URL is not set: PostgreSQL store tests skipped', () => undefined);
+}
+
+describe.skipIf(!url)('PostgreSQL store', () => {
+  const connectionString = url ?? '';
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString });
+    await client.connect();
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    await client.end();
+  });
+
+  let schema = '';
+  describeStoreContract('PostgreSQL', {
+    async open() {
+      schema = freshSchema();
+      return openPostgresStore({ connectionString, schema });
+    },
+    async reopen() {
+      return openPostgresStore({ connectionString, schema });
+    },
+  });
+
+  describe('with two replicas on one database', () => {
+    let replicaA: Store;
+    let replicaB: Store;
+    beforeEach(async () => {
+      const shared = freshSchema();
+      // Opened together, as replicas starting at once would: table creation must not race.
+      [replicaA, replicaB] = await Promise.all([openPostgresStore({ connectionString, schema: shared }), openPostgresStore({ connectionString, schema: shared })]);
+    });
+    afterEach(async () => {
+      await Promise.all([replicaA.close(), replicaB.close()]);
+    });
+
+    it('wakes a listener on one replica when another changes the request', async () => {
+      const seen: string[] = [];
+      replicaA.onRequestChanged((id) => seen.push(id));
+      const { request, events } = newRequest('apr_cross');
+      await replicaB.createRequest(request, events);
+      await replicaB.updateRequest('apr_cross', (current) => ({ request: { ...current, status: 'denied' }, events: [], result: null }));
+      await expect.poll(() => seen.filter((id) => id === 'apr_cross').length).toBe(2);
+    });
+
+    it('lets exactly one of 50 decisions split across replicas make the transition, with one unbroken audit chain', async () => {
+      const { request, events } = newRequest('apr_race');
+      await replicaA.createRequest(request, events);
+      const outcomes = await Promise.all(
+        Array.from({ length: 50 }, (_, index) =>
+          (index % 2 ? replicaA : replicaB).updateRequest('apr_race', (current) =>
+            current.status === 'pending'
+              ? {
+                  request: { ...current, status: 'approved', granted: true },
+                  events: [{ type: 'request.approved', requestId: 'apr_race', actor: `reviewer-${index}`, channel: 'api', detail: {} }],
+                  result: 'transitioned',
+                }
+              : { events: [{ type: 'decision.refused', requestId: 'apr_race', actor: `reviewer-${index}`, channel: 'api', detail: { code: 'ALREADY_RESOLVED' } }], result: 'refused' },
+          ),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome === 'transitioned')).toHaveLength(1);
+      const audit = await replicaB.readAudit();
+      expect(audit).toHaveLength(events.length + 50);
+      expect(audit.filter((entry) => entry.type === 'request.approved')).toHaveLength(1);
+      expect(verifyAuditChain(audit)).toBeUndefined();
+    });
+
+    it('shares the sweep: each of 20 overdue requests expires exactly once', async () => {
+      const start = new Date('2026-11-24T06:00:00.000Z');
+      for (let index = 0; index < 20; index += 1) {
+        const { request, events } = newRequest(`apr_due_${index}`, { now: start });
+        await (index % 2 ? replicaA : replicaB).createRequest(request, events);
+      }
+      const expire = (current: ApprovalRequest) => ({
+        request: { ...current, status: 'expired' as const },
+        events: [{ type: 'request.expired' as const, requestId: current.id, actor: 'system', channel: 'system' as const, detail: {} }],
+        result: null,
+      });
+      const afterDeadline = new Date(start.getTime() + 11 * 60_000);
+      const counts = await Promise.all([replicaA.updateOverdue(afterDeadline, 100, expire), replicaB.updateOverdue(afterDeadline, 100, expire)]);
+      expect(counts[0] + counts[1]).toBe(20);
+      expect(await replicaA.listRequests({ status: 'expired' })).toHaveLength(20);
+      const audit = await replicaA.readAudit();
+      const expired = audit.filter((entry) => entry.type === 'request.expired').map((entry) => entry.requestId);
+      expect(new Set(expired).size).toBe(20);
+      expect(expired).toHaveLength(20);
+      expect(verifyAuditChain(audit)).toBeUndefined();
+    });
+  });
+});

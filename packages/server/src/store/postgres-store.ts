@@ -1,0 +1,259 @@
+import { SignoffError, type ApprovalRequest } from '@signoff/core';
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
+import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import { postgresSchemaSql } from './postgres-schema.js';
+import { requestFromJson, requestToJson } from './request-json.js';
+import type { ApprovalFilter, RequestChange, Store } from './store.js';
+
+/** Where the PostgreSQL store lives. */
+export interface PostgresStoreOptions {
+  /** A `postgres://` URL. */
+  readonly connectionString: string;
+  /** Keep the tables in this schema (created if missing) instead of the connection's default; tests use one each. */
+  readonly schema?: string;
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number;
+}
+
+// Advisory lock keys (the two-int form): DDL at startup is global, audit appends are per schema.
+const DDL_LOCK = 0x5160_0001;
+const AUDIT_LOCK = 0x5160_0002;
+const CHANNEL = 'signoff_request_changed';
+const MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer channel names are truncated or refused
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * The store for several server replicas sharing one PostgreSQL database. Each write is one
+ * transaction with its audit events; audit appends are serialized by an advisory lock so the chain
+ * has no gaps whichever replica writes. Changes are announced with `NOTIFY` on commit, and every
+ * replica runs a `LISTEN` connection, so a waiter wakes whichever replica made the change.
+ *
+ * @example
+ * const store = await openPostgresStore({ connectionString: 'postgres://signoff@db/signoff' });
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const { connectionString, schema } = options;
+  const prefix = schema === undefined ? '' : `${pg.escapeIdentifier(schema)}.`;
+  const requests = `${prefix}approval_requests`;
+  const audit = `${prefix}audit_log`;
+  // One channel per schema, so stores in other schemas (isolated tests, other tenants) don't wake each other.
+  const channel = schema === undefined ? CHANNEL : `${CHANNEL}_${schema}`;
+  if (Buffer.byteLength(channel) > MAX_IDENTIFIER_BYTES) {
+    throw new SignoffError('CONFIG_INVALID', `PostgreSQL schema name '${schema}' is too long: use at most ${MAX_IDENTIFIER_BYTES - CHANNEL.length - 1} bytes`);
+  }
+
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+  // An idle connection that dies must not crash the process: the pool drops it and opens another.
+  pool.on('error', (error) => console.error(`signoff: idle PostgreSQL connection failed: ${error.message}`));
+  // pg-pool removes its own error listener while a client is checked out; the failure still reaches the next query.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+
+  /** Runs `work` in one transaction on one pooled connection; rolls back on any exception and rethrows it. */
+  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = await client.query('ROLLBACK').then(() => false, () => true); // a dead connection is discarded, not pooled
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  const appendEvents = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<void> => {
+    if (events.length === 0) return;
+    // Held to commit: the next writer (any connection, any replica) reads the last entry only after we commit.
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+    // The database clock, read under the lock, so `at` never goes backwards between replicas with skewed clocks.
+    const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
+      `SELECT clock_timestamp() AS now, last.sequence, last.hash
+       FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
+    );
+    const last = rows[0];
+    let sequence = Number(last?.sequence ?? 0);
+    let previousHash = last?.hash ?? GENESIS_HASH;
+    const at = (last?.now ?? new Date()).toISOString();
+    for (const event of events) {
+      sequence += 1;
+      const entry = sealAuditEntry(event, sequence, at, previousHash);
+      await client.query(`INSERT INTO ${audit} (sequence, hash, body) VALUES ($1, $2, $3)`, [sequence, entry.hash, JSON.stringify(entry)]);
+      previousHash = entry.hash;
+    }
+  };
+
+  /** Writes what a change decided, in the caller's transaction; `NOTIFY` is delivered only if it commits. */
+  const applyChange = async (client: PoolClient, id: string, outcome: RequestChange<unknown>): Promise<void> => {
+    if (outcome.request) {
+      const request = outcome.request;
+      await client.query(`UPDATE ${requests} SET status = $2, expires_at = $3, body = $4 WHERE id = $1`, [id, request.status, request.expiresAt, requestToJson(request)]);
+      await client.query('SELECT pg_notify($1, $2)', [channel, id]);
+    }
+    await appendEvents(client, outcome.events);
+  };
+
+  // Create the tables once, even when several replicas start at the same moment.
+  try {
+    await transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, 0)', [DDL_LOCK]);
+      await client.query(postgresSchemaSql(schema));
+    });
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  // Change notifications: one dedicated connection per store LISTENs, and reconnects when it drops.
+  const listeners = new Set<(id: string) => void>();
+  let listenClient: pg.Client | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = RETRY_MIN_MS;
+  let closed = false;
+
+  const connectListener = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString });
+    client.on('notification', (message) => {
+      if (message.channel !== channel || !message.payload) return;
+      for (const listener of listeners) {
+        try {
+          listener(message.payload);
+        } catch (error) {
+          console.error('signoff: request change listener failed', error);
+        }
+      }
+    });
+    const lost = (error?: Error): void => {
+      if (closed || listenClient !== client) return;
+      console.error(`signoff: PostgreSQL LISTEN connection lost (${error?.message ?? 'ended'}), reconnecting`);
+      listenClient = undefined;
+      client.end().catch(() => undefined);
+      scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (closed) return void (await client.end());
+    listenClient = client;
+    retryDelay = RETRY_MIN_MS;
+  };
+  const scheduleReconnect = (): void => {
+    if (closed || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      connectListener().catch((error: unknown) => {
+        console.error(`signoff: PostgreSQL LISTEN reconnect failed (${error instanceof Error ? error.message : String(error)}), retrying in ${retryDelay} ms`);
+        scheduleReconnect();
+      });
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+  };
+
+  try {
+    await connectListener();
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  return {
+    async createRequest(request, events) {
+      return transaction(async (client) => {
+        // The unique (requester, idempotency_key) decides races: a concurrent twin waits for ours, then does nothing.
+        const inserted = await client.query(
+          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (requester, idempotency_key) DO NOTHING`,
+          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request)],
+        );
+        if (inserted.rowCount === 0) {
+          const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE requester = $1 AND idempotency_key = $2`, [request.requester, request.idempotencyKey]);
+          const existing = rows[0];
+          if (!existing) throw new Error(`request with idempotency key '${request.idempotencyKey}' conflicted but cannot be read`);
+          return { request: requestFromJson(existing.body), created: false };
+        }
+        await appendEvents(client, events);
+        await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
+        return { request, created: true };
+      });
+    },
+    async getRequest(id) {
+      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${requests} WHERE id = $1`, [id]);
+      return rows[0] ? requestFromJson(rows[0].body) : undefined;
+    },
+    async listRequests(filter: ApprovalFilter = {}) {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      for (const [column, value] of [['status', filter.status], ['tool', filter.tool], ['requester', filter.requester]] as const) {
+        if (value) (values.push(value), where.push(`${column} = $${values.length}`));
+      }
+      const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+      const sql = `SELECT body FROM ${requests} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+      const { rows } = await pool.query<{ body: string }>(sql, values);
+      return rows.map((row) => requestFromJson(row.body));
+    },
+    async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Promise<T | undefined> {
+      return transaction(async (client) => {
+        const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE id = $1 FOR UPDATE`, [id]);
+        if (!rows[0]) return undefined;
+        const outcome = change(requestFromJson(rows[0].body));
+        await applyChange(client, id, outcome);
+        return outcome.result;
+      });
+    },
+    async updateOverdue(now, limit, change) {
+      // One request per transaction: a slow or failing one holds no other lock, and SKIP LOCKED lets
+      // replicas sweep side by side. `seen` stops us re-claiming a request that `change` left pending.
+      const seen: string[] = [];
+      let changed = 0;
+      while (seen.length < limit) {
+        const claimed = await transaction(async (client) => {
+          const { rows } = await client.query<{ id: string; body: string }>(
+            `SELECT id, body FROM ${requests} WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($2::text[]))
+             ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+            [now, seen],
+          );
+          const row = rows[0];
+          if (!row) return undefined;
+          const outcome = change(requestFromJson(row.body));
+          await applyChange(client, row.id, outcome);
+          return { id: row.id, changed: outcome.request !== undefined };
+        });
+        if (!claimed) break;
+        seen.push(claimed.id);
+        if (claimed.changed) changed += 1;
+      }
+      return changed;
+    },
+    async appendAudit(events) {
+      await transaction((client) => appendEvents(client, events));
+    },
+    async readAudit() {
+      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence`);
+      return rows.map((row) => JSON.parse(row.body) as AuditEntry);
+    },
+    onRequestChanged(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(retryTimer);
+      listeners.clear();
+      await listenClient?.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
