@@ -55,3 +55,4 @@ export {
   type WaitOptions,
 } from './client/create-signoff.js';
 export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneOptions, type CreateApprovalBody } from './client/control-plane-client.js';
+export { checkApproval, type ApprovalCheck } from './client/check-approval.js';

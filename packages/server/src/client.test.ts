@@ -49,6 +49,13 @@ describe('createSignoff against a real control plane', () => {
     expect(authorization).toMatchObject({ granted: true, args: { to: 'acme', amount: 450 }, approval: { status: 'approved' } });
   });
 
+  it('never runs args an idempotency replay did not approve', async () => {
+    const signoff = signoffFor(server.url);
+    await Promise.all([signoff.authorize('payment.send', { to: 'acme', amount: 300 }, { idempotencyKey: 'replay:1' }), approveWhenPending(server.url)]);
+    const replay = await signoff.authorize('payment.send', { to: 'mallory', amount: 9_000 }, { idempotencyKey: 'replay:1' });
+    expect(replay).toMatchObject({ granted: false, reason: expect.stringContaining('different args') });
+  });
+
   it('accepts the approval guide call shape and waits like it', async () => {
     const signoff = signoffFor(server.url);
     const decision = signoff.guard('payment.send', { to: 'vendor@example.com', amount: 500 });

@@ -3,6 +3,7 @@ import { SignoffError, type SignoffErrorCode } from '../errors/signoff-error.js'
 import type { ApprovalRequest } from '../spec/approval-request.js';
 import type { Decision } from '../spec/decision.js';
 import type { Policy } from '../spec/policy.js';
+import { checkApproval } from './check-approval.js';
 import { createControlPlaneClient, type ControlPlaneOptions } from './control-plane-client.js';
 
 export interface SignoffOptions {
@@ -93,6 +94,11 @@ export function createSignoff(options: SignoffOptions) {
     return guide ? waitForDecision(created.id, requestOptions.signal ? { signal: requestOptions.signal } : {}) : created;
   }
 
+  /** Reads a request's current state from the control plane (the authority), without waiting. */
+  async function getApproval(id: string, signal?: AbortSignal): Promise<ApprovalRequest> {
+    return controlPlane.get(id, signal);
+  }
+
   /** Long-polls until the request resolves (or `timeoutMs`, then `APPROVAL_EXPIRED`); transient failures are retried. */
   async function waitForDecision(id: string, waitOptions: WaitOptions = {}): Promise<ApprovalRequest> {
     const giveUpAt = waitOptions.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + waitOptions.timeoutMs;
@@ -117,13 +123,16 @@ export function createSignoff(options: SignoffOptions) {
     try {
       const created = await requestApproval(decision, authorizeOptions);
       const approval = created.status === 'pending' ? await waitForDecision(created.id, authorizeOptions) : created;
-      return { granted: approval.granted, args: approval.approvedArgs, reason: approval.resolution, decision, approval };
+      const check = checkApproval(approval, { tool, args });
+      return check.granted
+        ? { granted: true, args: check.args, reason: approval.resolution, decision, approval }
+        : { granted: false, args, reason: check.reason, decision, approval };
     } catch (error) {
       return failClosed(decision, error);
     }
   }
 
-  return { guard, requestApproval, waitForDecision, authorize, policy: guard.policy };
+  return { guard, requestApproval, getApproval, waitForDecision, authorize, policy: guard.policy };
 }
 
 export type Signoff = ReturnType<typeof createSignoff>;
