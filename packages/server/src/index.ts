@@ -14,3 +14,4 @@ export { openApiDocument } from './http/openapi.js';
 export { startServer, type RunningServer } from './start-server.js';
 export { openStore } from './store/open-store.js';
 export { openPostgresStore } from './store/postgres-store.js';
+export { startLocalControlPlane, type LocalControlPlane, type LocalControlPlaneOptions } from './local-control-plane.js';

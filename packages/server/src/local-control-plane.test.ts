@@ -1,0 +1,29 @@
+import { createSignoff } from '@signoff/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startLocalControlPlane, type LocalControlPlane } from './local-control-plane.js';
+
+const policy = `
+version: 1
+default: deny
+rules:
+  - tool: payment.send
+    action: escalate
+    metadata: { required_approvals: 2, approver_roles: [finance, security] }
+`;
+
+describe('startLocalControlPlane', () => {
+  let controlPlane: LocalControlPlane;
+  afterAll(async () => controlPlane.close());
+
+  it('runs a real control plane with generated keys that an agent and reviewers can use', async () => {
+    controlPlane = await startLocalControlPlane({ policy });
+    const signoff = createSignoff({ policy, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
+    const authorizing = signoff.authorize('payment.send', { amount: 10 });
+    let pending = await controlPlane.actionable('ana');
+    while (pending.length === 0) pending = await controlPlane.actionable('ana');
+    await controlPlane.decide(pending[0]!.id, 'ana', 'approve');
+    await controlPlane.decide(pending[0]!.id, 'sam', 'approve');
+    expect(await authorizing).toMatchObject({ granted: true, args: { amount: 10 } });
+    await expect(controlPlane.decide(pending[0]!.id, 'lee', 'approve')).rejects.toThrow(/409 ALREADY_RESOLVED|403 NOT_AN_APPROVER/);
+  });
+});

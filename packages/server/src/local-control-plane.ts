@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ApprovalRequest } from '@signoff/core';
+import { stringify } from 'yaml';
+import { loadServerConfig, sha256Hex } from './config/server-config.js';
+import type { Reviewer } from './engine/reviewer.js';
+import { startServer, type RunningServer } from './start-server.js';
+
+export interface LocalControlPlaneOptions {
+  /** The server policy: a file path, or YAML text. */
+  readonly policy: string;
+  /** Reviewers (default: ana/finance, sam/security, lee/engineering-lead). */
+  readonly reviewers?: readonly Reviewer[];
+  /** Where the SQLite file and config go; default a temp folder removed on close. */
+  readonly directory?: string;
+  readonly port?: number;
+  readonly defaultTimeoutMinutes?: number;
+  /** How often overdue requests are swept (default 1 s). */
+  readonly sweepIntervalSeconds?: number;
+}
+
+/** A control plane running in this process, for examples, demos and adapter tests. */
+export interface LocalControlPlane extends RunningServer {
+  /** The agent API key (principal `agent`). */
+  readonly agentKey: string;
+  readonly reviewers: readonly Reviewer[];
+  /** The API key of a reviewer. */
+  reviewerKey(reviewerId: string): string;
+  /** Decides as a reviewer through the HTTP API (the same path Slack, email and the inbox take). */
+  decide(approvalId: string, reviewerId: string, verdict: 'approve' | 'deny', extra?: { comment?: string; args?: unknown }): Promise<ApprovalRequest>;
+  /** Pending requests a reviewer can act on, newest first. */
+  actionable(reviewerId: string): Promise<ApprovalRequest[]>;
+}
+
+const DEFAULT_REVIEWERS: readonly Reviewer[] = [
+  { id: 'ana', name: 'Ana Lima', roles: ['finance'] },
+  { id: 'sam', name: 'Sam Okafor', roles: ['security'] },
+  { id: 'lee', name: 'Lee Chen', roles: ['engineering-lead'] },
+];
+
+/**
+ * Starts a real control plane (HTTP API, SQLite store, sweeper) on loopback with generated keys.
+ *
+ * @example
+ * const controlPlane = await startLocalControlPlane({ policy: './policy.yaml' });
+ * const signoff = createSignoff({ policy: './policy.yaml', controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
+ */
+export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
+  const ownDirectory = options.directory === undefined;
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'signoff-local-'));
+  const reviewers = options.reviewers ?? DEFAULT_REVIEWERS;
+  const newKey = () => `sk_signoff_${randomBytes(18).toString('base64url')}`;
+  const agentKey = newKey();
+  const reviewerKeys = new Map(reviewers.map((reviewer) => [reviewer.id, newKey()]));
+
+  const policyIsFile = !options.policy.includes('\n') && existsSync(options.policy);
+  const policyFile = policyIsFile ? resolve(options.policy) : join(directory, 'policy.yaml');
+  if (!policyIsFile) writeFileSync(policyFile, options.policy);
+  const configFile = join(directory, 'signoff.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      policy: policyFile,
+      store: 'sqlite:./signoff.db',
+      listen: `127.0.0.1:${options.port ?? 0}`,
+      default_timeout_minutes: options.defaultTimeoutMinutes ?? 60,
+      sweep_interval_seconds: options.sweepIntervalSeconds ?? 1,
+      reviewers: reviewers.map(({ slackUserId, ...reviewer }) => ({ ...reviewer, ...(slackUserId ? { slack_user_id: slackUserId } : {}) })),
+      api_keys: [
+        { name: 'agent', kind: 'agent', key_sha256: sha256Hex(agentKey) },
+        ...reviewers.map((reviewer) => ({ name: reviewer.id, kind: 'reviewer', reviewer: reviewer.id, key_sha256: sha256Hex(reviewerKeys.get(reviewer.id) as string) })),
+      ],
+    }),
+  );
+  const server = await startServer(loadServerConfig(configFile));
+
+  const reviewerKey = (reviewerId: string): string => {
+    const key = reviewerKeys.get(reviewerId);
+    if (!key) throw new Error(`no reviewer ${reviewerId} in this control plane`);
+    return key;
+  };
+  const call = async (reviewerId: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${reviewerKey(reviewerId)}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as { error?: { code: string; message: string } };
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${json.error?.code}: ${json.error?.message}`);
+    return json;
+  };
+
+  return {
+    ...server,
+    agentKey,
+    reviewers,
+    reviewerKey,
+    async decide(approvalId, reviewerId, verdict, extra = {}) {
+      return (await call(reviewerId, 'POST', `/v1/approvals/${approvalId}/decision`, { verdict, ...extra })) as ApprovalRequest;
+    },
+    async actionable(reviewerId) {
+      return ((await call(reviewerId, 'GET', '/v1/approvals?actionable=true')) as { data: ApprovalRequest[] }).data;
+    },
+    async close() {
+      await server.close();
+      if (ownDirectory) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
