@@ -3,6 +3,8 @@ import { processIo, UsageError, type CliIo } from './cli-io.js';
 import { policyCheck } from './commands/policy-check.js';
 import { policyExplain } from './commands/policy-explain.js';
 import { policyTest } from './commands/policy-test.js';
+import { auditVerify } from './commands/audit-verify.js';
+import { serve } from './commands/serve.js';
 
 const USAGE = `Usage: signoff <command>
 
@@ -14,12 +16,19 @@ Commands:
   policy test <policy.yaml> <cases.yaml>
       Check a policy against expected decisions; exit 1 when any case fails.
 
-Exit codes: 0 ok, 1 failed (invalid policy, failing case, --strict warning), 2 usage error.`;
+  serve [--config signoff.yaml] [--port N]
+      Run the control plane until SIGINT/SIGTERM.
+  audit verify [--config signoff.yaml | --store URL]
+      Check the hash-chained audit log; exit 1 naming the first tampered entry.
+
+Exit codes: 0 ok, 1 failed (invalid policy or config, failing case, --strict warning, broken audit log), 2 usage error.`;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | number> = {
   'policy check': policyCheck,
   'policy explain': policyExplain,
   'policy test': policyTest,
+  'serve ': serve,
+  'audit verify': auditVerify,
 };
 
 /**
@@ -34,10 +43,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.out(USAGE);
     return group === undefined ? 2 : 0;
   }
-  const command = COMMANDS[`${group} ${name ?? ''}`];
+  // `serve` takes no sub-command: its flags start right after it.
+  const key = group === 'serve' ? 'serve ' : `${group} ${name ?? ''}`;
+  const args = group === 'serve' ? argv.slice(1) : rest;
+  const command = COMMANDS[key];
   try {
     if (!command) throw new UsageError(`unknown command '${[group, name].filter(Boolean).join(' ')}'`);
-    return await command(rest, io);
+    return await command(args, io);
   } catch (error) {
     return reportFailure(error, io);
   }

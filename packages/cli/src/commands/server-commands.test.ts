@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSignoff } from '@signoff/core';
+import { startLocalControlPlane } from '@signoff/server';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'signoff-cli-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const policy = 'version: 1\ndefault: deny\nrules:\n  - { tool: payment.send, action: escalate }\n';
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('signoff audit verify', () => {
+  it('verifies an untouched log and names the entry someone edited', async () => {
+    const controlPlane = await startLocalControlPlane({ policy, directory });
+    const signoff = createSignoff({ policy, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
+    const request = await signoff.requestApproval(signoff.guard('payment.send', { amount: 5 }));
+    await controlPlane.decide(request.id, 'ana', 'deny', { comment: 'no' });
+    await controlPlane.close();
+
+    const store = `sqlite:${join(directory, 'signoff.db')}`;
+    const verified = await run('audit', 'verify', '--store', store);
+    expect(verified).toMatchObject({ code: 0, out: expect.stringMatching(/^audit log verified: 3 entries/) });
+
+    const db = new Database(join(directory, 'signoff.db'));
+    const row = db.prepare('SELECT body FROM audit_log WHERE sequence = 2').get() as { body: string };
+    db.prepare('UPDATE audit_log SET body = ? WHERE sequence = 2').run(row.body.replace('"deny"', '"approve"'));
+    db.close();
+    expect(await run('audit', 'verify', '--store', store)).toMatchObject({ code: 1, err: expect.stringContaining('audit log BROKEN at entry #2: the entry was modified') });
+  });
+
+  it('names the field of a bad config and exits 1', async () => {
+    const config = join(directory, 'bad.yaml');
+    writeFileSync(config, 'policy: ./p.yaml\nlisten: nowhere\napi_keys: []\n');
+    const result = await run('audit', 'verify', '--config', config);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('bad.yaml:2:9: expected host:port');
+    expect(result.err).toContain('bad.yaml:3:11: expected at least one API key');
+  });
+});
+
+describe('signoff serve', () => {
+  it('serves until SIGTERM, then stops gracefully with exit code 0', async () => {
+    writeFileSync(join(directory, 'policy.yaml'), policy);
+    writeFileSync(
+      join(directory, 'serve.yaml'),
+      'policy: ./policy.yaml\nstore: sqlite:./serve.db\nlisten: 127.0.0.1:0\nreviewers: [{ id: ana, name: Ana }]\napi_keys:\n  - { name: agent, kind: agent, key_env: SIGNOFF_TEST_AGENT_KEY }\n',
+    );
+    const bin = fileURLToPath(new URL('../../bin/signoff.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'serve', '--config', join(directory, 'serve.yaml')], {
+      env: { ...process.env, SIGNOFF_TEST_AGENT_KEY: 'sk_test_0123456789abcdef' },
+    });
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(output);
+        if (match) resolve(match[1] as string);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+    });
+    const health = await fetch(`${url}/v1/health`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const unauthorized = await fetch(`${url}/v1/approvals`, { headers: { authorization: 'Bearer sk_wrong_0123456789abcdef' } });
+    expect(unauthorized.status).toBe(401);
+    child.kill('SIGTERM');
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+    expect(output).toContain('stopped');
+  }, 30_000);
+});
