@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { loadServerConfig, sha256Hex } from './config/server-config.js';
 import type { Reviewer } from './engine/reviewer.js';
 import { startServer, type RunningServer } from './start-server.js';
+import type { Store } from './store/store.js';
 
 export interface LocalControlPlaneOptions {
   /** The server policy: a file path, or YAML text. */
@@ -19,6 +20,8 @@ export interface LocalControlPlaneOptions {
   readonly defaultTimeoutMinutes?: number;
   /** How often overdue requests are swept (default 1 s). */
   readonly sweepIntervalSeconds?: number;
+  /** Use this store instead of a SQLite file in `directory` (e.g. a PostgreSQL store). */
+  readonly store?: Store;
 }
 
 /** A control plane running in this process, for examples, demos and adapter tests. */
@@ -74,7 +77,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       ],
     }),
   );
-  const server = await startServer(loadServerConfig(configFile));
+  const server = await startServer(loadServerConfig(configFile), options.store ? { store: options.store } : {});
 
   const reviewerKey = (reviewerId: string): string => {
     const key = reviewerKeys.get(reviewerId);

@@ -36,7 +36,7 @@ export function openApprovalRequest(
   const createdAt = now.toISOString();
   const approval = match.approval ?? { requiredApprovals: 1, approverRoles: [], timeoutMs: undefined, timeoutAction: 'deny' as const };
   const timeoutMs = approval.timeoutMs ?? environment.defaultTimeoutMs;
-  const argsHash = hashArgs(input.args);
+  const argsHash = match.receipt.argsHash ?? hashArgs(input.args);
   const decidedByPolicy = match.action !== 'escalate';
   const status = match.action === 'allow' ? 'approved' : match.action === 'deny' ? 'denied' : 'pending';
   const request: ApprovalRequest = {

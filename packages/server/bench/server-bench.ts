@@ -1,0 +1,229 @@
+// pnpm bench:server — the control plane on loopback: creation throughput, approve→resume latency
+// against a 3-second polling loop measured in the same run, RSS with 10,000 waiting clients, and
+// the same with PostgreSQL when SIGNOFF_TEST_POSTGRES_URL is set. Quote medians and ratios.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSignoff, type ApprovalRequest } from '@signoff/core';
+import { sha256Hex } from '../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const CREATE_TOTAL = quick ? 500 : 5_000;
+const CREATE_CLIENTS = 50;
+const RESUME_TOTAL = quick ? 100 : 1_000;
+const POLLING_SAMPLES = quick ? 6 : 20;
+const WAITERS = quick ? 1_000 : 10_000;
+const POLICY = `version: 1
+default: deny
+rules:
+  - { id: bench, tool: bench.op, action: escalate, metadata: { approval_timeout_minutes: 60 } }
+`;
+
+async function main(): Promise<void> {
+  const rows: string[][] = [];
+  const postgresUrl = process.env.SIGNOFF_TEST_POSTGRES_URL;
+  const schema = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const stores: Array<[string, string]> = [['SQLite', 'sqlite:./bench.db']];
+  if (postgresUrl) stores.push(['PostgreSQL', `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${schema}`]);
+  else console.log('(SIGNOFF_TEST_POSTGRES_URL not set: PostgreSQL skipped)');
+  let rss = { idle: 0, withWaiters: 0 };
+  for (const [name, store] of stores) {
+    const server = await startServerProcess(store);
+    rows.push([name, ...(await measure(server))]);
+    if (name === 'SQLite') rss = await measureWaiterRss(server);
+    await server.stop();
+  }
+  if (postgresUrl) await dropSchema(postgresUrl, schema);
+
+  console.log('\nControl plane on loopback, server in its own process (this machine is noisy: compare ratios, rerun for spread)');
+  printTable(['store', 'creates/s (50 clients)', 'approve→resume p50', 'p99', '3 s polling loop mean', 'speed-up vs polling'], rows);
+  console.log(`\nRSS of the server process holding ${WAITERS.toLocaleString('en')} concurrent long-poll waits: ${rss.withWaiters} MB (idle: ${rss.idle} MB)`);
+}
+
+interface ServerProcess {
+  readonly url: string;
+  readonly agentKey: string;
+  readonly pid: number;
+  decide(id: string, verdict: 'approve' | 'deny'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts `signoff serve`'s code path (the run-server fixture) on a fresh config in a temp folder. */
+async function startServerProcess(store: string): Promise<ServerProcess> {
+  const directory = mkdtempSync(join(tmpdir(), 'signoff-bench-'));
+  const agentKey = `sk_bench_agent_${randomUUID()}`;
+  const reviewerKey = `sk_bench_ana_${randomUUID()}`;
+  writeFileSync(join(directory, 'policy.yaml'), POLICY);
+  writeFileSync(
+    join(directory, 'signoff.yaml'),
+    [
+      'policy: ./policy.yaml',
+      `store: "${store}"`,
+      'listen: 127.0.0.1:0',
+      'reviewers: [{ id: ana, name: Ana }]',
+      'api_keys:',
+      `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(agentKey)}" }`,
+      `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(reviewerKey)}" }`,
+    ].join('\n'),
+  );
+  const script = fileURLToPath(new URL('../src/__fixtures__/run-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, join(directory, 'signoff.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      const match = /listening (\S+)/.exec(chunk.toString());
+      if (match) resolve(match[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    url,
+    agentKey,
+    pid: child.pid as number,
+    async decide(id, verdict) {
+      const response = await fetch(`${url}/v1/approvals/${id}/decision`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${reviewerKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ verdict }),
+      });
+      if (!response.ok) throw new Error(`decision failed: ${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+async function measure(server: ServerProcess): Promise<string[]> {
+  const signoff = createSignoff({ policy: POLICY, controlPlane: { url: server.url, apiKey: server.agentKey } });
+  const create = () => signoff.requestApproval(signoff.guard('bench.op', { n: randomUUID() }));
+
+  // Creation throughput: 50 keep-alive clients (node:http, lighter than fetch), each creating as fast as answers come back.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CREATE_CLIENTS });
+  const post = () => createOverHttp(agent, server, { tool: 'bench.op', args: { n: randomUUID() }, idempotencyKey: randomUUID() });
+  for (let index = 0; index < 300; index += 1) await post(); // warm-up
+  let remaining = CREATE_TOTAL;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CREATE_CLIENTS }, async () => {
+      while (remaining-- > 0) await post();
+    }),
+  );
+  const createsPerSecond = CREATE_TOTAL / ((performance.now() - started) / 1000);
+  agent.destroy();
+
+  // Approve → the waiting client's promise resolves (the core client's long-poll), one at a time.
+  const latencies: number[] = [];
+  for (let index = 0; index < RESUME_TOTAL; index += 1) {
+    const request = await create();
+    const waiting = signoff.waitForDecision(request.id);
+    await new Promise((resolve) => setTimeout(resolve, 2)); // let the long-poll reach the server
+    let approvedAt = 0;
+    const resumed = waiting.then(() => performance.now() - approvedAt);
+    approvedAt = performance.now();
+    await server.decide(request.id, 'approve');
+    latencies.push(await resumed);
+  }
+
+  // The anchor: a client polling every 3 s (HumanLayer's SDK default) notices the same kind of decision.
+  const pollingDelays = await Promise.all(
+    Array.from({ length: POLLING_SAMPLES }, async () => {
+      const request = await create();
+      const poller = pollEvery3s(server, request);
+      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 3_000));
+      const approvedAt = performance.now();
+      await server.decide(request.id, 'approve');
+      return (await poller) - approvedAt;
+    }),
+  );
+  const pollingMean = pollingDelays.reduce((sum, delay) => sum + delay, 0) / pollingDelays.length;
+  const p50 = percentile(latencies, 0.5);
+  return [
+    Math.round(createsPerSecond).toLocaleString('en'),
+    `${p50.toFixed(2)} ms`,
+    `${percentile(latencies, 0.99).toFixed(2)} ms`,
+    `${Math.round(pollingMean)} ms`,
+    `${Math.round(pollingMean / p50)}×`,
+  ];
+}
+
+function createOverHttp(agent: http.Agent, server: ServerProcess, body: object): Promise<void> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { hostname, port, path: '/v1/approvals', method: 'POST', agent, headers: { authorization: `Bearer ${server.agentKey}`, 'content-type': 'application/json' } },
+      (response) => {
+        response.resume();
+        response.on('end', () => ((response.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`create failed: ${response.statusCode}`))));
+      },
+    );
+    request.on('error', reject);
+    request.end(JSON.stringify(body));
+  });
+}
+
+/** Resolves with the time the poller first sees the request resolved. */
+async function pollEvery3s(server: ServerProcess, request: ApprovalRequest): Promise<number> {
+  const phase = Math.random() * 3_000; // pollers start at arbitrary points of their cycle
+  await new Promise((resolve) => setTimeout(resolve, phase));
+  for (;;) {
+    const response = await fetch(`${server.url}/v1/approvals/${request.id}`, { headers: { authorization: `Bearer ${server.agentKey}` } });
+    const current = (await response.json()) as ApprovalRequest;
+    if (current.status !== 'pending') return performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  }
+}
+
+/** Reads the server process's RSS while WAITERS clients long-poll one request. */
+async function measureWaiterRss(server: ServerProcess): Promise<{ idle: number; withWaiters: number }> {
+  const rssMb = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]) / 1024);
+  const headers = { authorization: `Bearer ${server.agentKey}`, 'content-type': 'application/json' };
+  const created = (await (await fetch(`${server.url}/v1/approvals`, { method: 'POST', headers, body: JSON.stringify({ tool: 'bench.op', args: {} }) })).json()) as ApprovalRequest;
+  const idle = rssMb();
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+  const { hostname, port } = new URL(server.url);
+  const requests: http.ClientRequest[] = [];
+  for (let index = 0; index < WAITERS; index += 1) {
+    const request = http.get({ hostname, port, path: `/v1/approvals/${created.id}/wait?timeout=60`, headers, agent });
+    request.on('error', () => undefined);
+    requests.push(request);
+  }
+  const metric = async () => Number(/signoff_waiting_clients (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+  const deadline = Date.now() + 60_000;
+  while ((await metric()) < WAITERS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+  const waiting = await metric();
+  const withWaiters = rssMb();
+  if (waiting < WAITERS) console.log(`(only ${waiting} of ${WAITERS} waits reached the server)`);
+  for (const request of requests) request.destroy();
+  agent.destroy();
+  return { idle, withWaiters };
+}
+
+async function dropSchema(connectionString: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+}
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+await main();
