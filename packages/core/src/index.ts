@@ -56,3 +56,4 @@ export {
 } from './client/create-signoff.js';
 export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneOptions, type CreateApprovalBody } from './client/control-plane-client.js';
 export { checkApproval, type ApprovalCheck } from './client/check-approval.js';
+export { verifyWebhook, type ApprovalWebhookEvent } from './client/verify-webhook.js';

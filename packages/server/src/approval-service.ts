@@ -6,6 +6,8 @@ import { openApprovalRequest, type ApprovalRequestInput } from './engine/open-ap
 import { isEligible } from './engine/quorum.js';
 import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
+import type { Channel } from './channels/channel.js';
+import type { OutboxMessageInput, OutboxTopic } from './store/outbox-message.js';
 import type { ApprovalFilter, Store } from './store/store.js';
 
 /** Who is calling: resolved from an API key (or, later, a channel's own identity check). */
@@ -24,6 +26,8 @@ export interface ApprovalServiceOptions {
   /** Reviewers who own each agent principal (cannot approve its requests). */
   readonly ownersOf?: (agent: string) => readonly string[];
   readonly defaultTimeoutMs: number;
+  /** Channels that deliver events (webhooks, Slack, email); their deliveries go through the outbox. */
+  readonly channels?: readonly Channel[];
   readonly now?: () => Date;
 }
 
@@ -41,7 +45,15 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   const reviewerById = new Map(options.reviewers.map((reviewer) => [reviewer.id, reviewer]));
   const ownersOf = options.ownersOf ?? (() => []);
   const waiters = new Map<string, Set<(why: 'change' | 'shutdown') => void>>();
+  const channels = options.channels ?? [];
   let closing = false;
+
+  /** One outbox message per channel target, written in the transaction that caused the event. */
+  const outboxFor = (topic: OutboxTopic, request: ApprovalRequest): OutboxMessageInput[] =>
+    channels.flatMap((channel) => channel.targets(topic, request).map((target) => ({ channel: channel.name, topic, requestId: request.id, target })));
+  /** The deliveries a change causes: a resolution when the request leaves `pending`. */
+  const resolutionOutbox = (before: ApprovalRequest, after: ApprovalRequest | undefined): OutboxMessageInput[] =>
+    after && before.status === 'pending' && after.status !== 'pending' ? outboxFor('approval.resolved', after) : [];
   const stopListening = store.onRequestChanged((id) => {
     for (const wake of waiters.get(id) ?? []) wake('change');
   });
@@ -54,7 +66,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
       decision: guard(input.tool, input.args, input.context),
       defaultTimeoutMs: options.defaultTimeoutMs,
     });
-    return store.createRequest(request, events);
+    return store.createRequest(request, events, outboxFor(request.status === 'pending' ? 'approval.created' : 'approval.resolved', request));
   }
 
   /** Reads a request; a pending one past its deadline is expired (fail-closed) before it is returned. */
@@ -63,7 +75,9 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     if (!request || request.status !== 'pending' || Date.parse(request.expiresAt) > now().getTime()) return request;
     return store.updateRequest(id, (current) => {
       const expiry = expireIfOverdue(current, now());
-      return expiry ? { request: expiry.request, events: expiry.events, result: expiry.request } : { events: [], result: current };
+      return expiry
+        ? { request: expiry.request, events: expiry.events, outbox: resolutionOutbox(current, expiry.request), result: expiry.request }
+        : { events: [], result: current };
     });
   }
 
@@ -90,7 +104,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
         reviewerById: (reviewerId) => reviewerById.get(reviewerId),
       });
       const changed = outcome.request !== current;
-      return { ...(changed ? { request: outcome.request } : {}), events: outcome.events, result: outcome };
+      return { ...(changed ? { request: outcome.request } : {}), events: outcome.events, outbox: resolutionOutbox(current, outcome.request), result: outcome };
     });
   }
 
@@ -148,7 +162,9 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   async function sweep(limit = 500): Promise<number> {
     return store.updateOverdue(now(), limit, (current) => {
       const expiry = expireIfOverdue(current, now());
-      return expiry ? { request: expiry.request, events: expiry.events, result: null } : { events: [], result: null };
+      return expiry
+        ? { request: expiry.request, events: expiry.events, outbox: resolutionOutbox(current, expiry.request), result: null }
+        : { events: [], result: null };
     });
   }
 

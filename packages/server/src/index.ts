@@ -15,3 +15,7 @@ export { startServer, type RunningServer } from './start-server.js';
 export { openStore } from './store/open-store.js';
 export { openPostgresStore } from './store/postgres-store.js';
 export { startLocalControlPlane, type LocalControlPlane, type LocalControlPlaneOptions } from './local-control-plane.js';
+export type { Channel } from './channels/channel.js';
+export { startOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './channels/outbox-dispatcher.js';
+export { createWebhookChannel, type ApprovalWebhookPayload, type WebhookChannelOptions } from './channels/webhook-channel.js';
+export type { OutboxMessage, OutboxMessageInput, OutboxSettlement, OutboxTopic } from './store/outbox-message.js';

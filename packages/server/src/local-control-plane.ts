@@ -22,6 +22,8 @@ export interface LocalControlPlaneOptions {
   readonly sweepIntervalSeconds?: number;
   /** Use this store instead of a SQLite file in `directory` (e.g. a PostgreSQL store). */
   readonly store?: Store;
+  /** Signed webhooks: the `whsec_…` secret, endpoints for every event, and the first retry delay. */
+  readonly webhooks?: { readonly secret: string; readonly endpoints?: readonly string[]; readonly firstRetrySeconds?: number };
 }
 
 /** A control plane running in this process, for examples, demos and adapter tests. */
@@ -70,6 +72,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       listen: `127.0.0.1:${options.port ?? 0}`,
       default_timeout_minutes: options.defaultTimeoutMinutes ?? 60,
       sweep_interval_seconds: options.sweepIntervalSeconds ?? 1,
+      ...(options.webhooks
+        ? { webhooks: { secret: options.webhooks.secret, endpoints: options.webhooks.endpoints ?? [], first_retry_seconds: options.webhooks.firstRetrySeconds ?? 1 } }
+        : {}),
       reviewers: reviewers.map(({ slackUserId, ...reviewer }) => ({ ...reviewer, ...(slackUserId ? { slack_user_id: slackUserId } : {}) })),
       api_keys: [
         { name: 'agent', kind: 'agent', key_sha256: sha256Hex(agentKey) },

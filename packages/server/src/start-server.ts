@@ -3,6 +3,8 @@ import { serve } from '@hono/node-server';
 import { createGuard, loadPolicy } from '@signoff/core';
 import { createApprovalService, type ApprovalService } from './approval-service.js';
 import type { ServerConfig } from './config/server-config.js';
+import { startOutboxDispatcher, type OutboxDispatcher } from './channels/outbox-dispatcher.js';
+import { createWebhookChannel } from './channels/webhook-channel.js';
 import { createApp } from './http/create-app.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -13,6 +15,8 @@ export interface RunningServer {
   readonly url: string;
   readonly service: ApprovalService;
   readonly store: Store;
+  /** Delivers webhook (and later Slack, email) messages from the outbox. */
+  readonly dispatcher: OutboxDispatcher;
   /** Graceful stop: no new connections, in-flight requests finish, waiting clients get a retryable 503. */
   close(): Promise<void>;
 }
@@ -29,14 +33,21 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const policy = loadPolicy(config.policyFile, { reviewers: config.reviewers });
   const store = overrides.store ?? (await openStore(config.store));
   const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
+  const channels = config.webhooks ? [createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints })] : [];
   const service = createApprovalService({
     store,
     guard: createGuard(policy),
     reviewers: config.reviewers,
     ownersOf: (agent) => ownersByAgent.get(agent) ?? [],
     defaultTimeoutMs: config.defaultTimeoutMs,
+    channels,
   });
-  const app = createApp({ service, apiKeys: config.apiKeys });
+  const app = createApp({ service, apiKeys: config.apiKeys, acceptsCallbacks: config.webhooks !== undefined });
+  const dispatcher = startOutboxDispatcher({
+    store,
+    channels,
+    ...(config.webhooks ? { giveUpAfterMs: config.webhooks.giveUpAfterMs, retryDelayMs: config.webhooks.firstRetryMs } : {}),
+  });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: config.host, port: overrides.port ?? config.port }, () => resolve(started));
@@ -54,6 +65,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     url: `http://${config.host}:${port}`,
     service,
     store,
+    dispatcher,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
@@ -63,6 +75,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
         const dropIdle = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 20);
         await stopped;
         clearInterval(dropIdle);
+        await dispatcher.stop();
         await store.close();
       })();
       return closing;

@@ -9,7 +9,8 @@ export type SignoffErrorCode =
   | 'CONTROL_PLANE_UNAVAILABLE'
   | 'CONTROL_PLANE_REJECTED'
   | 'APPROVAL_EXPIRED'
-  | 'APPROVAL_DENIED';
+  | 'APPROVAL_DENIED'
+  | 'WEBHOOK_INVALID';
 
 /**
  * Base class of every error Signoff throws. Check with {@link SignoffError.isInstance}, which works

@@ -8,7 +8,8 @@ export type AuditEventType =
   | 'request.expired'
   | 'decision.recorded'
   | 'decision.refused'
-  | 'access.refused';
+  | 'access.refused'
+  | 'delivery.failed';
 
 /** An event to append; the log adds sequence, time and hashes. */
 export interface AuditEventInput {

@@ -30,6 +30,17 @@ const ApiKeySchema = strictMapping(
   'api key field',
 );
 
+const WebhooksSchema = strictMapping(
+  {
+    secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'expected a Standard Webhooks secret: whsec_ followed by base64').optional(),
+    secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    endpoints: z.array(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), { error: 'expected a list of URLs' }).default([]),
+    give_up_after_hours: z.number({ error: 'expected a number of hours' }).positive().max(24 * 30).default(24),
+    first_retry_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(1),
+  },
+  'webhooks key',
+);
+
 const ConfigSchema = strictMapping(
   {
     policy: z.string({ error: 'expected the path of the policy file' }),
@@ -45,6 +56,7 @@ const ConfigSchema = strictMapping(
     default_timeout_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(60),
     sweep_interval_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(5),
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
+    webhooks: WebhooksSchema.optional(),
     api_keys: z.array(ApiKeySchema, { error: 'expected a list of API keys' }).min(1, 'expected at least one API key'),
   },
   'config key',
@@ -75,6 +87,10 @@ export interface ServerConfig {
   readonly sweepIntervalMs: number;
   readonly reviewers: readonly Reviewer[];
   readonly apiKeys: readonly ApiKey[];
+  /** Signed webhook deliveries, when configured (also required for agents' `callbackUrl`). */
+  readonly webhooks:
+    | { readonly secret: string; readonly endpoints: readonly string[]; readonly giveUpAfterMs: number; readonly firstRetryMs: number }
+    | undefined;
 }
 
 /**
@@ -107,6 +123,12 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
     defaultTimeoutMs: config.default_timeout_minutes * 60_000,
     sweepIntervalMs: config.sweep_interval_seconds * 1000,
     reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
+    webhooks: config.webhooks && {
+      secret: config.webhooks.secret ?? (env[config.webhooks.secret_env as string] as string),
+      endpoints: config.webhooks.endpoints,
+      giveUpAfterMs: config.webhooks.give_up_after_hours * 3_600_000,
+      firstRetryMs: config.webhooks.first_retry_seconds * 1000,
+    },
     apiKeys: config.api_keys.map((key) => ({
       name: key.name,
       kind: key.kind,
@@ -127,6 +149,14 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
     if (ids.has(reviewer?.id)) issues.push({ path: ['reviewers', index, 'id'], message: `duplicate reviewer id '${String(reviewer.id)}'` });
     ids.add(reviewer?.id);
   });
+  const webhooks = (record as { webhooks?: Record<string, unknown> }).webhooks;
+  if (webhooks && typeof webhooks === 'object') {
+    if ((webhooks.secret === undefined) === (webhooks.secret_env === undefined)) {
+      issues.push({ path: ['webhooks'], message: 'expected exactly one of secret or secret_env' });
+    } else if (typeof webhooks.secret_env === 'string' && !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(env[webhooks.secret_env] ?? '')) {
+      issues.push({ path: ['webhooks', 'secret_env'], message: `environment variable ${webhooks.secret_env} must hold a whsec_… secret` });
+    }
+  }
   const keys = Array.isArray(record.api_keys) ? (record.api_keys as Record<string, unknown>[]) : [];
   keys.forEach((key, index) => {
     if (!key || typeof key !== 'object') return;

@@ -15,6 +15,8 @@ export interface AppOptions {
   readonly apiKeys: readonly ApiKey[];
   /** Largest accepted request body, in bytes (default 256 KiB). */
   readonly maxBodyBytes?: number;
+  /** Whether agents may pass `callbackUrl` (needs a webhook signing secret in the config). */
+  readonly acceptsCallbacks?: boolean;
 }
 
 const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
@@ -93,6 +95,9 @@ export function createApp(options: AppOptions): Hono<Env> {
     const parsed = CreateApprovalBody.safeParse(json.body);
     if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
     const { reviewers, reason: _agentReason, requestId: _requestId, ...input } = parsed.data;
+    if (input.callbackUrl && !options.acceptsCallbacks) {
+      return apiError(context, 400, 'CALLBACKS_DISABLED', 'callbackUrl needs webhooks configured on the server (webhooks.secret)', 'callbackUrl');
+    }
     const { request, created } = await service.create(principal, { ...input, ...(reviewers ? { notify: reviewers } : {}) });
     if (created) metrics.created.inc({ status: request.status });
     return context.json(request, created ? 201 : 200);

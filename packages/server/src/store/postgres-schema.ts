@@ -27,6 +27,19 @@ CREATE TABLE IF NOT EXISTS ${prefix}approval_requests (
 );
 CREATE INDEX IF NOT EXISTS approval_requests_due ON ${prefix}approval_requests (status, expires_at);
 CREATE INDEX IF NOT EXISTS approval_requests_created ON ${prefix}approval_requests (created_at);
+CREATE TABLE IF NOT EXISTS ${prefix}outbox (
+  id TEXT PRIMARY KEY,
+  channel TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TIMESTAMPTZ NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON ${prefix}outbox (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS ${prefix}audit_log (
   sequence BIGINT PRIMARY KEY,
   hash TEXT NOT NULL,

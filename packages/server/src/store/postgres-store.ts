@@ -4,6 +4,8 @@ import type { PoolClient } from 'pg';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import { postgresSchemaSql } from './postgres-schema.js';
+import type { OutboxMessageInput } from './outbox-message.js';
+import { fromOutboxRow, newOutboxId, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import type { ApprovalFilter, RequestChange, Store } from './store.js';
 
@@ -39,6 +41,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const prefix = schema === undefined ? '' : `${pg.escapeIdentifier(schema)}.`;
   const requests = `${prefix}approval_requests`;
   const audit = `${prefix}audit_log`;
+  const outbox = `${prefix}outbox`;
   // One channel per schema, so stores in other schemas (isolated tests, other tenants) don't wake each other.
   const channel = schema === undefined ? CHANNEL : `${CHANNEL}_${schema}`;
   if (Buffer.byteLength(channel) > MAX_IDENTIFIER_BYTES) {
@@ -97,6 +100,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       await client.query('SELECT pg_notify($1, $2)', [channel, id]);
     }
     await appendEvents(client, outcome.events);
+    await enqueue(client, outcome.outbox);
+  };
+
+  const enqueue = async (client: PoolClient, messages: readonly OutboxMessageInput[] = []): Promise<void> => {
+    for (const message of messages) {
+      await client.query(
+        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, now(), now())`,
+        [newOutboxId(), message.channel, message.topic, message.requestId, message.target],
+      );
+    }
   };
 
   // Create the tables once, even when several replicas start at the same moment.
@@ -169,7 +182,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   return {
-    async createRequest(request, events) {
+    async createRequest(request, events, outboxMessages) {
       return transaction(async (client) => {
         // The unique (requester, idempotency_key) decides races: a concurrent twin waits for ours, then does nothing.
         const inserted = await client.query(
@@ -184,6 +197,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           return { request: requestFromJson(existing.body), created: false };
         }
         await appendEvents(client, events);
+        await enqueue(client, outboxMessages);
         await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
         return { request, created: true };
       });
@@ -235,6 +249,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (claimed.changed) changed += 1;
       }
       return changed;
+    },
+    async claimOutbox(now, limit, leaseMs) {
+      // SKIP LOCKED lets replicas claim disjoint batches; the lease hides a claim until it is settled or abandoned.
+      return transaction(async (client) => {
+        const { rows } = await client.query<OutboxRow>(
+          `UPDATE ${outbox} SET next_attempt_at = $2 WHERE id IN (
+             SELECT id FROM ${outbox} WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
+           ) RETURNING id, channel, topic, request_id, target, attempts, created_at, last_error`,
+          [now, new Date(now.getTime() + leaseMs), limit],
+        );
+        return rows.map(fromOutboxRow).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      });
+    },
+    async settleOutbox(id, settlement, events = []) {
+      await transaction(async (client) => {
+        await client.query(
+          `UPDATE ${outbox} SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 WHERE id = $1`,
+          [id, settlement.outcome === 'retry' ? 'pending' : settlement.outcome, settlement.outcome === 'retry' ? settlement.at : new Date(), settlement.outcome === 'delivered' ? null : settlement.error],
+        );
+        await appendEvents(client, events);
+      });
     },
     async appendAudit(events) {
       await transaction((client) => appendEvents(client, events));

@@ -3,6 +3,8 @@ import type { ApprovalRequest } from '@signoff/core';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import { fromOutboxRow, newOutboxId, type OutboxRow } from './outbox-row.js';
+import type { OutboxMessageInput } from './outbox-message.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import type { ApprovalFilter, RequestChange, Store } from './store.js';
 
@@ -20,6 +22,19 @@ CREATE TABLE IF NOT EXISTS approval_requests (
 );
 CREATE INDEX IF NOT EXISTS approval_requests_due ON approval_requests (status, expires_at);
 CREATE INDEX IF NOT EXISTS approval_requests_created ON approval_requests (created_at);
+CREATE TABLE IF NOT EXISTS outbox (
+  id TEXT PRIMARY KEY,
+  channel TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  target TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS audit_log (
   sequence INTEGER PRIMARY KEY,
   hash TEXT NOT NULL,
@@ -55,6 +70,20 @@ export function openSqliteStore(file: string): Store {
     lastAudit: db.prepare('SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1'),
     insertAudit: db.prepare('INSERT INTO audit_log (sequence, hash, body) VALUES (?, ?, ?)'),
     readAudit: db.prepare('SELECT body FROM audit_log ORDER BY sequence'),
+    enqueue: db.prepare(
+      `INSERT INTO outbox (id, channel, topic, request_id, target, next_attempt_at, created_at)
+       VALUES (@id, @channel, @topic, @requestId, @target, @now, @now)`,
+    ),
+    due: db.prepare(
+      "SELECT id, channel, topic, request_id, target, attempts, created_at, last_error FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
+    ),
+    lease: db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = ?'),
+    settle: db.prepare('UPDATE outbox SET status = @status, attempts = attempts + 1, next_attempt_at = @nextAttemptAt, last_error = @error WHERE id = @id'),
+  };
+
+  const enqueue = (messages: readonly OutboxMessageInput[] = []): void => {
+    const now = new Date().toISOString();
+    for (const message of messages) statements.enqueue.run({ ...message, id: newOutboxId(), now });
   };
 
   const appendEvents = (events: readonly AuditEventInput[]): void => {
@@ -72,13 +101,14 @@ export function openSqliteStore(file: string): Store {
   const read = (row: unknown): ApprovalRequest | undefined => (row ? requestFromJson((row as { body: string }).body) : undefined);
   const write = (request: ApprovalRequest) => ({ id: request.id, status: request.status, expiresAt: request.expiresAt, body: requestToJson(request) });
 
-  const create = db.transaction((request: ApprovalRequest, events: readonly AuditEventInput[]) => {
+  const create = db.transaction((request: ApprovalRequest, events: readonly AuditEventInput[], outbox?: readonly OutboxMessageInput[]) => {
     if (request.idempotencyKey !== undefined) {
       const existing = read(statements.byIdempotencyKey.get(request.requester, request.idempotencyKey));
       if (existing) return { request: existing, created: false };
     }
     statements.insert.run({ ...write(request), requester: request.requester, idempotencyKey: request.idempotencyKey ?? null, tool: request.tool, createdAt: request.createdAt });
     appendEvents(events);
+    enqueue(outbox);
     return { request, created: true };
   });
 
@@ -88,14 +118,15 @@ export function openSqliteStore(file: string): Store {
     const outcome = change(current);
     if (outcome.request) statements.update.run(write(outcome.request));
     appendEvents(outcome.events);
+    enqueue(outcome.outbox);
     return { found: true as const, changed: outcome.request !== undefined, result: outcome.result };
   });
 
   const notify = (id: string) => queueMicrotask(() => changes.emit('change', id));
 
   return {
-    async createRequest(request, events) {
-      const result = create.immediate(request, events);
+    async createRequest(request, events, outbox) {
+      const result = create.immediate(request, events, outbox);
       if (result.created) notify(request.id);
       return result;
     },
@@ -129,6 +160,27 @@ export function openSqliteStore(file: string): Store {
         }
       }
       return changed;
+    },
+    async claimOutbox(now, limit, leaseMs) {
+      return db
+        .transaction(() => {
+          const rows = statements.due.all(now.toISOString(), limit) as OutboxRow[];
+          const leasedUntil = new Date(now.getTime() + leaseMs).toISOString();
+          for (const row of rows) statements.lease.run(leasedUntil, row.id);
+          return rows.map(fromOutboxRow);
+        })
+        .immediate();
+    },
+    async settleOutbox(id, settlement, events = []) {
+      db.transaction(() => {
+        statements.settle.run({
+          id,
+          status: settlement.outcome === 'retry' ? 'pending' : settlement.outcome,
+          nextAttemptAt: settlement.outcome === 'retry' ? settlement.at.toISOString() : new Date().toISOString(),
+          error: settlement.outcome === 'delivered' ? null : settlement.error,
+        });
+        appendEvents(events);
+      }).immediate();
     },
     async appendAudit(events) {
       db.transaction(() => appendEvents(events)).immediate();

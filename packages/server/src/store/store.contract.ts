@@ -126,6 +126,47 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       stop();
     });
 
+    it('keeps deliveries in an outbox: claimed under a lease, retried, settled once', async () => {
+      const { request, events } = newRequest('apr_o');
+      const message = { channel: 'webhook', topic: 'approval.created' as const, requestId: 'apr_o', target: 'https://example.com/hook' };
+      await store.createRequest(request, events, [message]);
+      await store.updateRequest('apr_o', (current) => ({
+        request: { ...current, status: 'approved', granted: true },
+        events: [],
+        outbox: [{ ...message, topic: 'approval.resolved' }],
+        result: null,
+      }));
+      const now = new Date(Date.now() + 1_000);
+      const [first, second] = await Promise.all([store.claimOutbox(now, 1, 30_000), store.claimOutbox(now, 10, 30_000)]);
+      const claimed = [...first, ...second];
+      expect(claimed.map((entry) => entry.topic).sort()).toEqual(['approval.created', 'approval.resolved']);
+      expect(new Set(claimed.map((entry) => entry.id)).size).toBe(2);
+      expect(claimed[0]).toMatchObject({ channel: 'webhook', requestId: 'apr_o', target: 'https://example.com/hook', attempts: 0 });
+      expect(await store.claimOutbox(now, 10, 30_000)).toEqual([]); // leased
+
+      const created = claimed.find((entry) => entry.topic === 'approval.created')!;
+      const resolved = claimed.find((entry) => entry.topic === 'approval.resolved')!;
+      await store.settleOutbox(created.id, { outcome: 'retry', at: new Date(now.getTime() + 60_000), error: 'HTTP 503' });
+      await store.settleOutbox(resolved.id, { outcome: 'delivered' });
+      expect(await store.claimOutbox(new Date(now.getTime() + 59_000), 10, 30_000)).toEqual([]);
+      const retried = await store.claimOutbox(new Date(now.getTime() + 61_000), 10, 30_000);
+      expect(retried).toEqual([expect.objectContaining({ id: created.id, attempts: 1, lastError: 'HTTP 503' })]);
+      await store.settleOutbox(created.id, { outcome: 'failed', error: 'gave up' }, [
+        { type: 'delivery.failed', requestId: 'apr_o', actor: 'system', channel: 'system', detail: { id: created.id } },
+      ]);
+      expect(await store.claimOutbox(new Date(now.getTime() + 10 * 86_400_000), 10, 30_000)).toEqual([]);
+      expect((await store.readAudit()).at(-1)).toMatchObject({ type: 'delivery.failed' });
+    });
+
+    it('reclaims a delivery whose lease ran out (a replica died mid-delivery)', async () => {
+      const { request, events } = newRequest('apr_l');
+      await store.createRequest(request, events, [{ channel: 'webhook', topic: 'approval.created', requestId: 'apr_l', target: 'x' }]);
+      const now = new Date(Date.now() + 1_000);
+      const [claimed] = await store.claimOutbox(now, 10, 5_000);
+      expect(await store.claimOutbox(new Date(now.getTime() + 4_000), 10, 5_000)).toEqual([]);
+      expect(await store.claimOutbox(new Date(now.getTime() + 6_000), 10, 5_000)).toEqual([expect.objectContaining({ id: claimed!.id })]);
+    });
+
     it('keeps a verifiable audit chain across restarts', async () => {
       const { request, events } = newRequest('apr_d');
       await store.createRequest(request, events);

@@ -1,5 +1,6 @@
 import type { ApprovalRequest, ApprovalStatus } from '@signoff/core';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import type { OutboxMessage, OutboxMessageInput, OutboxSettlement } from './outbox-message.js';
 
 /** Which requests to list; all filters combine (AND). Newest first. */
 export interface ApprovalFilter {
@@ -14,6 +15,8 @@ export interface ApprovalFilter {
 export interface RequestChange<T> {
   readonly request?: ApprovalRequest;
   readonly events: readonly AuditEventInput[];
+  /** Deliveries the change causes (committed with it). */
+  readonly outbox?: readonly OutboxMessageInput[];
   readonly result: T;
 }
 
@@ -28,7 +31,11 @@ export interface Store {
    * Stores a new request with its events, unless the requester already made one with the same
    * idempotency key: then nothing is written and the existing request comes back (`created: false`).
    */
-  createRequest(request: ApprovalRequest, events: readonly AuditEventInput[]): Promise<{ request: ApprovalRequest; created: boolean }>;
+  createRequest(
+    request: ApprovalRequest,
+    events: readonly AuditEventInput[],
+    outbox?: readonly OutboxMessageInput[],
+  ): Promise<{ request: ApprovalRequest; created: boolean }>;
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
   listRequests(filter?: ApprovalFilter): Promise<ApprovalRequest[]>;
   /**
@@ -43,6 +50,13 @@ export interface Store {
    * Returns how many were changed.
    */
   updateOverdue(now: Date, limit: number, change: (current: ApprovalRequest) => RequestChange<unknown>): Promise<number>;
+  /**
+   * Claims up to `limit` deliveries that are due at `now` and hides them for `leaseMs`: a replica
+   * that crashes mid-delivery leaves them to be claimed again after the lease. Oldest first.
+   */
+  claimOutbox(now: Date, limit: number, leaseMs: number): Promise<OutboxMessage[]>;
+  /** Records how a claimed delivery ended: delivered, retry at a time, or failed for good (audited). */
+  settleOutbox(id: string, settlement: OutboxSettlement, events?: readonly AuditEventInput[]): Promise<void>;
   /** Appends events that concern no stored change (refused access, forged tokens, …). */
   appendAudit(events: readonly AuditEventInput[]): Promise<void>;
   /** The whole audit log in sequence order. */

@@ -1,0 +1,18 @@
+import type { ApprovalRequest } from '@signoff/core';
+import type { OutboxMessage, OutboxTopic } from '../store/outbox-message.js';
+
+/**
+ * A way approvals reach people or systems (webhooks, Slack, email, the inbox). Channels never
+ * decide anything themselves: decisions they receive go through the approval service, like the API's.
+ */
+export interface Channel {
+  /** Stable name, stored with each outbox message (`webhook`, `slack`, `email`). */
+  readonly name: string;
+  /**
+   * Where to deliver an event: one outbox message per target (a URL, an address, a Slack channel).
+   * Called inside the transaction that caused the event, so it must be synchronous and pure.
+   */
+  targets(topic: OutboxTopic, request: ApprovalRequest): readonly string[];
+  /** Delivers one message; throws to be retried later with backoff. */
+  deliver(message: OutboxMessage, request: ApprovalRequest): Promise<void>;
+}
