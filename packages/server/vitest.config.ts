@@ -1,3 +1,3 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: 'server', environment: 'node' } });
+export default defineProject({ test: { name: 'server', environment: 'node', testTimeout: 30_000 } });

@@ -103,9 +103,9 @@ export function createSignoff(options: SignoffOptions) {
   async function waitForDecision(id: string, waitOptions: WaitOptions = {}): Promise<ApprovalRequest> {
     const giveUpAt = waitOptions.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + waitOptions.timeoutMs;
     for (;;) {
-      const remainingSeconds = Math.floor((giveUpAt - Date.now()) / 1000);
-      const request =
-        remainingSeconds <= 0 ? await controlPlane.get(id, waitOptions.signal) : await controlPlane.wait(id, Math.min(LONG_POLL_SECONDS, remainingSeconds), waitOptions.signal);
+      // Wait exactly as long as is left (the server accepts fractional seconds), so the last poll is not a busy loop.
+      const remainingSeconds = Math.max(0, (giveUpAt - Date.now()) / 1000);
+      const request = await controlPlane.wait(id, Math.min(LONG_POLL_SECONDS, Math.round(remainingSeconds * 1000) / 1000), waitOptions.signal);
       if (request.status !== 'pending') return request;
       if (Date.now() >= giveUpAt) throw new SignoffError('APPROVAL_EXPIRED', `no decision on ${id} within ${waitOptions.timeoutMs} ms`);
     }
