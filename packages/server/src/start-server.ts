@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { createGuard, loadPolicy } from '@signoff/core';
 import { createApprovalService, type ApprovalService } from './approval-service.js';
 import type { ServerConfig } from './config/server-config.js';
+import type { Channel } from './channels/channel.js';
 import { startOutboxDispatcher, type OutboxDispatcher } from './channels/outbox-dispatcher.js';
 import { createWebhookChannel } from './channels/webhook-channel.js';
 import { createApp } from './http/create-app.js';
@@ -33,7 +34,9 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const policy = loadPolicy(config.policyFile, { reviewers: config.reviewers });
   const store = overrides.store ?? (await openStore(config.store));
   const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
-  const channels = config.webhooks ? [createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints })] : [];
+  // Each configured channel delivers from the outbox and may serve routes of its own.
+  const channels: Channel[] = [];
+  if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints }));
   const service = createApprovalService({
     store,
     guard: createGuard(policy),
@@ -42,7 +45,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     defaultTimeoutMs: config.defaultTimeoutMs,
     channels,
   });
-  const app = createApp({ service, apiKeys: config.apiKeys, acceptsCallbacks: config.webhooks !== undefined });
+  const app = createApp({ service, apiKeys: config.apiKeys, acceptsCallbacks: config.webhooks !== undefined, channels });
   const dispatcher = startOutboxDispatcher({
     store,
     channels,

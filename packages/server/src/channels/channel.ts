@@ -1,4 +1,6 @@
 import type { ApprovalRequest } from '@signoff/core';
+import type { Hono } from 'hono';
+import type { ApprovalService } from '../approval-service.js';
 import type { OutboxMessage, OutboxTopic } from '../store/outbox-message.js';
 
 /**
@@ -15,4 +17,9 @@ export interface Channel {
   targets(topic: OutboxTopic, request: ApprovalRequest): readonly string[];
   /** Delivers one message; throws to be retried later with backoff. */
   deliver(message: OutboxMessage, request: ApprovalRequest): Promise<void>;
+  /**
+   * Mounts the channel's own HTTP routes (Slack interactions, email links, inbox pages). Decisions
+   * made there must go through `service.decide` with the channel's name, like the API's.
+   */
+  routes?(app: Hono, service: ApprovalService): void;
 }

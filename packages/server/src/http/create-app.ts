@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ApprovalRequest } from '@signoff/core';
 import type { ApprovalService, Principal } from '../approval-service.js';
+import type { Channel } from '../channels/channel.js';
 import type { ApiKey } from '../config/server-config.js';
 import type { RefusalCode } from '../engine/apply-decision.js';
 import { apiError, invalidRequest } from './api-error.js';
@@ -17,6 +18,8 @@ export interface AppOptions {
   readonly maxBodyBytes?: number;
   /** Whether agents may pass `callbackUrl` (needs a webhook signing secret in the config). */
   readonly acceptsCallbacks?: boolean;
+  /** Channels whose own routes (interactions, links, pages) this app serves. */
+  readonly channels?: readonly Channel[];
 }
 
 const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
@@ -170,5 +173,6 @@ export function createApp(options: AppOptions): Hono<Env> {
     return context.json(outcome.request);
   });
 
+  for (const channel of options.channels ?? []) channel.routes?.(app as unknown as Hono, service);
   return app;
 }
