@@ -1,0 +1,87 @@
+import type { Agent, RunContext, RunResult, RunState, RunToolApprovalItem } from '@openai/agents';
+import type { ApprovalRequest, Signoff } from '@signoff/core';
+import { askForApproval, type ApprovalVerdict } from './ask-for-approval.js';
+import { parseArguments } from './parse-arguments.js';
+import type { SignoffAgentsOptions } from './with-signoff.js';
+
+export interface ResolveInterruptionsOptions<TContext = unknown> extends SignoffAgentsOptions<TContext> {
+  /** Long-poll each request until it resolves (or `timeoutMs`, then reject); default: look once and report `pending`. */
+  readonly wait?: boolean;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What `resolveInterruptions` did to each interruption of the run state. */
+export interface ResolvedInterruptions<TState> {
+  /** The run state, with approvals and rejections applied. Run it again when `pending` is empty; store `state.toString()` otherwise. */
+  readonly state: TState;
+  readonly approved: RunToolApprovalItem[];
+  /** Rejected with a message the model sees: the reviewers' or the policy's reason. */
+  readonly rejected: RunToolApprovalItem[];
+  /** Still waiting for reviewers; their requests exist, so reviewers have been notified. */
+  readonly pending: RunToolApprovalItem[];
+  /** Interruptions Signoff's policy does not escalate (a tool's own `needsApproval`, hosted or MCP tools): yours to resolve. */
+  readonly skipped: RunToolApprovalItem[];
+  /** The control plane's requests behind the approved, rejected and pending calls, by call id (to show reviewers, or log). */
+  readonly approvals: Record<string, ApprovalRequest>;
+}
+
+/**
+ * Answers a run's interruptions from the control plane's verdicts: for each escalated call it
+ * creates the approval request (or replays it by its idempotency key), then approves the call when
+ * the control plane granted it and rejects it — with the reason as the model-visible message — when
+ * the reviewers denied it or it expired. Works on a `RunResult` or on a `RunState` restored with
+ * `RunState.fromString(agent, saved)` after a restart.
+ *
+ * @example
+ * let result = await run(agent, 'Pay acme $500');
+ * const { state, pending } = await resolveInterruptions(result, signoff);
+ * if (pending.length > 0) await db.save(threadId, state.toString());
+ * else result = await run(agent, state);
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function resolveInterruptions<TContext, TAgent extends Agent<any, any>, TOptionsContext = TContext>(
+  source: RunResult<TContext, TAgent> | RunState<TContext, TAgent>,
+  signoff: Signoff,
+  options: ResolveInterruptionsOptions<TOptionsContext> = {},
+): Promise<ResolvedInterruptions<RunState<TContext, TAgent>>> {
+  const state = 'getInterruptions' in source ? source : source.state;
+  // RunState keeps its RunContext in `_context`; it is where the SDK itself reads approvals from.
+  // A state restored with RunState.fromString types its context as unknown, hence the separate options type.
+  const runContext = state._context as unknown as RunContext<TOptionsContext>;
+  const runId = options.runId?.(runContext);
+  const onBehalfOf = options.onBehalfOf?.(runContext);
+  const interruptions = state.getInterruptions();
+  const verdicts = await Promise.all(
+    interruptions.map(async (item): Promise<ApprovalVerdict | 'skip'> => {
+      if (item.rawItem.type !== 'function_call' || !item.name) return 'skip';
+      const parsed = parseArguments(item.rawItem.arguments);
+      if (!parsed.ok) return { kind: 'refused', reason: `its arguments are not valid JSON (${parsed.error})` };
+      const decision = signoff.guard(item.name, parsed.args, options.context?.(runContext));
+      if (decision.action === 'allow') return 'skip';
+      if (decision.action === 'deny') return { kind: 'refused', reason: decision.reason };
+      return askForApproval(signoff, decision, {
+        idempotencyKey: runId ? `${runId}:${item.rawItem.callId}` : item.rawItem.callId,
+        wait: options.wait ?? false,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(onBehalfOf ? { onBehalfOf } : {}),
+      });
+    }),
+  );
+  const resolved: ResolvedInterruptions<RunState<TContext, TAgent>> = { state, approved: [], rejected: [], pending: [], skipped: [], approvals: {} };
+  interruptions.forEach((item, index) => {
+    const verdict = verdicts[index] as ApprovalVerdict | 'skip';
+    if (verdict !== 'skip' && verdict.approval && item.rawItem.type === 'function_call') resolved.approvals[item.rawItem.callId] = verdict.approval;
+    if (verdict === 'skip') resolved.skipped.push(item);
+    else if (verdict.kind === 'pending') resolved.pending.push(item);
+    else if (verdict.kind === 'granted') {
+      state.approve(item);
+      resolved.approved.push(item);
+    } else {
+      state.reject(item, { message: `Tool call denied: ${verdict.reason}` });
+      resolved.rejected.push(item);
+    }
+  });
+  return resolved;
+}

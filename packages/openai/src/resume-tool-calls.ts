@@ -1,0 +1,46 @@
+import { SignoffError, type Signoff } from '@signoff/core';
+import { recheckApproval } from './ask-for-approval.js';
+import { toGateResult } from './gate-tool-calls.js';
+import { settleToolCall } from './settle-tool-call.js';
+import type { GateResult, PausedToolCalls, ToolAnswer, ToolHandlers } from './tool-call-record.js';
+
+export interface ResumeToolCallsOptions {
+  readonly signoff: Signoff;
+  readonly tools: ToolHandlers;
+  /** Long-poll each pending request until it resolves (or `timeoutMs`, then refuse); default: look once. */
+  readonly wait?: boolean;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Picks up a paused batch — from `gateToolCalls` in `pause` mode, possibly stored across a restart —
+ * and answers its pending calls from the control plane's verdicts: an approved call runs with the
+ * approved (possibly reviewer-edited) args after `checkApproval`, a denied or expired one gets a
+ * message with the reason. Calls still undecided keep the batch `paused`; once none is, the result
+ * is `complete` with every call's answer in the model's order (the earlier ones included).
+ *
+ * @example
+ * const saved = JSON.parse(await db.load(runId)) as { messages: ChatCompletionMessageParam[]; paused: PausedToolCalls<ChatToolAnswer> };
+ * const resumed = await resumeToolCalls(saved.paused, { signoff, tools });
+ * if (resumed.status === 'complete') saved.messages.push(...resumed.messages);
+ */
+export async function resumeToolCalls<TAnswer extends ToolAnswer>(state: PausedToolCalls<TAnswer>, options: ResumeToolCallsOptions): Promise<GateResult<TAnswer>> {
+  if (state?.version !== 1 || !Array.isArray(state.calls)) {
+    throw new SignoffError('INVALID_ARGUMENT', 'resumeToolCalls needs the `state` of a paused gateToolCalls result (version 1)');
+  }
+  const records = await Promise.all(
+    state.calls.map(async (record) => {
+      if (record.status !== 'pending') return record;
+      const verdict = record.approvalId
+        ? await recheckApproval(options.signoff, record.approvalId, { tool: record.tool, args: record.args }, {
+            wait: options.wait ?? false,
+            ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+            ...(options.signal ? { signal: options.signal } : {}),
+          })
+        : ({ kind: 'refused', reason: 'the paused call carries no approval id' } as const);
+      return settleToolCall(record, record.args, verdict, options.tools);
+    }),
+  );
+  return toGateResult(records as typeof state.calls);
+}
