@@ -18,4 +18,5 @@ export { startLocalControlPlane, type LocalControlPlane, type LocalControlPlaneO
 export type { Channel } from './channels/channel.js';
 export { startOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './channels/outbox-dispatcher.js';
 export { createWebhookChannel, type ApprovalWebhookPayload, type WebhookChannelOptions } from './channels/webhook-channel.js';
+export { createEmailChannel, type EmailChannelOptions } from './channels/email/email-channel.js';
 export type { OutboxMessage, OutboxMessageInput, OutboxSettlement, OutboxTopic } from './store/outbox-message.js';

@@ -5,6 +5,7 @@ import { createApprovalService, type ApprovalService } from './approval-service.
 import type { ServerConfig } from './config/server-config.js';
 import type { Channel } from './channels/channel.js';
 import { startOutboxDispatcher, type OutboxDispatcher } from './channels/outbox-dispatcher.js';
+import { createEmailChannel } from './channels/email/email-channel.js';
 import { createWebhookChannel } from './channels/webhook-channel.js';
 import { createApp } from './http/create-app.js';
 import { openStore } from './store/open-store.js';
@@ -37,6 +38,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   // Each configured channel delivers from the outbox and may serve routes of its own.
   const channels: Channel[] = [];
   if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints }));
+  if (config.email) channels.push(createEmailChannel({ ...config.email, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
   const service = createApprovalService({
     store,
     guard: createGuard(policy),

@@ -41,6 +41,18 @@ const WebhooksSchema = strictMapping(
   'webhooks key',
 );
 
+const EmailSchema = strictMapping(
+  {
+    smtp_url: z.string().regex(/^smtps?:\/\/.+/, 'expected smtp://user:pass@host:587 or smtps://…').optional(),
+    smtp_url_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    from: z.string({ error: 'expected the sender, e.g. Signoff <signoff@example.com>' }).regex(/^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'expected an address, e.g. Signoff <signoff@example.com>'),
+    link_secret: z.string().refine((secret) => Buffer.byteLength(secret, 'utf8') >= 32, 'expected at least 32 bytes (e.g. openssl rand -base64 32)').optional(),
+    link_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    link_ttl_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).optional(),
+  },
+  'email key',
+);
+
 const ConfigSchema = strictMapping(
   {
     policy: z.string({ error: 'expected the path of the policy file' }),
@@ -57,6 +69,7 @@ const ConfigSchema = strictMapping(
     sweep_interval_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(5),
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
     webhooks: WebhooksSchema.optional(),
+    email: EmailSchema.optional(),
     api_keys: z.array(ApiKeySchema, { error: 'expected a list of API keys' }).min(1, 'expected at least one API key'),
   },
   'config key',
@@ -90,6 +103,10 @@ export interface ServerConfig {
   /** Signed webhook deliveries, when configured (also required for agents' `callbackUrl`). */
   readonly webhooks:
     | { readonly secret: string; readonly endpoints: readonly string[]; readonly giveUpAfterMs: number; readonly firstRetryMs: number }
+    | undefined;
+  /** Email approvals over SMTP, when configured (links point at `publicUrl`). */
+  readonly email:
+    | { readonly smtpUrl: string; readonly from: string; readonly linkSecret: string; readonly linkTtlMs: number | undefined; readonly publicUrl: string }
     | undefined;
 }
 
@@ -129,6 +146,13 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       giveUpAfterMs: config.webhooks.give_up_after_hours * 3_600_000,
       firstRetryMs: config.webhooks.first_retry_seconds * 1000,
     },
+    email: config.email && {
+      smtpUrl: config.email.smtp_url ?? (env[config.email.smtp_url_env as string] as string),
+      from: config.email.from,
+      linkSecret: config.email.link_secret ?? (env[config.email.link_secret_env as string] as string),
+      linkTtlMs: config.email.link_ttl_minutes === undefined ? undefined : config.email.link_ttl_minutes * 60_000,
+      publicUrl: config.public_url as string,
+    },
     apiKeys: config.api_keys.map((key) => ({
       name: key.name,
       kind: key.kind,
@@ -155,6 +179,22 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
       issues.push({ path: ['webhooks'], message: 'expected exactly one of secret or secret_env' });
     } else if (typeof webhooks.secret_env === 'string' && !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(env[webhooks.secret_env] ?? '')) {
       issues.push({ path: ['webhooks', 'secret_env'], message: `environment variable ${webhooks.secret_env} must hold a whsec_… secret` });
+    }
+  }
+  const email = (record as { email?: Record<string, unknown> }).email;
+  if (email && typeof email === 'object') {
+    if ((record as { public_url?: unknown }).public_url === undefined) {
+      issues.push({ path: ['email'], message: 'email needs public_url: the address reviewers open the links at' });
+    }
+    if ((email.smtp_url === undefined) === (email.smtp_url_env === undefined)) {
+      issues.push({ path: ['email'], message: 'expected exactly one of smtp_url or smtp_url_env' });
+    } else if (typeof email.smtp_url_env === 'string' && !/^smtps?:\/\/.+/.test(env[email.smtp_url_env] ?? '')) {
+      issues.push({ path: ['email', 'smtp_url_env'], message: `environment variable ${email.smtp_url_env} must hold an smtp:// or smtps:// URL` });
+    }
+    if ((email.link_secret === undefined) === (email.link_secret_env === undefined)) {
+      issues.push({ path: ['email'], message: 'expected exactly one of link_secret or link_secret_env' });
+    } else if (typeof email.link_secret_env === 'string' && Buffer.byteLength(env[email.link_secret_env] ?? '', 'utf8') < 32) {
+      issues.push({ path: ['email', 'link_secret_env'], message: `environment variable ${email.link_secret_env} must hold at least 32 bytes` });
     }
   }
   const keys = Array.isArray(record.api_keys) ? (record.api_keys as Record<string, unknown>[]) : [];

@@ -1,0 +1,84 @@
+import type { ApprovalRequest } from '@signoff/core';
+import type { Reviewer } from '../../engine/reviewer.js';
+import { html } from './safe-html.js';
+import { summarizeRequest } from './summarize-request.js';
+
+export interface ApprovalEmailInput {
+  readonly request: ApprovalRequest;
+  readonly reviewer: Reviewer;
+  /** GET links to the confirm pages (they decide nothing by themselves). */
+  readonly approveUrl: string;
+  readonly denyUrl: string;
+  /** When the links stop working (the request's deadline, or sooner with `link_ttl_minutes`). */
+  readonly linksExpireAt: Date;
+  readonly now: Date;
+}
+
+/** A composed message: both parts say the same thing. */
+export interface ApprovalEmail {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+const MAX_ARGS_CHARS = 5_000;
+
+/**
+ * The "Approval needed" email: subject, plain text and HTML (every agent-supplied value escaped),
+ * with Approve and Deny links to confirm pages.
+ *
+ * @example
+ * const email = composeApprovalEmail({ request, reviewer, approveUrl, denyUrl, linksExpireAt, now: new Date() });
+ * await transport.sendMail({ to: reviewer.email, ...email });
+ */
+export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
+  const { reviewer, approveUrl, denyUrl } = input;
+  const summary = summarizeRequest(input.request, input.now, MAX_ARGS_CHARS);
+  const linksExpire = input.linksExpireAt.toISOString();
+  const subject = `Approval needed: ${summary.tool.replace(/\s+/g, ' ').slice(0, 150)}`;
+  const facts: Array<[string, string]> = [
+    ['Reason', summary.reason],
+    ['Requested by', summary.requestedBy],
+    ['Who must approve', summary.whoMustApprove],
+    ['So far', summary.progress],
+    ['Deadline', `${summary.deadline} (${summary.timeLeft} left)`],
+  ];
+
+  const text = [
+    `Hi ${reviewer.name},`,
+    '',
+    `${summary.requestedBy} wants to run ${summary.tool} and needs approval.`,
+    '',
+    ...facts.map(([label, value]) => `${label}: ${value}`),
+    '',
+    'Args:',
+    summary.argsText,
+    ...(summary.originalArgsText ? ['', 'A reviewer edited the args; the agent originally sent:', summary.originalArgsText] : []),
+    '',
+    `Approve: ${approveUrl}`,
+    `Deny:    ${denyUrl}`,
+    '',
+    'Each link opens a page that shows the request again; nothing is decided until you press the',
+    `button there. The links are for you only, work once, and expire at ${linksExpire}.`,
+    '',
+  ].join('\n');
+
+  const button = (href: string, label: string, color: string) =>
+    html`<a href="${href}" style="display:inline-block;padding:10px 22px;margin-right:12px;border-radius:6px;background:${color};color:#ffffff;text-decoration:none;font-weight:600">${label}</a>`;
+  const body = html`<!doctype html>
+<html><head><meta charset="utf-8"><title>${subject}</title></head>
+<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;max-width:640px;margin:0 auto;padding:16px">
+<p>Hi ${reviewer.name},</p>
+<p><strong>${summary.requestedBy}</strong> wants to run <code>${summary.tool}</code> and needs approval.</p>
+<table style="border-collapse:collapse;margin:12px 0">
+${facts.map(([label, value]) => html`<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${label}</th><td style="padding:4px 0">${value}</td></tr>
+`)}</table>
+<p style="margin-bottom:4px"><strong>Args</strong></p>
+<pre style="background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word">${summary.argsText}</pre>
+${summary.originalArgsText ? html`<p style="margin-bottom:4px">A reviewer edited the args; the agent originally sent:</p><pre style="background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word">${summary.originalArgsText}</pre>` : ''}
+<p style="margin:20px 0">${button(approveUrl, 'Approve', '#1a7f37')}${button(denyUrl, 'Deny', '#cf222e')}</p>
+<p style="color:#59636e;font-size:13px">Each link opens a page that shows the request again; nothing is decided until you press the button there. The links are for you only, work once, and expire at ${linksExpire}.</p>
+</body></html>
+`;
+  return { subject, text, html: body.value };
+}

@@ -1,0 +1,210 @@
+import { SignoffError, type ApprovalRequest } from '@signoff/core';
+import type { Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { bodyLimit } from 'hono/body-limit';
+import { createTransport } from 'nodemailer';
+import type { ApprovalService } from '../../approval-service.js';
+import type { AuditEventInput } from '../../audit/audit-event.js';
+import type { RefusalCode } from '../../engine/apply-decision.js';
+import { isEligible } from '../../engine/quorum.js';
+import type { Reviewer } from '../../engine/reviewer.js';
+import type { OutboxMessage } from '../../store/outbox-message.js';
+import type { Channel } from '../channel.js';
+import { composeApprovalEmail } from './compose-approval-email.js';
+import { EMAIL_PAGE_HEADERS, renderConfirmPage, renderResultPage } from './email-pages.js';
+import { MIN_LINK_SECRET_BYTES, signEmailToken, verifyEmailToken, type EmailTokenClaims } from './email-token.js';
+import type { SafeHtml } from './safe-html.js';
+
+export interface EmailChannelOptions {
+  /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`. */
+  readonly smtpUrl: string;
+  /** The sender, e.g. `Signoff <signoff@example.com>`. */
+  readonly from: string;
+  /** HMAC key of the link tokens, at least 32 bytes. Rotating it voids every link already sent. */
+  readonly linkSecret: string;
+  /** Where reviewers reach this server (links are `<publicUrl>/email/decide?token=…`). */
+  readonly publicUrl: string;
+  /** How long links work; default (and never beyond) the request's deadline. */
+  readonly linkTtlMs?: number;
+  /** The configured reviewers; those with an `email` are mailed when eligible. */
+  readonly reviewers: readonly Reviewer[];
+  /** Reviewers who own each agent principal: they cannot approve its requests, so they get no mail. */
+  readonly ownersOf?: (agent: string) => readonly string[];
+  readonly now?: () => Date;
+}
+
+const PATH = '/email/decide';
+const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
+const REFUSAL_PAGES: Record<RefusalCode, { status: ContentfulStatusCode; title: string }> = {
+  ALREADY_RESOLVED: { status: 409, title: 'Already decided' },
+  DUPLICATE_DECISION: { status: 409, title: 'This link was already used' },
+  EXPIRED: { status: 410, title: 'This request has expired' },
+  SELF_APPROVAL: { status: 403, title: 'You cannot approve this request' },
+  NOT_AN_APPROVER: { status: 403, title: 'You cannot approve this request' },
+  EDIT_REFUSED: { status: 422, title: 'Edit refused' },
+};
+
+/** A link that checked out: who may do what to which request. */
+type ResolvedLink =
+  | { readonly ok: true; readonly claims: EmailTokenClaims; readonly request: ApprovalRequest; readonly reviewer: Reviewer }
+  | { readonly ok: false; readonly status: ContentfulStatusCode; readonly title: string; readonly message: string; readonly audit: AuditEventInput };
+
+/**
+ * Email approvals over SMTP (`nodemailer`): each eligible reviewer with an address gets a mail with
+ * Approve and Deny links carrying a signed token bound to (request, reviewer, verdict, expiry).
+ * `GET /email/decide` only shows the request and one button — mail scanners prefetch links — and
+ * `POST /email/decide` decides through the approval service, like every other channel.
+ *
+ * @example
+ * const email = createEmailChannel({ smtpUrl: process.env.SMTP_URL!, from: 'Signoff <signoff@example.com>', linkSecret, publicUrl: 'https://signoff.example.com', reviewers });
+ */
+export function createEmailChannel(options: EmailChannelOptions): Channel {
+  const { linkSecret, from } = options;
+  if (Buffer.byteLength(linkSecret, 'utf8') < MIN_LINK_SECRET_BYTES) throw new SignoffError('CONFIG_INVALID', `email.link_secret must be at least ${MIN_LINK_SECRET_BYTES} bytes`);
+  const base = new URL(options.publicUrl.endsWith('/') ? options.publicUrl : `${options.publicUrl}/`);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new SignoffError('CONFIG_INVALID', 'public_url must be an http(s) URL for email links');
+  const now = options.now ?? (() => new Date());
+  const ownersOf = options.ownersOf ?? (() => []);
+  const transport = createTransport({ url: options.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+
+  /** Who gets mail: reviewers with an address, holding a needed role, who did not ask for the call. */
+  const mailable = (request: ApprovalRequest): Reviewer[] => {
+    const requesters = [request.requester, request.onBehalfOf, ...ownersOf(request.requester)];
+    return options.reviewers.filter((reviewer) => reviewer.email && isEligible(reviewer, request.requirements) && !requesters.includes(reviewer.id));
+  };
+  const linkTo = (token: string): string => {
+    const url = new URL(PATH.slice(1), base);
+    url.searchParams.set('token', token);
+    return url.toString();
+  };
+
+  return {
+    name: 'email',
+    targets(topic, request) {
+      if (topic !== 'approval.created' || request.status !== 'pending') return [];
+      const addresses = new Map(mailable(request).map((reviewer) => [(reviewer.email as string).toLowerCase(), reviewer.email as string]));
+      return [...addresses.values()];
+    },
+    async deliver(message: OutboxMessage, request: ApprovalRequest) {
+      const at = now();
+      // Retries can come late: don't ask for a decision that can no longer be made.
+      if (message.topic !== 'approval.created' || request.status !== 'pending' || Date.parse(request.expiresAt) <= at.getTime()) return;
+      const reviewer = mailable(request).find((candidate) => candidate.email?.toLowerCase() === message.target.toLowerCase());
+      if (!reviewer || request.decisions.some((decision) => decision.reviewer === reviewer.id)) return;
+      const expiresAt = Math.min(Date.parse(request.expiresAt), options.linkTtlMs === undefined ? Infinity : at.getTime() + options.linkTtlMs);
+      // Rounded down: a link never outlives the request's deadline.
+      const claims = { approvalId: request.id, reviewerId: reviewer.id, exp: Math.floor(expiresAt / 1000) };
+      if (claims.exp * 1000 <= at.getTime()) return;
+      const email = composeApprovalEmail({
+        request,
+        reviewer,
+        approveUrl: linkTo(signEmailToken({ ...claims, verdict: 'approve' }, linkSecret)),
+        denyUrl: linkTo(signEmailToken({ ...claims, verdict: 'deny' }, linkSecret)),
+        linksExpireAt: new Date(expiresAt),
+        now: at,
+      });
+      await transport.sendMail({
+        from,
+        to: { name: reviewer.name, address: message.target },
+        ...email,
+        // The same Message-ID on every retry of this delivery, so a mailbox can drop a duplicate.
+        messageId: `<${message.id}@${base.hostname}>`,
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Signoff-Approval': request.id },
+      });
+    },
+    routes(app: Hono, service: ApprovalService) {
+      const page = (context: Context, status: ContentfulStatusCode, body: SafeHtml) => context.body(body.value, status, EMAIL_PAGE_HEADERS);
+      const result = (context: Context, status: ContentfulStatusCode, input: Omit<Parameters<typeof renderResultPage>[0], 'now'>) =>
+        page(context, status, renderResultPage({ ...input, now: now() }));
+
+      /** The page for a link to a request that is no longer pending. */
+      const closed = (request: ApprovalRequest): [ContentfulStatusCode, Omit<Parameters<typeof renderResultPage>[0], 'now'>] =>
+        request.status === 'expired'
+          ? [410, { title: 'This request has expired', message: `Its deadline passed: ${request.resolution}. Nothing was changed.`, tone: 'bad', request }]
+          : [409, { title: 'Already decided', message: `This request is already ${request.status}: ${request.resolution}.`, tone: 'info', request }];
+
+      async function resolveLink(token: string): Promise<ResolvedLink> {
+        const check = verifyEmailToken(token, linkSecret, now());
+        if (!check.ok && check.problem === 'invalid') {
+          return {
+            ok: false,
+            status: 400,
+            title: 'This link is not valid',
+            message: 'The link was altered, cut short, or not issued by this server. Open it again from the email, copying the whole address.',
+            audit: { type: 'access.refused', actor: 'unknown', channel: 'email', detail: { reason: 'invalid or altered email link token', path: PATH } },
+          };
+        }
+        const { claims } = check;
+        const refused = (reason: string) =>
+          ({ type: 'access.refused', requestId: claims.approvalId, actor: claims.reviewerId, channel: 'email', detail: { reason, verdict: claims.verdict, path: PATH } }) as const;
+        if (!check.ok) {
+          const at = new Date(claims.exp * 1000).toISOString();
+          return { ok: false, status: 410, title: 'This link has expired', message: `It stopped working at ${at}. Nothing was decided.`, audit: refused('expired email link') };
+        }
+        const request = APPROVAL_ID.test(claims.approvalId) ? await service.get(claims.approvalId) : undefined;
+        if (!request) {
+          return { ok: false, status: 404, title: 'No such request', message: 'This server has no approval request for this link.', audit: refused('email link for an unknown request') };
+        }
+        const reviewer = service.reviewerById(claims.reviewerId);
+        if (!reviewer) {
+          return { ok: false, status: 403, title: 'Unknown reviewer', message: `${claims.reviewerId} is no longer a reviewer on this server.`, audit: refused('email link for an unknown reviewer') };
+        }
+        return { ok: true, claims, request, reviewer };
+      }
+
+      app.use(PATH, bodyLimit({ maxSize: 16 * 1024, onError: (context) => result(context, 413, { title: 'Too large', message: 'The form was too large.', tone: 'bad' }) }));
+
+      // GET shows, never decides: scanners and link previews fetch it without anyone clicking.
+      app.get(PATH, async (context) => {
+        const link = await resolveLink(context.req.query('token') ?? '');
+        if (!link.ok) return result(context, link.status, { title: link.title, message: link.message, tone: 'bad' });
+        const { request, reviewer, claims } = link;
+        if (request.status !== 'pending') return result(context, ...closed(request));
+        if (request.decisions.some((decision) => decision.reviewer === reviewer.id)) {
+          return result(context, 409, { title: 'This link was already used', message: 'You already decided this request.', tone: 'info', request });
+        }
+        return page(context, 200, renderConfirmPage({ request, reviewer, verdict: claims.verdict, token: context.req.query('token') as string, now: now() }));
+      });
+
+      app.post(PATH, async (context) => {
+        const form = await context.req.parseBody();
+        const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
+        const link = await resolveLink(field('token'));
+        if (!link.ok) {
+          await service.recordRefusal(link.audit);
+          return result(context, link.status, { title: link.title, message: link.message, tone: 'bad' });
+        }
+        const { request, reviewer, claims } = link;
+        const verdict = claims.verdict;
+        if (request.status === 'pending') {
+          // The engine counts a reviewer once per args; a link goes further and works once, full stop.
+          const earlier = request.decisions.find((decision) => decision.reviewer === reviewer.id);
+          const changed = field('argsHash') !== request.approvedArgsHash;
+          if (earlier || changed) {
+            const [code, title, message] = earlier
+              ? (['DUPLICATE_DECISION', 'This link was already used', `You already decided this request (${earlier.verdict}, ${earlier.at}); each link works once.`] as const)
+              : (['ARGS_CHANGED', 'The args changed', 'The args are not the ones the page showed (a reviewer may have edited them). Open the link again to review them.'] as const);
+            await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'email', detail: { verdict, code, reason: message } });
+            return result(context, 409, { title, message, tone: 'bad', request });
+          }
+        }
+        const comment = field('comment').trim().slice(0, 1000);
+        const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'email', ...(comment ? { comment } : {}) });
+        if (!outcome) return result(context, 404, { title: 'No such request', message: 'This server has no approval request for this link.', tone: 'bad' });
+        if (outcome.kind === 'refused') {
+          if (outcome.code === 'ALREADY_RESOLVED') return result(context, ...closed(outcome.request));
+          const { status, title } = REFUSAL_PAGES[outcome.code];
+          return result(context, status, { title, message: `${outcome.reason}. Nothing was changed.`, tone: 'bad', request: outcome.request });
+        }
+        const decided = outcome.request;
+        if (decided.status === 'approved') {
+          return result(context, 200, { title: 'Approved', message: `Your approval was recorded. The request is approved: ${decided.resolution}.`, tone: 'good', request: decided });
+        }
+        if (decided.status === 'denied') {
+          return result(context, 200, { title: 'Denied', message: `Your denial was recorded. The request is denied; ${decided.tool} will not run.`, tone: 'good', request: decided });
+        }
+        return result(context, 200, { title: 'Approval recorded', message: `Your approval was recorded. ${decided.resolution}.`, tone: 'info', request: decided });
+      });
+    },
+  };
+}
