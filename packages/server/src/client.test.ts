@@ -56,6 +56,16 @@ describe('createSignoff against a real control plane', () => {
     expect(replay).toMatchObject({ granted: false, reason: expect.stringContaining('different args') });
   });
 
+  it('finds its own request by idempotency key without creating one', async () => {
+    const signoff = signoffFor(server.url);
+    expect(await signoff.findApproval('never-used:1')).toBeUndefined();
+    const created = await signoff.requestApproval(signoff.guard('payment.send', { to: 'acme', amount: 321 }), { idempotencyKey: 'find:1' });
+    expect(await signoff.findApproval('find:1')).toMatchObject({ id: created.id });
+    const other = createSignoff({ policy: policyFile, controlPlane: { url: server.url, apiKey: TEST_KEYS.ownedAgent } });
+    expect(await other.findApproval('find:1')).toBeUndefined(); // another agent's key
+    await client(server.url, TEST_KEYS.ana)('POST', `/v1/approvals/${created.id}/decision`, { verdict: 'deny' }); // leave nothing pending for the next test
+  });
+
   it('accepts the approval guide call shape and waits like it', async () => {
     const signoff = signoffFor(server.url);
     const decision = signoff.guard('payment.send', { to: 'vendor@example.com', amount: 500 });

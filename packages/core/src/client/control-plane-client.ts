@@ -46,6 +46,10 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
   const retryDelayMs = options.retryDelayMs ?? 200;
 
   async function call(method: 'GET' | 'POST', path: string, init: { body?: unknown; signal?: AbortSignal; waitMs?: number } = {}): Promise<ApprovalRequest> {
+    return parseRequest(await send(method, path, init));
+  }
+
+  async function send(method: 'GET' | 'POST', path: string, init: { body?: unknown; signal?: AbortSignal; waitMs?: number }): Promise<string> {
     let lastProblem = 'no attempt made';
     for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
       init.signal?.throwIfAborted();
@@ -59,7 +63,7 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
           signal,
         });
         const text = await response.text();
-        if (response.ok) return parseRequest(text);
+        if (response.ok) return text;
         const error = parseError(text);
         if (!TRANSIENT_STATUS.has(response.status)) {
           throw new SignoffError('CONTROL_PLANE_REJECTED', `control plane refused ${method} ${path} (${response.status} ${error.code}): ${error.message}`);
@@ -78,6 +82,18 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
   return {
     create: (body: CreateApprovalBody, signal?: AbortSignal) => call('POST', '/v1/approvals', { body, ...(signal ? { signal } : {}) }),
     get: (id: string, signal?: AbortSignal) => call('GET', `/v1/approvals/${encodeURIComponent(id)}`, signal ? { signal } : {}),
+    /** The caller's own request made with this idempotency key, if any (never creates one). */
+    async findByIdempotencyKey(key: string, signal?: AbortSignal): Promise<ApprovalRequest | undefined> {
+      const text = await send('GET', `/v1/approvals?idempotencyKey=${encodeURIComponent(key)}&limit=1`, signal ? { signal } : {});
+      let data: unknown;
+      try {
+        data = (JSON.parse(text) as { data?: unknown }).data;
+      } catch {
+        throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', 'control plane answered with malformed JSON');
+      }
+      if (!Array.isArray(data)) throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', 'control plane answered with something that is not a list');
+      return data.length === 0 ? undefined : parseRequest(JSON.stringify(data[0]));
+    },
     /** One long-poll: returns when the request resolves or after `waitSeconds` (≤ 60) with it still pending. */
     wait: (id: string, waitSeconds: number, signal?: AbortSignal) =>
       call('GET', `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${waitSeconds}`, { waitMs: waitSeconds * 1000, ...(signal ? { signal } : {}) }),

@@ -99,6 +99,11 @@ export function createSignoff(options: SignoffOptions) {
     return controlPlane.get(id, signal);
   }
 
+  /** Finds the request this agent created with an idempotency key, without creating one. */
+  async function findApproval(idempotencyKey: string, signal?: AbortSignal): Promise<ApprovalRequest | undefined> {
+    return controlPlane.findByIdempotencyKey(idempotencyKey, signal);
+  }
+
   /** Long-polls until the request resolves (or `timeoutMs`, then `APPROVAL_EXPIRED`); transient failures are retried. */
   async function waitForDecision(id: string, waitOptions: WaitOptions = {}): Promise<ApprovalRequest> {
     const giveUpAt = waitOptions.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + waitOptions.timeoutMs;
@@ -132,7 +137,7 @@ export function createSignoff(options: SignoffOptions) {
     }
   }
 
-  return { guard, requestApproval, getApproval, waitForDecision, authorize, policy: guard.policy };
+  return { guard, requestApproval, getApproval, findApproval, waitForDecision, authorize, policy: guard.policy };
 }
 
 export type Signoff = ReturnType<typeof createSignoff>;

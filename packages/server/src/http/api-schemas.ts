@@ -28,6 +28,7 @@ export const ListQuery = z.strictObject({
   status: z.enum(['pending', 'approved', 'denied', 'expired']).optional(),
   tool: z.string().max(200).optional(),
   actionable: z.enum(['true', 'false']).optional().describe('Reviewer keys: only requests this reviewer can decide now.'),
+  idempotencyKey: z.string().min(1).max(200).optional().describe('The request this key created (agents: their own).'),
   limit: z.coerce.number().int().min(1).max(1_000).optional(),
 });
 

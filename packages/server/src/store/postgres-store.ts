@@ -209,7 +209,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async listRequests(filter: ApprovalFilter = {}) {
       const where: string[] = [];
       const values: unknown[] = [];
-      for (const [column, value] of [['status', filter.status], ['tool', filter.tool], ['requester', filter.requester]] as const) {
+      for (const [column, value] of [['status', filter.status], ['tool', filter.tool], ['requester', filter.requester], ['idempotency_key', filter.idempotencyKey]] as const) {
         if (value) (values.push(value), where.push(`${column} = $${values.length}`));
       }
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);

@@ -139,6 +139,7 @@ export function openSqliteStore(file: string): Store {
       if (filter.status) (where.push('status = ?'), values.push(filter.status));
       if (filter.tool) (where.push('tool = ?'), values.push(filter.tool));
       if (filter.requester) (where.push('requester = ?'), values.push(filter.requester));
+      if (filter.idempotencyKey) (where.push('idempotency_key = ?'), values.push(filter.idempotencyKey));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const sql = `SELECT body FROM approval_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
       return db.prepare(sql).all(...values).map((row) => read(row) as ApprovalRequest);

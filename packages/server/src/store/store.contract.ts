@@ -63,6 +63,9 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect((await store.listRequests()).map((request) => request.id)).toEqual(['apr_2', 'apr_1', 'apr_0']);
       expect((await store.listRequests({ tool: 'payment.send', status: 'pending' })).map((request) => request.id)).toEqual(['apr_2']);
       expect(await store.listRequests({ requester: 'nobody' })).toEqual([]);
+      const keyed = newRequest('apr_k', { idempotencyKey: 'run-7:call-1', now: new Date(start.getTime() - 1000) });
+      await store.createRequest(keyed.request, keyed.events);
+      expect((await store.listRequests({ requester: 'agent-1', idempotencyKey: 'run-7:call-1' })).map((request) => request.id)).toEqual(['apr_k']);
       expect(await store.listRequests({ limit: 1 })).toHaveLength(1);
     });
 

@@ -7,6 +7,8 @@ export interface ApprovalFilter {
   readonly status?: ApprovalStatus;
   readonly tool?: string;
   readonly requester?: string;
+  /** The requester's idempotency key (with `requester`, finds the one request a call made). */
+  readonly idempotencyKey?: string;
   /** At most this many (default 100, at most 1,000). */
   readonly limit?: number;
 }
