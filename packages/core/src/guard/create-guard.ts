@@ -5,6 +5,7 @@ import { loadPolicy } from '../policy/load-policy.js';
 import type { Decision } from '../spec/decision.js';
 import type { Policy } from '../spec/policy.js';
 import type { PolicyMatch } from '../spec/policy-match.js';
+import type { Receipt } from '../spec/receipt.js';
 
 /** Decides tool calls against one policy. Call it like a function; it is synchronous. */
 export interface Guard {
@@ -45,10 +46,7 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
       lastMs = ms;
       lastIso = new Date(ms).toISOString();
     }
-    const receipt =
-      match.action === 'escalate'
-        ? { id: randomUUID(), policyHash, argsHash: hashArgs(args), at: lastIso }
-        : { id: randomUUID(), policyHash, at: lastIso };
+    const receipt = match.action === 'escalate' ? escalationReceipt(randomUUID(), policyHash, lastIso, args) : { id: randomUUID(), policyHash, at: lastIso };
     return {
       action: match.action,
       reason: compiled.renderReason(match, args, context),
@@ -62,4 +60,22 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
     };
   };
   return Object.assign(guard, { policy, evaluate: compiled.evaluate });
+}
+
+/**
+ * A receipt whose `argsHash` is computed on first read, then kept: sha256 over canonical JSON costs
+ * microseconds, ten times the rest of a decision, and most callers never read it (the control
+ * plane hashes the args it receives itself). It hashes `args` as they are at that first read.
+ */
+function escalationReceipt(id: string, policyHash: string, at: string, args: unknown): Receipt {
+  return {
+    id,
+    policyHash,
+    at,
+    get argsHash(): string {
+      const argsHash = hashArgs(args);
+      Object.defineProperty(this, 'argsHash', { value: argsHash, enumerable: true });
+      return argsHash;
+    },
+  };
 }

@@ -9,7 +9,10 @@ export interface Receipt {
   readonly id: string;
   /** sha256 (hex) of the canonical JSON of the policy that decided. */
   readonly policyHash: string;
-  /** sha256 (hex) of the canonical JSON of the args; present for escalations, which bind an approval to them. */
+  /**
+   * sha256 (hex) of the canonical JSON of the args; present for escalations, which bind an approval
+   * to them. Computed on first read (it costs more than the rest of the decision).
+   */
   readonly argsHash?: string;
   /** When the decision was made (ISO 8601, UTC). */
   readonly at: string;
