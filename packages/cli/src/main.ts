@@ -3,6 +3,7 @@ import { processIo, UsageError, type CliIo } from './cli-io.js';
 import { policyCheck } from './commands/policy-check.js';
 import { policyExplain } from './commands/policy-explain.js';
 import { policyTest } from './commands/policy-test.js';
+import { approvals } from './commands/approvals.js';
 import { auditVerify } from './commands/audit-verify.js';
 import { serve } from './commands/serve.js';
 
@@ -18,6 +19,9 @@ Commands:
 
   serve [--config signoff.yaml] [--port N]
       Run the control plane until SIGINT/SIGTERM.
+  approvals list [--all | --status S] | show <id> | approve <id> [--comment C] [--args JSON] | deny <id> [--comment C]
+      Review from a terminal. Connect with --url (or SIGNOFF_URL) and --key (or SIGNOFF_API_KEY),
+      or --as <reviewer> (key from SIGNOFF_KEY_<REVIEWER> or --keys-file, default .signoff/reviewer-keys.json).
   audit verify [--config signoff.yaml | --store URL]
       Check the hash-chained audit log; exit 1 naming the first tampered entry.
 
@@ -29,6 +33,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | 
   'policy test': policyTest,
   'serve ': serve,
   'audit verify': auditVerify,
+  'approvals ': approvals,
 };
 
 /**
@@ -43,9 +48,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.out(USAGE);
     return group === undefined ? 2 : 0;
   }
-  // `serve` takes no sub-command: its flags start right after it.
-  const key = group === 'serve' ? 'serve ' : `${group} ${name ?? ''}`;
-  const args = group === 'serve' ? argv.slice(1) : rest;
+  // `serve` and `approvals` parse what follows them themselves.
+  const key = group === 'serve' || group === 'approvals' ? `${group} ` : `${group} ${name ?? ''}`;
+  const args = group === 'serve' || group === 'approvals' ? argv.slice(1) : rest;
   const command = COMMANDS[key];
   try {
     if (!command) throw new UsageError(`unknown command '${[group, name].filter(Boolean).join(' ')}'`);

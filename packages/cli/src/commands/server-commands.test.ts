@@ -49,6 +49,31 @@ describe('signoff audit verify', () => {
   });
 });
 
+describe('signoff approvals', () => {
+  it('lists, shows, approves and denies as a reviewer, and prints refusals with the server reason', async () => {
+    const twoApprovals = 'version: 1\ndefault: deny\nrules:\n  - { tool: payment.send, action: escalate, metadata: { required_approvals: 2, approver_roles: [finance, security] } }\n';
+    const controlPlane = await startLocalControlPlane({ policy: twoApprovals });
+    const signoff = createSignoff({ policy: twoApprovals, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
+    const request = await signoff.requestApproval(signoff.guard('payment.send', { to: 'acme', amount: 900 }));
+    const as = (reviewer: string) => ['--url', controlPlane.url, '--key', controlPlane.reviewerKey(reviewer)];
+
+    expect((await run('approvals', 'list', ...as('ana'))).out).toContain(`${request.id}  payment.send  0/2 approvals`);
+    expect((await run('approvals', 'show', request.id, ...as('ana'))).out).toContain('"amount": 900');
+    const approved = await run('approvals', 'approve', request.id, '--comment', 'invoice checked', ...as('ana'));
+    expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('request is pending: Waiting for 1 more approval(s)') });
+    const refused = await run('approvals', 'approve', request.id, ...as('lee'));
+    expect(refused).toMatchObject({ code: 1, err: expect.stringContaining('NOT_AN_APPROVER') });
+    process.env.SIGNOFF_KEY_SAM = controlPlane.reviewerKey('sam');
+    const byName = await run('approvals', 'approve', request.id, '--url', controlPlane.url, '--as', 'sam');
+    delete process.env.SIGNOFF_KEY_SAM;
+    expect(byName.out).toContain('request is approved: Approved by Ana Lima, Sam Okafor');
+    expect((await run('approvals', 'list', ...as('ana'))).out).toBe('nothing waiting for you');
+    expect((await run('approvals', 'list', '--all', ...as('ana'))).out).toContain('approved');
+    expect((await run('approvals', 'list', '--url', controlPlane.url)).code).toBe(2); // no key
+    await controlPlane.close();
+  });
+});
+
 describe('signoff serve', () => {
   it('serves until SIGTERM, then stops gracefully with exit code 0', async () => {
     writeFileSync(join(directory, 'policy.yaml'), policy);

@@ -1,0 +1,73 @@
+import { SignoffError } from '../errors/signoff-error.js';
+import type { ApprovalRequest } from '../spec/approval-request.js';
+import type { ApprovalStatus } from '../spec/approval-status.js';
+
+export interface ReviewerClientOptions {
+  /** Base URL of the control plane. */
+  readonly url: string;
+  /** A reviewer API key. */
+  readonly apiKey: string;
+  readonly fetch?: typeof fetch;
+  /** Per-call timeout (default 10 s). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The reviewer side of the `/v1` API, for CLIs, chat UIs that approve in place, and scripts:
+ * list what you can act on, read a request, approve or deny. A decision is never retried
+ * automatically (a retry of an applied decision would be refused as a duplicate); errors carry the
+ * server's code and reason, e.g. `SELF_APPROVAL` or `EXPIRED`, as `CONTROL_PLANE_REJECTED`.
+ *
+ * @example
+ * const reviewer = createReviewerClient({ url, apiKey: process.env.SIGNOFF_REVIEWER_KEY! });
+ * for (const request of await reviewer.list({ actionable: true })) await reviewer.decide(request.id, 'approve');
+ */
+export function createReviewerClient(options: ReviewerClientOptions) {
+  const base = options.url.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', `control plane at ${base} unreachable: ${(error as Error).message}`, { cause: error });
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', `control plane answered ${response.status} with malformed JSON`);
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string } }).error;
+      const failure = new SignoffError('CONTROL_PLANE_REJECTED', `${error?.code ?? response.status}: ${error?.message ?? text.slice(0, 200)}`);
+      throw Object.assign(failure, { status: response.status, serverCode: error?.code });
+    }
+    return json as T;
+  }
+
+  return {
+    /** Newest first. `actionable: true` = what this reviewer can decide now. */
+    async list(filter: { actionable?: boolean; status?: ApprovalStatus; tool?: string; limit?: number } = {}): Promise<ApprovalRequest[]> {
+      const query = new URLSearchParams();
+      if (filter.actionable) query.set('actionable', 'true');
+      if (filter.status) query.set('status', filter.status);
+      if (filter.tool) query.set('tool', filter.tool);
+      if (filter.limit) query.set('limit', String(filter.limit));
+      return (await call<{ data: ApprovalRequest[] }>('GET', `/v1/approvals${query.size ? `?${query}` : ''}`)).data;
+    },
+    get: (id: string) => call<ApprovalRequest>('GET', `/v1/approvals/${encodeURIComponent(id)}`),
+    /** Approves or denies; `args` approves edited args instead (the server re-checks them against its policy). */
+    decide: (id: string, verdict: 'approve' | 'deny', extra: { comment?: string; args?: unknown } = {}) =>
+      call<ApprovalRequest>('POST', `/v1/approvals/${encodeURIComponent(id)}/decision`, { verdict, ...extra }),
+  };
+}
+
+export type ReviewerClient = ReturnType<typeof createReviewerClient>;
