@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runDemo } from './run-demo.js';
+
+describe('the demo', () => {
+  it('runs an allowed call, refuses a denied one, and resumes the payment once two reviewers approve', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'signoff-demo-'));
+    const lines: string[] = [];
+    const { calls, controlPlane } = await runDemo({ directory, port: 0, auto: true, print: (line) => lines.push(line) });
+    await controlPlane.close();
+    rmSync(directory, { recursive: true, force: true });
+    expect(calls.map(({ tool, authorization }) => [tool, authorization.granted, authorization.decision.action])).toEqual([
+      ['invoice.get', true, 'allow'],
+      ['shell.exec', false, 'deny'],
+      ['payment.send', true, 'escalate'],
+    ]);
+    expect(calls[2]?.authorization.approval).toMatchObject({ status: 'approved', decisions: [{ reviewer: 'ana' }, { reviewer: 'lee' }] });
+    const output = lines.join('\n');
+    expect(output).toMatch(/pnpm signoff approvals approve apr_\S+ --as ana --url http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain('Approved by Ana Lima, Lee Chen');
+  });
+
+  it('runs end to end as `pnpm demo --auto`', () => {
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const run = spawnSync('pnpm', ['--silent', 'demo', '--auto'], { cwd: root, encoding: 'utf8', env: { ...process.env, SIGNOFF_DEMO_PORT: '0' }, timeout: 50_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Done: 2 of 3 calls ran.');
+  });
+});
