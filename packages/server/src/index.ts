@@ -19,4 +19,6 @@ export type { Channel } from './channels/channel.js';
 export { startOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './channels/outbox-dispatcher.js';
 export { createWebhookChannel, type ApprovalWebhookPayload, type WebhookChannelOptions } from './channels/webhook-channel.js';
 export { createEmailChannel, type EmailChannelOptions } from './channels/email/email-channel.js';
+export { createSlackChannel, type SlackChannelOptions } from './channels/slack/slack-channel.js';
+export { createInboxChannel, inboxRequestUrl, type InboxChannelOptions } from './channels/inbox/inbox-channel.js';
 export type { OutboxMessage, OutboxMessageInput, OutboxSettlement, OutboxTopic } from './store/outbox-message.js';

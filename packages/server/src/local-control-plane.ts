@@ -24,6 +24,8 @@ export interface LocalControlPlaneOptions {
   readonly store?: Store;
   /** Signed webhooks: the `whsec_…` secret, endpoints for every event, and the first retry delay. */
   readonly webhooks?: { readonly secret: string; readonly endpoints?: readonly string[]; readonly firstRetrySeconds?: number };
+  /** Serve the web inbox at `<url>/inbox` (plain-http loopback, so cookies are not `Secure`); reviewers sign in with `reviewerKey(id)`. */
+  readonly inbox?: { readonly sessionSecret?: string };
 }
 
 /** A control plane running in this process, for examples, demos and adapter tests. */
@@ -75,6 +77,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       ...(options.webhooks
         ? { webhooks: { secret: options.webhooks.secret, endpoints: options.webhooks.endpoints ?? [], first_retry_seconds: options.webhooks.firstRetrySeconds ?? 1 } }
         : {}),
+      ...(options.inbox ? { inbox: { session_secret: options.inbox.sessionSecret ?? randomBytes(32).toString('base64url'), secure_cookies: false } } : {}),
       reviewers: reviewers.map(({ slackUserId, ...reviewer }) => ({ ...reviewer, ...(slackUserId ? { slack_user_id: slackUserId } : {}) })),
       api_keys: [
         { name: 'agent', kind: 'agent', key_sha256: sha256Hex(agentKey) },

@@ -6,6 +6,8 @@ import type { ServerConfig } from './config/server-config.js';
 import type { Channel } from './channels/channel.js';
 import { startOutboxDispatcher, type OutboxDispatcher } from './channels/outbox-dispatcher.js';
 import { createEmailChannel } from './channels/email/email-channel.js';
+import { createSlackChannel } from './channels/slack/slack-channel.js';
+import { createInboxChannel } from './channels/inbox/inbox-channel.js';
 import { createWebhookChannel } from './channels/webhook-channel.js';
 import { createApp } from './http/create-app.js';
 import { openStore } from './store/open-store.js';
@@ -39,6 +41,8 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const channels: Channel[] = [];
   if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints }));
   if (config.email) channels.push(createEmailChannel({ ...config.email, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
+  if (config.slack) channels.push(createSlackChannel({ ...config.slack, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
+  if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, apiKeys: config.apiKeys, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
   const service = createApprovalService({
     store,
     guard: createGuard(policy),

@@ -53,6 +53,30 @@ const EmailSchema = strictMapping(
   'email key',
 );
 
+const InboxSchema = strictMapping(
+  {
+    session_secret: z.string().refine((secret) => Buffer.byteLength(secret, 'utf8') >= 32, 'expected at least 32 bytes (e.g. openssl rand -base64 32)').optional(),
+    session_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    session_hours: z.number({ error: 'expected a number of hours' }).positive().max(24 * 30).default(12),
+    secure_cookies: z.boolean({ error: 'expected true or false' }).optional(),
+  },
+  'inbox key',
+);
+
+const SlackSchema = strictMapping(
+  {
+    bot_token: z.string().regex(/^(xoxe\.)?xoxb-[\w-]+$/, 'expected a bot token (xoxb-…)').optional(),
+    bot_token_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    signing_secret: z.string().regex(/^\S{16,}$/, "expected the app's signing secret (Basic Information → App Credentials)").optional(),
+    signing_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    channel: z
+      .string({ error: 'expected the ID of the channel to post approvals in, e.g. C0123456789' })
+      .regex(/^[CG][A-Z0-9]{6,}$/, 'expected a channel ID like C0123456789, not a #name (channel details → About → Channel ID)'),
+    api_url: z.url({ protocol: /^https?$/, error: 'expected the Slack Web API base URL, e.g. https://slack.com/api/' }).default('https://slack.com/api/'),
+  },
+  'slack key',
+);
+
 const ConfigSchema = strictMapping(
   {
     policy: z.string({ error: 'expected the path of the policy file' }),
@@ -70,6 +94,8 @@ const ConfigSchema = strictMapping(
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
     webhooks: WebhooksSchema.optional(),
     email: EmailSchema.optional(),
+    inbox: InboxSchema.optional(),
+    slack: SlackSchema.optional(),
     api_keys: z.array(ApiKeySchema, { error: 'expected a list of API keys' }).min(1, 'expected at least one API key'),
   },
   'config key',
@@ -100,6 +126,8 @@ export interface ServerConfig {
   readonly sweepIntervalMs: number;
   readonly reviewers: readonly Reviewer[];
   readonly apiKeys: readonly ApiKey[];
+  /** Slack approvals (Block Kit message + `/v1/slack/interactions`), when configured. `apiUrl` ends with `/`. */
+  readonly slack: { readonly botToken: string; readonly signingSecret: string; readonly channel: string; readonly apiUrl: string } | undefined;
   /** Signed webhook deliveries, when configured (also required for agents' `callbackUrl`). */
   readonly webhooks:
     | { readonly secret: string; readonly endpoints: readonly string[]; readonly giveUpAfterMs: number; readonly firstRetryMs: number }
@@ -108,6 +136,8 @@ export interface ServerConfig {
   readonly email:
     | { readonly smtpUrl: string; readonly from: string; readonly linkSecret: string; readonly linkTtlMs: number | undefined; readonly publicUrl: string }
     | undefined;
+  /** The web inbox at `/inbox`, when configured: session signing key and cookie settings. */
+  readonly inbox: { readonly sessionSecret: string; readonly sessionTtlMs: number; readonly secureCookies: boolean } | undefined;
 }
 
 /**
@@ -153,6 +183,18 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       linkTtlMs: config.email.link_ttl_minutes === undefined ? undefined : config.email.link_ttl_minutes * 60_000,
       publicUrl: config.public_url as string,
     },
+    inbox: config.inbox && {
+      sessionSecret: config.inbox.session_secret ?? (env[config.inbox.session_secret_env as string] as string),
+      sessionTtlMs: config.inbox.session_hours * 3_600_000,
+      // Secure unless reviewers reach the server over plain http on this machine.
+      secureCookies: config.inbox.secure_cookies ?? !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(config.public_url ?? ''),
+    },
+    slack: config.slack && {
+      botToken: config.slack.bot_token ?? (env[config.slack.bot_token_env as string] as string),
+      signingSecret: config.slack.signing_secret ?? (env[config.slack.signing_secret_env as string] as string),
+      channel: config.slack.channel,
+      apiUrl: config.slack.api_url.endsWith('/') ? config.slack.api_url : `${config.slack.api_url}/`,
+    },
     apiKeys: config.api_keys.map((key) => ({
       name: key.name,
       kind: key.kind,
@@ -196,6 +238,35 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
     } else if (typeof email.link_secret_env === 'string' && Buffer.byteLength(env[email.link_secret_env] ?? '', 'utf8') < 32) {
       issues.push({ path: ['email', 'link_secret_env'], message: `environment variable ${email.link_secret_env} must hold at least 32 bytes` });
     }
+  }
+  const inbox = (record as { inbox?: Record<string, unknown> }).inbox;
+  if (inbox && typeof inbox === 'object') {
+    if ((inbox.session_secret === undefined) === (inbox.session_secret_env === undefined)) {
+      issues.push({ path: ['inbox'], message: 'expected exactly one of session_secret or session_secret_env' });
+    } else if (typeof inbox.session_secret_env === 'string' && Buffer.byteLength(env[inbox.session_secret_env] ?? '', 'utf8') < 32) {
+      issues.push({ path: ['inbox', 'session_secret_env'], message: `environment variable ${inbox.session_secret_env} must hold at least 32 bytes` });
+    }
+  }
+  const slack = (record as { slack?: Record<string, unknown> }).slack;
+  if (slack && typeof slack === 'object') {
+    if ((slack.bot_token === undefined) === (slack.bot_token_env === undefined)) {
+      issues.push({ path: ['slack'], message: 'expected exactly one of bot_token or bot_token_env' });
+    } else if (typeof slack.bot_token_env === 'string' && !/^(xoxe\.)?xoxb-[\w-]+$/.test(env[slack.bot_token_env] ?? '')) {
+      issues.push({ path: ['slack', 'bot_token_env'], message: `environment variable ${slack.bot_token_env} must hold a bot token (xoxb-…)` });
+    }
+    if ((slack.signing_secret === undefined) === (slack.signing_secret_env === undefined)) {
+      issues.push({ path: ['slack'], message: 'expected exactly one of signing_secret or signing_secret_env' });
+    } else if (typeof slack.signing_secret_env === 'string' && !/^\S{16,}$/.test(env[slack.signing_secret_env] ?? '')) {
+      issues.push({ path: ['slack', 'signing_secret_env'], message: `environment variable ${slack.signing_secret_env} must hold the Slack signing secret` });
+    }
+    // One Slack user maps to one reviewer, or a click could count as someone else's decision.
+    const slackUsers = new Map<unknown, unknown>();
+    reviewers.forEach((reviewer, index) => {
+      const slackUserId = (reviewer as { slack_user_id?: unknown } | undefined)?.slack_user_id;
+      if (slackUserId === undefined) return;
+      if (slackUsers.has(slackUserId)) issues.push({ path: ['reviewers', index, 'slack_user_id'], message: `Slack user ${String(slackUserId)} is already reviewer '${String(slackUsers.get(slackUserId))}'` });
+      slackUsers.set(slackUserId, reviewer.id);
+    });
   }
   const keys = Array.isArray(record.api_keys) ? (record.api_keys as Record<string, unknown>[]) : [];
   keys.forEach((key, index) => {

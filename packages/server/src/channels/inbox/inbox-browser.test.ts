@@ -1,0 +1,113 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSignoff } from '@signoff/core';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startLocalControlPlane, type LocalControlPlane } from '../../local-control-plane.js';
+
+// Debian's Chromium (`.ci/run` installs it). Without it this test is reported as skipped, never passed.
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+/** The README's screenshot; rewritten only on request, so test runs never touch tracked files. */
+const SCREENSHOT = fileURLToPath(new URL('../../../../../docs/inbox.png', import.meta.url));
+const writeScreenshot = process.env.SIGNOFF_WRITE_SCREENSHOTS === '1';
+
+const POLICY = `version: 1
+default: deny
+rules:
+  - id: vendor-payments
+    tool: payment.send
+    action: escalate
+    when: { args.amount: { gt: 1000 } }
+    reason: "Payment of {args.amount} {args.currency} to {args.to}"
+    metadata: { required_approvals: 1, approver_roles: [finance], approval_timeout_minutes: 30 }
+  - tool: payment.send
+    action: allow
+`;
+const PAYMENT = {
+  to: 'Acme Robotics GmbH',
+  iban: 'DE89 3704 0044 0532 0130 00',
+  amount: 4800,
+  currency: 'EUR',
+  memo: 'Invoice INV-2291: robot arm servicing, Q4',
+};
+
+/** The one DOM call the test makes in the page (this package compiles without the DOM lib). */
+type BrowserWindow = { getComputedStyle(element: unknown): { backgroundColor: string } };
+
+const title = hasChromium
+  ? 'a reviewer signs in, opens the pending request, approves it with a comment, and the waiting agent resumes'
+  : `SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium) — the inbox was not tested in a browser`;
+if (!hasChromium) console.warn(`inbox browser test skipped: ${CHROMIUM} not found`);
+
+describe.skipIf(!hasChromium)('the web inbox in Chromium', () => {
+  let controlPlane: LocalControlPlane | undefined;
+  let browser: Browser | undefined;
+  afterAll(async () => {
+    await browser?.close();
+    await controlPlane?.close();
+  });
+
+  it(title, async () => {
+    controlPlane = await startLocalControlPlane({
+      policy: POLICY,
+      reviewers: [
+        { id: 'ana', name: 'Ana Lima', roles: ['finance'] },
+        { id: 'sam', name: 'Sam Okafor', roles: ['finance'] },
+      ],
+      inbox: {},
+    });
+    const { url } = controlPlane;
+    const signoff = createSignoff({ policy: POLICY, controlPlane: { url, apiKey: controlPlane.agentKey } });
+    const authorizing = signoff.authorize('payment.send', PAYMENT, { onBehalfOf: 'sam', context: { agent: 'accounts-payable', run: 'run_8f2c41' } });
+    while ((await controlPlane.actionable('ana')).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    // Fail on a missing element well inside the test's own timeout, with playwright's explanation.
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+
+    await page.goto(`${url}/inbox`);
+    expect(page.url()).toBe(`${url}/inbox/login`);
+    await page.getByLabel('Reviewer API key').fill(controlPlane.reviewerKey('ana'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${url}/inbox`);
+    const cookies = await context.cookies();
+    expect(cookies.find((cookie) => cookie.name === 'signoff_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/inbox' });
+
+    await page.getByRole('link', { name: 'payment.send' }).click();
+    await page.waitForURL(/\/inbox\/requests\/apr_/);
+    const facts = await page.locator('main').innerText();
+    expect(facts).toContain('Payment of 4800 EUR to Acme Robotics GmbH');
+    expect(facts).toContain('agent on behalf of sam');
+    expect(facts).toContain('"iban": "DE89 3704 0044 0532 0130 00"');
+    // The hashed stylesheet applied under the CSP (a blocked style would leave the button unstyled).
+    const approve = page.getByRole('button', { name: 'Approve' });
+    const backgroundOf = (element: unknown) => (globalThis as unknown as BrowserWindow).getComputedStyle(element).backgroundColor;
+    expect(await approve.evaluate(backgroundOf)).toBe('rgb(26, 127, 55)');
+
+    const comment = 'Matches invoice INV-2291; vendor bank details verified.';
+    await page.locator('#approve-comment').fill(comment);
+    if (writeScreenshot) {
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    }
+    await approve.click();
+    await page.waitForURL(/recorded=approve/);
+    expect(await page.locator('.banner').innerText()).toBe('Your approval was recorded. The request is approved: Approved by Ana Lima.');
+
+    const authorization = await authorizing;
+    expect(authorization).toMatchObject({ granted: true, args: PAYMENT });
+    expect(authorization.approval?.decisions).toMatchObject([{ reviewer: 'ana', verdict: 'approve', channel: 'inbox', comment }]);
+    expect(violations).toEqual([]);
+  });
+});

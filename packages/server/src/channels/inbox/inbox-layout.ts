@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { Reviewer } from '../../engine/reviewer.js';
+import { html, SafeHtml } from '../email/safe-html.js';
+
+const STYLE = `*{box-sizing:border-box}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#f6f8fa;line-height:1.45}
+header{background:#24292f;color:#fff;padding:10px 24px;display:flex;gap:20px;align-items:center}
+header a{color:#fff;text-decoration:none;font-weight:600}header .brand{font-size:17px;margin-right:8px}
+header .who{margin-left:auto;color:#d0d7de;font-size:14px}header form{margin:0}
+header button{background:transparent;border:1px solid #57606a;padding:4px 12px;font-weight:500}
+main{max-width:940px;margin:0 auto;padding:24px}main.narrow{max-width:460px;padding-top:64px}
+h1{font-size:22px;margin:0 0 16px}h2{font-size:16px;margin:0 0 12px}pre+h2{margin-top:16px}
+a{color:#0969da}code,pre,.code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;margin-bottom:16px}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;vertical-align:top;padding:7px 12px 7px 0;border-bottom:1px solid #eaeef2}
+tr:last-child>th,tr:last-child>td{border-bottom:0}
+th{white-space:nowrap;color:#59636e;font-weight:600;font-size:14px}
+pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word;margin:0;font-size:13px}
+label{font-weight:600;font-size:14px}
+textarea,input[type=password]{display:block;width:100%;font:inherit;padding:8px;border:1px solid #d0d7de;border-radius:6px;margin:4px 0 12px}
+textarea.code{font-size:13px}
+button{font:inherit;font-weight:600;padding:9px 22px;border:0;border-radius:6px;color:#fff;cursor:pointer;background:#0969da}
+.approve{background:#1a7f37}.deny{background:#cf222e}
+.decide{display:grid;grid-template-columns:1fr 1fr;gap:16px;align-items:start}
+details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
+.note{color:#59636e;font-size:14px}.empty{color:#59636e;text-align:center;padding:24px 0}
+.banner{padding:12px 16px;border-radius:6px;border:1px solid;margin:0 0 16px}
+.good{background:#dafbe1;border-color:#1a7f37}.bad{background:#ffebe9;border-color:#cf222e}.info{background:#ddf4ff;border-color:#0969da}
+.pill{display:inline-block;padding:1px 10px;border-radius:999px;font-size:12px;font-weight:600;border:1px solid #d0d7de;background:#f6f8fa;vertical-align:middle}
+.s-pending{background:#fff8c5;border-color:#d4a72c}.s-approved{background:#dafbe1;border-color:#1a7f37}
+.s-denied{background:#ffebe9;border-color:#cf222e}.s-expired{background:#eaeef2;border-color:#afb8c1}
+.soon{color:#cf222e;font-weight:600}`;
+
+/**
+ * The inbox pages' security headers: never cached, framed or sniffed, no referrer to other sites
+ * (`no-referrer` would make browsers send `Origin: null` on our own forms), and a CSP that
+ * allows no script at all — only the one stylesheet below, by hash — and forms posting back to us.
+ */
+export const INBOX_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+  'content-security-policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+};
+
+/** The signed-in reviewer, and the CSRF token of the sign-out form every page carries. */
+export interface InboxViewer {
+  readonly reviewer: Reviewer;
+  readonly logoutToken: string;
+}
+
+/**
+ * A full inbox page: the header (navigation, who is signed in, sign out) around `body`.
+ *
+ * @example
+ * renderLayout({ title: 'Pending', viewer, body: html`<h1>Pending</h1>` });
+ */
+export function renderLayout(input: { readonly title: string; readonly viewer?: InboxViewer; readonly body: SafeHtml }): SafeHtml {
+  const { viewer } = input;
+  const header = viewer
+    ? html`<header><a class="brand" href="/inbox">Signoff inbox</a><a href="/inbox">Pending</a><a href="/inbox/history">History</a>
+<span class="who">Signed in as ${viewer.reviewer.name} (${viewer.reviewer.id})</span>
+<form method="post" action="/inbox/logout"><input type="hidden" name="csrf" value="${viewer.logoutToken}"><button type="submit">Sign out</button></form></header>`
+    : html`<header><span class="brand">Signoff inbox</span></header>`;
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>${input.title} · Signoff</title><style>${new SafeHtml(STYLE)}</style></head>
+<body>
+${header}
+${viewer ? html`<main>${input.body}</main>` : html`<main class="narrow">${input.body}</main>`}
+</body></html>
+`;
+}
+
+/**
+ * A timestamp as the pages show it, to the minute, in UTC.
+ *
+ * @example
+ * formatTime('2026-11-24T06:00:12.345Z'); // '2026-11-24 06:00 UTC'
+ */
+export function formatTime(iso: string | undefined): string {
+  return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '—';
+}
+
+/**
+ * A coloured label for a request's status.
+ *
+ * @example
+ * html`<h1>${request.tool} ${statusPill(request.status)}</h1>`;
+ */
+export function statusPill(status: string): SafeHtml {
+  return html`<span class="pill s-${status}">${status}</span>`;
+}

@@ -1,0 +1,102 @@
+import type { ApprovalRequest } from '@signoff/core';
+import { html, type SafeHtml } from '../email/safe-html.js';
+import { describeTimeLeft, summarizeRequest } from '../email/summarize-request.js';
+import { formatTime, renderLayout, statusPill, type InboxViewer } from './inbox-layout.js';
+
+/** Table cells are short: long reasons and args belong on the request page. */
+const CELL_CHARS = 160;
+const SOON_MS = 10 * 60_000;
+
+/**
+ * The sign-in form: a reviewer API key, posted with the login form's CSRF token.
+ *
+ * @example
+ * renderLoginPage({ csrf, next: '/inbox/requests/apr_…', sessionHours: 12 });
+ */
+export function renderLoginPage(input: { readonly csrf: string; readonly next: string; readonly sessionHours: number; readonly error?: string }): SafeHtml {
+  return renderLayout({
+    title: 'Sign in',
+    body: html`<div class="card"><h1>Sign in</h1>
+${input.error ? html`<p class="banner bad">${input.error}</p>` : ''}
+<form method="post" action="/inbox/login">
+<input type="hidden" name="csrf" value="${input.csrf}">
+<input type="hidden" name="next" value="${input.next}">
+<label for="key">Reviewer API key</label>
+<input type="password" id="key" name="key" autocomplete="off" required maxlength="512">
+<button type="submit">Sign in</button>
+</form>
+<p class="note">Use the reviewer key your Signoff admin gave you. You stay signed in on this browser for ${input.sessionHours} hours, or until you sign out.</p></div>`,
+  });
+}
+
+/**
+ * The requests waiting for this reviewer, soonest deadline first.
+ *
+ * @example
+ * renderPendingPage({ viewer, requests: await service.list({ actionableBy: reviewer }), now: new Date() });
+ */
+export function renderPendingPage(input: { readonly viewer: InboxViewer; readonly requests: readonly ApprovalRequest[]; readonly now: Date }): SafeHtml {
+  const requests = [...input.requests].sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
+  const rows = requests.map((request) => {
+    const summary = summarizeRequest(request, input.now, CELL_CHARS);
+    const left = Date.parse(request.expiresAt) - input.now.getTime();
+    return html`<tr><td><a href="/inbox/requests/${request.id}"><code>${summary.tool}</code></a></td><td>${clip(summary.reason)}</td>
+<td>${summary.requestedBy}</td><td>${summary.progress}</td><td class="${left < SOON_MS ? 'soon' : ''}">${describeTimeLeft(left)}</td></tr>\n`;
+  });
+  return renderLayout({
+    title: 'Pending',
+    viewer: input.viewer,
+    body: html`<h1>Waiting for you (${requests.length})</h1>
+<div class="card">${
+      requests.length === 0
+        ? html`<p class="empty">Nothing is waiting for you. Requests you can approve appear here as agents ask.</p>`
+        : html`<table><tr><th>Tool</th><th>Reason</th><th>Requested by</th><th>Approvals</th><th>Time left</th></tr>
+${rows}</table>`
+    }</div>
+<p class="note">Only requests you can act on are listed: you hold a role they need, you did not ask for them, and you have not decided them yet.</p>`,
+  });
+}
+
+/**
+ * Resolved requests, most recently resolved first.
+ *
+ * @example
+ * renderHistoryPage({ viewer, requests: resolved, now: new Date() });
+ */
+export function renderHistoryPage(input: { readonly viewer: InboxViewer; readonly requests: readonly ApprovalRequest[]; readonly now: Date }): SafeHtml {
+  const rows = input.requests.map((request) => {
+    const summary = summarizeRequest(request, input.now, CELL_CHARS);
+    return html`<tr><td>${statusPill(request.status)}</td><td><a href="/inbox/requests/${request.id}"><code>${summary.tool}</code></a></td>
+<td>${clip(summary.reason)}</td><td>${summary.requestedBy}</td><td>${clip(request.resolution)}</td><td>${formatTime(request.resolvedAt)}</td></tr>\n`;
+  });
+  return renderLayout({
+    title: 'History',
+    viewer: input.viewer,
+    body: html`<h1>History</h1>
+<div class="card">${
+      rows.length === 0
+        ? html`<p class="empty">No request has been resolved yet.</p>`
+        : html`<table><tr><th>Status</th><th>Tool</th><th>Reason</th><th>Requested by</th><th>Resolution</th><th>Resolved</th></tr>
+${rows}</table>`
+    }</div>`,
+  });
+}
+
+/**
+ * A page that only says something: not found, signed out, a refused form.
+ *
+ * @example
+ * renderMessagePage({ title: 'Not found', message: 'No request apr_… on this server.', tone: 'bad' });
+ */
+export function renderMessagePage(input: { readonly title: string; readonly message: string; readonly tone: 'good' | 'bad' | 'info'; readonly viewer?: InboxViewer; readonly link?: { readonly href: string; readonly text: string } }): SafeHtml {
+  return renderLayout({
+    title: input.title,
+    ...(input.viewer ? { viewer: input.viewer } : {}),
+    body: html`<div class="card"><h1>${input.title}</h1><p class="banner ${input.tone}">${input.message}</p>
+${input.link ? html`<p><a href="${input.link.href}">${input.link.text}</a></p>` : ''}</div>`,
+  });
+}
+
+function clip(text: string): string {
+  return text.length <= CELL_CHARS ? text : `${text.slice(0, CELL_CHARS - 1)}…`;
+}

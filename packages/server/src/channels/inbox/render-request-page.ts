@@ -1,0 +1,137 @@
+import type { ApprovalRequest } from '@signoff/core';
+import type { Reviewer } from '../../engine/reviewer.js';
+import { html, type SafeHtml } from '../email/safe-html.js';
+import { summarizeRequest } from '../email/summarize-request.js';
+import { formatTime, renderLayout, statusPill, type InboxViewer } from './inbox-layout.js';
+
+/** What the reviewer typed, kept when a form comes back with an error. */
+export interface DecisionFormValues {
+  readonly verdict: 'approve' | 'deny';
+  readonly comment: string;
+  /** The args textarea as posted (approve only). */
+  readonly argsText?: string;
+}
+
+export interface RequestPageInput {
+  readonly viewer: InboxViewer;
+  readonly request: ApprovalRequest;
+  readonly now: Date;
+  /** CSRF token of the decide form. */
+  readonly decideToken: string;
+  /** The reviewer directory, to name approvers and the roles they cover. */
+  readonly reviewerById: (id: string) => Reviewer | undefined;
+  readonly banner?: { readonly tone: 'good' | 'bad' | 'info'; readonly message: string };
+  readonly form?: DecisionFormValues;
+}
+
+const MAX_ARGS_CHARS = 100_000;
+// Control and bidi-override characters could hide or reorder what a reviewer sees. In the edit box
+// they become JSON escapes, which parse back to the same args.
+const DECEPTIVE = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * One request: the args (pretty-printed, escaped), reason, rule, requester, approvals so far and
+ * what is still missing, the deadline; and, while it is pending, Approve (with optional edited
+ * args) and Deny forms. No script: the forms post to `/inbox/requests/:id/decide`.
+ *
+ * @example
+ * renderRequestPage({ viewer, request, now: new Date(), decideToken, reviewerById: service.reviewerById });
+ */
+export function renderRequestPage(input: RequestPageInput): SafeHtml {
+  const { request, now } = input;
+  const summary = summarizeRequest(request, now, MAX_ARGS_CHARS);
+  const pending = request.status === 'pending';
+  const current = request.decisions.filter((decision) => decision.argsHash === request.approvedArgsHash);
+  const approvers = current
+    .filter((decision) => decision.verdict === 'approve')
+    .map((decision) => input.reviewerById(decision.reviewer))
+    .filter((reviewer): reviewer is Reviewer => reviewer !== undefined);
+  const facts: Array<[string, SafeHtml | string]> = [
+    ['Status', html`${statusPill(request.status)} ${request.resolution}`],
+    ['Reason', summary.reason],
+    ['Rule', request.ruleId ?? '(the policy default)'],
+    ['Requested by', summary.requestedBy],
+    ['Who must approve', summary.whoMustApprove],
+    ['Approvals so far', summary.progress],
+    ...(pending ? ([['Still missing', stillMissing(request, approvers)]] as Array<[string, string]>) : []),
+    [
+      pending ? 'Deadline' : 'Resolved',
+      pending ? `${formatTime(request.expiresAt)} (${summary.timeLeft}${summary.timeLeft.startsWith('the') ? '' : ' left'})` : formatTime(request.resolvedAt),
+    ],
+    ['Created', formatTime(request.createdAt)],
+    ['Request id', html`<code>${request.id}</code>`],
+  ];
+  const decisions = request.decisions.map(
+    (decision) => html`<tr><td>${input.reviewerById(decision.reviewer)?.name ?? decision.reviewer} (${decision.reviewer})</td>
+<td>${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.argsHash === request.approvedArgsHash ? '' : ' (earlier args; no longer counts)'}</td>
+<td>${formatTime(decision.at)}</td><td>${decision.channel}</td><td>${decision.comment ?? ''}</td></tr>\n`,
+  );
+
+  return renderLayout({
+    title: `${request.tool} · ${request.status}`,
+    viewer: input.viewer,
+    body: html`<p><a href="/inbox">← Waiting for you</a></p>
+<h1><code>${summary.tool}</code> ${statusPill(request.status)}</h1>
+${input.banner ? html`<p class="banner ${input.banner.tone}">${input.banner.message}</p>` : ''}
+<div class="card"><table>
+${facts.map(([label, value]) => html`<tr><th>${label}</th><td>${value}</td></tr>\n`)}</table></div>
+<div class="card"><h2>Args${summary.originalArgsText ? ' (as edited by a reviewer)' : ''}</h2><pre>${summary.argsText}</pre>
+${summary.originalArgsText ? html`<h2>The agent originally sent</h2><pre>${summary.originalArgsText}</pre>` : ''}
+${request.context && Object.keys(request.context).length ? html`<h2>Context</h2><pre>${JSON.stringify(request.context, null, 2).replace(DECEPTIVE, escapeCharacter)}</pre>` : ''}</div>
+<div class="card"><h2>Decisions</h2>${
+      decisions.length
+        ? html`<table><tr><th>Reviewer</th><th>Verdict</th><th>When</th><th>Channel</th><th>Comment</th></tr>\n${decisions}</table>`
+        : html`<p class="note">No reviewer has decided yet.</p>`
+    }</div>
+${pending ? decisionForms(input) : ''}`,
+  });
+}
+
+function decisionForms(input: RequestPageInput): SafeHtml {
+  const { request, form } = input;
+  const action = `/inbox/requests/${request.id}/decide`;
+  const hidden = (verdict: 'approve' | 'deny') => html`<input type="hidden" name="csrf" value="${input.decideToken}">
+<input type="hidden" name="verdict" value="${verdict}"><input type="hidden" name="argsHash" value="${request.approvedArgsHash}">`;
+  const comment = (verdict: 'approve' | 'deny') => (form?.verdict === verdict ? form.comment : '');
+  const argsText = form?.verdict === 'approve' && form.argsText !== undefined ? form.argsText : editableJson(request.approvedArgs);
+  const editing = form?.verdict === 'approve' && form.argsText !== undefined && form.argsText !== editableJson(request.approvedArgs);
+  return html`<div class="decide">
+<form class="card" method="post" action="${action}">${hidden('approve')}
+<h2>Approve</h2>
+<label for="approve-comment">Comment (optional)</label>
+<textarea id="approve-comment" name="comment" rows="3" maxlength="1000">${comment('approve')}</textarea>
+<details${editing ? html` open` : ''}><summary>Edit the args before approving</summary>
+<p class="note">The server's policy re-checks edited args; an edit it denies is refused. Approvals given for the old args stop counting.</p>
+<label for="approve-args">Args (JSON)</label>
+<textarea id="approve-args" class="code" name="args" rows="12" spellcheck="false">${argsText}</textarea></details>
+<button type="submit" class="approve">Approve</button>
+</form>
+<form class="card" method="post" action="${action}">${hidden('deny')}
+<h2>Deny</h2>
+<label for="deny-comment">Comment (optional)</label>
+<textarea id="deny-comment" name="comment" rows="3" maxlength="1000">${comment('deny')}</textarea>
+<p class="note">One denial denies the request: the tool will not run.</p>
+<button type="submit" class="deny">Deny</button>
+</form>
+</div>`;
+}
+
+/** The args as the edit box shows them: pretty JSON that parses back to exactly these args. */
+function editableJson(args: unknown): string {
+  return (JSON.stringify(args, null, 2) ?? 'null').replace(DECEPTIVE, escapeCharacter);
+}
+
+/** What the quorum still needs: how many more approvals, and which roles nobody approving holds yet. */
+function stillMissing(request: ApprovalRequest, approvers: readonly Reviewer[]): string {
+  const { requiredApprovals, approverRoles } = request.requirements;
+  const more = Math.max(0, requiredApprovals - new Set(approvers.map((approver) => approver.id)).size);
+  const approvals = `${more} more approval${more === 1 ? '' : 's'}`;
+  if (approverRoles.length === 0) return more ? `${approvals} from any reviewer` : 'nothing';
+  if (requiredApprovals < approverRoles.length) return `${approvals} from reviewers holding one of: ${approverRoles.join(', ')}`;
+  const uncovered = approverRoles.filter((role) => !approvers.some((approver) => approver.roles.includes(role)));
+  return `${approvals}; roles not yet represented: ${uncovered.length ? uncovered.join(', ') : 'none (each role needs its own reviewer)'}`;
+}
+
+function escapeCharacter(character: string): string {
+  return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
