@@ -46,7 +46,7 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
       lastMs = ms;
       lastIso = new Date(ms).toISOString();
     }
-    const receipt = match.action === 'escalate' ? escalationReceipt(randomUUID(), policyHash, lastIso, args) : { id: randomUUID(), policyHash, at: lastIso };
+    const receipt = match.action === 'escalate' ? new EscalationReceipt(randomUUID(), policyHash, lastIso, args) : { id: randomUUID(), policyHash, at: lastIso };
     return {
       action: match.action,
       reason: compiled.renderReason(match, args, context),
@@ -63,19 +63,31 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
 }
 
 /**
- * A receipt whose `argsHash` is computed on first read, then kept: sha256 over canonical JSON costs
- * microseconds, ten times the rest of a decision, and most callers never read it (the control
- * plane hashes the args it receives itself). It hashes `args` as they are at that first read.
+ * An escalation's receipt, whose `argsHash` is computed on first read and then kept: sha256 over
+ * canonical JSON costs microseconds, ten times the rest of a decision, and most callers never read
+ * it (the control plane hashes the args it receives itself). It hashes the args as they are at that
+ * first read. `argsHash` is a getter: `JSON.stringify` includes it (via `toJSON`), a spread does not.
  */
-function escalationReceipt(id: string, policyHash: string, at: string, args: unknown): Receipt {
-  return {
-    id,
-    policyHash,
-    at,
-    get argsHash(): string {
-      const argsHash = hashArgs(args);
-      Object.defineProperty(this, 'argsHash', { value: argsHash, enumerable: true });
-      return argsHash;
-    },
-  };
+class EscalationReceipt implements Receipt {
+  readonly id: string;
+  readonly policyHash: string;
+  readonly at: string;
+  readonly #args: unknown;
+  #argsHash: string | undefined;
+
+  constructor(id: string, policyHash: string, at: string, args: unknown) {
+    this.id = id;
+    this.policyHash = policyHash;
+    this.at = at;
+    this.#args = args;
+  }
+
+  get argsHash(): string {
+    this.#argsHash ??= hashArgs(this.#args);
+    return this.#argsHash;
+  }
+
+  toJSON(): Receipt {
+    return { id: this.id, policyHash: this.policyHash, argsHash: this.argsHash, at: this.at };
+  }
 }
