@@ -5,7 +5,7 @@ import { createSignoff, type ApprovalRequest, type Signoff } from '@signoff/core
 import { resolveInterruptions, withSignoff, type SignoffAgentsOptions } from '@signoff/openai';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import OpenAI from 'openai';
-import { startScriptedOpenAIServer, toolResults, type ScriptedOpenAIServer } from './scripted-openai-server.js';
+import { startScriptedOpenAIServer, toolResults, type ScriptedOpenAIServer } from '@signoff/openai/testing';
 import { createTools, type Executed } from './tools.js';
 
 export const POLICY_FILE = fileURLToPath(new URL('../policy.yaml', import.meta.url));

@@ -5,7 +5,7 @@ import { gateToolCalls, resumeToolCalls, runToolLoop, type PausedToolCalls, type
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import OpenAI from 'openai';
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
-import { startScriptedOpenAIServer, toolResults, type ScriptedOpenAIServer } from './scripted-openai-server.js';
+import { startScriptedOpenAIServer, toolResults, type ScriptedOpenAIServer } from '@signoff/openai/testing';
 import { chatTools, createHandlers, responsesTools, type Executed } from './tools.js';
 
 export const POLICY_FILE = fileURLToPath(new URL('../policy.yaml', import.meta.url));

@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/reso
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { policy, startHarness, type Harness } from './__fixtures__/harness.js';
-import { toolOutputs } from './__fixtures__/scripted-openai-server.js';
+import { toolOutputs } from './testing/scripted-openai-server.js';
 import { gateToolCalls } from './gate-tool-calls.js';
 import { resumeToolCalls } from './resume-tool-calls.js';
 import type { ChatToolAnswer, PausedToolCalls, ResponsesToolAnswer } from './tool-call-record.js';

@@ -2,7 +2,7 @@ import { run, RunState } from '@openai/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './__fixtures__/harness.js';
 import { createExecutors, createPaymentAgent, type RunContextShape } from './__fixtures__/payment-agent.js';
-import { toolOutputs } from './__fixtures__/scripted-openai-server.js';
+import { toolOutputs } from './testing/scripted-openai-server.js';
 import { resolveInterruptions } from './resolve-interruptions.js';
 import type { SignoffAgentsOptions } from './with-signoff.js';
 

@@ -1,7 +1,7 @@
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, type Harness } from './__fixtures__/harness.js';
-import { toolOutputs } from './__fixtures__/scripted-openai-server.js';
+import { toolOutputs } from './testing/scripted-openai-server.js';
 import { runToolLoop, type PausedToolLoop } from './run-tool-loop.js';
 
 const schemas: ChatCompletionTool[] = ['get_invoice', 'send_payment'].map((name) => ({ type: 'function', function: { name, parameters: { type: 'object', properties: {} } } }));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { startHarness, type Harness } from './__fixtures__/harness.js';
 import { createExecutors, createPaymentAgent } from './__fixtures__/payment-agent.js';
-import { toolOutputs } from './__fixtures__/scripted-openai-server.js';
+import { toolOutputs } from './testing/scripted-openai-server.js';
 import { resolveInterruptions } from './resolve-interruptions.js';
 import { withSignoff } from './with-signoff.js';
 

@@ -1,7 +1,7 @@
 import { createSignoff, type ApprovalRequest, type Signoff } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import OpenAI from 'openai';
-import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from './scripted-openai-server.js';
+import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '../testing/scripted-openai-server.js';
 
 /** OpenAI function names cannot contain dots, so the policy names tools the way the model calls them. */
 export const policy = `

@@ -1,3 +1,5 @@
+// A scripted OpenAI-compatible HTTP server (Chat Completions and Responses) for offline tests and examples:
+// the official client runs its real request path against it.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

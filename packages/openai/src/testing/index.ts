@@ -1,0 +1,9 @@
+export {
+  startScriptedOpenAIServer,
+  toolOutputs,
+  toolResults,
+  type RecordedRequest,
+  type ScriptedOpenAIServer,
+  type ScriptedToolCall,
+  type ScriptedTurn,
+} from './scripted-openai-server.js';
