@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +19,12 @@ afterAll(async () => server.cleanup());
 const signoffFor = (url: string, extra: object = {}) =>
   createSignoff({ policy: policyFile, controlPlane: { url, apiKey: TEST_KEYS.agent, retryDelayMs: 20, ...extra } });
 
-/** Approves the newest pending request as ana and sam once it shows up. */
-async function approveWhenPending(url: string, edit?: unknown) {
+/** Approves the newest pending request (for this amount, when given) as ana and sam once it shows up. */
+async function approveWhenPending(url: string, edit?: unknown, amount?: number) {
   const reviewer = client(url, TEST_KEYS.ana);
   for (;;) {
     const { body } = await reviewer('GET', '/v1/approvals?actionable=true');
-    const request = body.data?.[0];
+    const request = (body.data as Array<{ id: string; args: { amount?: number } }> | undefined)?.find((entry) => amount === undefined || entry.args.amount === amount);
     if (request) {
       await reviewer('POST', `/v1/approvals/${request.id}/decision`, { verdict: 'approve', ...(edit ? { args: edit } : {}) });
       await client(url, TEST_KEYS.sam)('POST', `/v1/approvals/${request.id}/decision`, { verdict: 'approve' });
@@ -82,6 +83,27 @@ describe('createSignoff against a real control plane', () => {
     expect(unreachable.reason).toMatch(/^Not run \(fail-closed\): control plane at http:\/\/127\.0\.0\.1:9 unavailable/);
     const slow = await signoffFor(server.url).authorize('payment.send', { to: 'acme', amount: 501 }, { timeoutMs: 1_500 });
     expect(slow).toMatchObject({ granted: false, errorCode: 'APPROVAL_EXPIRED' });
+  });
+
+  it('falls back to polling when something in between breaks long-polls', async () => {
+    // A proxy that answers 504 to every long-poll, like a load balancer with a short idle timeout.
+    const proxy = createHttpServer(async (request, response) => {
+      if (request.url?.includes('/wait')) return void response.writeHead(504).end('gateway timeout');
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const upstream = await fetch(`${server.url}${request.url}`, {
+        method: request.method,
+        headers: { authorization: String(request.headers.authorization), 'content-type': 'application/json' },
+        ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+      });
+      response.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const signoff = signoffFor(url, { maxAttempts: 2 });
+    const [authorization] = await Promise.all([signoff.authorize('payment.send', { to: 'acme', amount: 654 }, { idempotencyKey: 'proxy:1' }), approveWhenPending(server.url, undefined, 654)]);
+    expect(authorization).toMatchObject({ granted: true, approval: { status: 'approved' } });
+    await new Promise((resolve) => proxy.close(resolve));
   });
 
   it('is refused (not granted) when the server policy expires the request', async () => {

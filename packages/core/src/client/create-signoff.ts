@@ -54,6 +54,16 @@ export interface Authorization {
 
 /** Longest single long-poll; the client loops until the deadline. */
 const LONG_POLL_SECONDS = 30;
+/** Polling interval once long-polls have proven impossible on this route. */
+const POLL_INTERVAL_MS = 1_000;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
 
 /**
  * The agent-side Signoff: a local synchronous `guard()`, and the control plane calls to ask for,
@@ -104,13 +114,31 @@ export function createSignoff(options: SignoffOptions) {
     return controlPlane.findByIdempotencyKey(idempotencyKey, signal);
   }
 
-  /** Long-polls until the request resolves (or `timeoutMs`, then `APPROVAL_EXPIRED`); transient failures are retried. */
+  /**
+   * Long-polls until the request resolves (or `timeoutMs`, then `APPROVAL_EXPIRED`); transient
+   * failures are retried, and when long-polls keep failing while plain reads work, it polls.
+   */
   async function waitForDecision(id: string, waitOptions: WaitOptions = {}): Promise<ApprovalRequest> {
     const giveUpAt = waitOptions.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + waitOptions.timeoutMs;
+    let longPoll = true;
     for (;;) {
       // Wait exactly as long as is left (the server accepts fractional seconds), so the last poll is not a busy loop.
       const remainingSeconds = Math.max(0, (giveUpAt - Date.now()) / 1000);
-      const request = await controlPlane.wait(id, Math.min(LONG_POLL_SECONDS, Math.round(remainingSeconds * 1000) / 1000), waitOptions.signal);
+      let request: ApprovalRequest;
+      if (longPoll) {
+        try {
+          request = await controlPlane.wait(id, Math.min(LONG_POLL_SECONDS, Math.round(remainingSeconds * 1000) / 1000), waitOptions.signal);
+        } catch (error) {
+          // Something between us and the server (a proxy cutting long requests) may break long-polls
+          // while plain reads work: then poll. If reads fail too, that error is the answer.
+          if (!SignoffError.isInstance(error) || error.code !== 'CONTROL_PLANE_UNAVAILABLE') throw error;
+          request = await controlPlane.get(id, waitOptions.signal);
+          longPoll = false;
+        }
+      } else {
+        await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, giveUpAt - Date.now())), waitOptions.signal);
+        request = await controlPlane.get(id, waitOptions.signal);
+      }
       if (request.status !== 'pending') return request;
       if (Date.now() >= giveUpAt) throw new SignoffError('APPROVAL_EXPIRED', `no decision on ${id} within ${waitOptions.timeoutMs} ms`);
     }
