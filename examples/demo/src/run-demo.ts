@@ -35,11 +35,12 @@ export interface DemoOutcome {
 export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const print = options.print ?? console.log;
   mkdirSync(options.directory, { recursive: true });
-  const controlPlane = await startLocalControlPlane({ policy: POLICY, reviewers: REVIEWERS, directory: options.directory, port: options.port });
+  const controlPlane = await startLocalControlPlane({ policy: POLICY, reviewers: REVIEWERS, directory: options.directory, port: options.port, inbox: {} });
   const keysFile = join(options.directory, 'reviewer-keys.json');
   writeFileSync(keysFile, JSON.stringify(Object.fromEntries(REVIEWERS.map((reviewer) => [reviewer.id, controlPlane.reviewerKey(reviewer.id)])), null, 2), { mode: 0o600 });
   print(`Control plane: ${controlPlane.url} (SQLite in ${options.directory}, policy examples/policies/seed.yaml)`);
   print(`Reviewers: ${REVIEWERS.map((reviewer) => `${reviewer.id} (${reviewer.roles.join(', ')})`).join(', ')} — keys in ${keysFile}`);
+  print(`Inbox: ${controlPlane.url}/inbox (sign in with a reviewer's key from that file)`);
   print('');
 
   const signoff = createSignoff({ policy: POLICY, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
@@ -55,6 +56,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       print(`     approve in another terminal:  pnpm signoff approvals approve ${request.id} --as ana --url ${controlPlane.url}`);
       print(`                                   pnpm signoff approvals approve ${request.id} --as lee --url ${controlPlane.url}`);
       print(`     or deny:                      pnpm signoff approvals deny ${request.id} --as ana --url ${controlPlane.url}`);
+      print(`     or in the inbox:              ${controlPlane.url}/inbox/requests/${request.id}`);
       if (options.auto) void approveFromScript(controlPlane, request.id, print);
     }
     const started = Date.now();
