@@ -50,7 +50,7 @@ describe('signoff policy explain', () => {
   it('shows the decision, the deciding rule and each condition', async () => {
     const result = await run('policy', 'explain', seed, '--tool', 'payment.send', '--args', '{"to":"acme","amount":500}');
     expect(result.code).toBe(0);
-    expect(result.out).toContain("ESCALATE by rule 'big-payments' (line 6)");
+    expect(result.out).toContain("ESCALATE by rule 'big-payments' (line 7)");
     expect(result.out).toContain('approval: 2 approvals from finance, engineering-lead; timeout 30 min, then deny');
     expect(result.out).toContain('args.amount gt 100: found 500 → true');
   });
@@ -88,7 +88,7 @@ describe('signoff policy test', () => {
     expect(result.out).toContain('✗ big payments are allowed (wrong on purpose)');
     expect(result.out).toContain('expected: allow');
     expect(result.out).toContain("got:      escalate (rule 'big-payments')");
-    expect(result.out).toMatch(/decided by: rule 'big-payments' \(.*seed\.yaml:6\)/);
+    expect(result.out).toMatch(/decided by: rule 'big-payments' \(.*seed\.yaml:7\)/);
     expect(result.out).toContain('✓ shell is denied');
     expect(result.out).toContain('1 passed, 1 failed');
   });
