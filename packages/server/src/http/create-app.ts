@@ -31,6 +31,20 @@ const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
   EDIT_REFUSED: 422,
 };
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
+/** Deeper JSON is refused with a 400 (recursive validation would otherwise overflow the stack). */
+const MAX_JSON_DEPTH = 64;
+
+/** Whether a parsed JSON value nests deeper than `limit`, checked without recursion. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 type Env = { Variables: { principal: Principal } };
 
@@ -48,6 +62,8 @@ export function createApp(options: AppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.onError((error, context) => {
+    // The client went away mid-body (e.g. broken chunked framing): its problem, and nobody is listening.
+    if (error instanceof Error && error.message === 'aborted') return apiError(context, 400, 'REQUEST_ABORTED', 'the request body was cut off');
     console.error('signoff: unexpected error', error);
     return apiError(context, 500, 'INTERNAL', 'unexpected server error; nothing was changed by the failed step');
   });
@@ -80,11 +96,17 @@ export function createApp(options: AppOptions): Hono<Env> {
   }
 
   const readJson = async (context: Context<Env>): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> => {
+    let body: unknown;
     try {
-      return { ok: true, body: await context.req.json() };
+      body = await context.req.json();
     } catch {
       return { ok: false, response: apiError(context, 400, 'INVALID_JSON', 'the body is not valid JSON') };
     }
+    // Validation and hashing recurse; refuse absurd nesting before anything walks it.
+    if (depthExceeds(body, MAX_JSON_DEPTH)) {
+      return { ok: false, response: apiError(context, 400, 'INVALID_REQUEST', `the body is nested more than ${MAX_JSON_DEPTH} levels deep`) };
+    }
+    return { ok: true, body };
   };
   /** Agents see their own requests; reviewers see all. Anything else is a 404, never a hint. */
   const visible = (principal: Principal, request: ApprovalRequest | undefined) =>
