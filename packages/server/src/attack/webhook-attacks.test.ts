@@ -1,0 +1,83 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignoffError, verifyWebhook } from '@signoff/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalControlPlane, type LocalControlPlane } from '../local-control-plane.js';
+import { auditMark, summary } from './attack-helpers.js';
+
+/**
+ * Webhook signature tampering. The refusal happens on the receiver, in core's `verifyWebhook`
+ * (Standard Webhooks): the control plane cannot audit what a receiver refuses, so each case asserts
+ * `WEBHOOK_INVALID` and that the genuine delivery it started from was audited as a created request.
+ */
+
+const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const policy = 'version: 1\ndefault: deny\nrules:\n  - { tool: payment.send, action: escalate }\n';
+
+let controlPlane: LocalControlPlane;
+let receiver: { url: string; received: Array<{ headers: IncomingHttpHeaders; body: string }>; close(): Promise<void> };
+let genuine: { headers: Record<string, string>; body: string };
+let genuineId: string;
+
+beforeAll(async () => {
+  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, close: () => new Promise((done) => server.close(() => done())) };
+  controlPlane = await startLocalControlPlane({ policy, webhooks: { secret, endpoints: [receiver.url], firstRetrySeconds: 0.05 } });
+
+  const mark = await auditMark(controlPlane.store);
+  const created = await fetch(`${controlPlane.url}/v1/approvals`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${controlPlane.agentKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ tool: 'payment.send', args: { to: 'acme', amount: 5 } }),
+  }).then((response) => response.json() as Promise<{ id: string }>);
+  genuineId = created.id;
+  for (const giveUp = Date.now() + 10_000; receiver.received.length === 0 && Date.now() < giveUp; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  const first = receiver.received[0] as { headers: IncomingHttpHeaders; body: string };
+  genuine = { headers: Object.fromEntries(Object.entries(first.headers).map(([name, value]) => [name, String(value)])), body: first.body };
+  expect((await mark.added()).map(summary)).toMatchObject([{ type: 'request.created', requestId: genuineId }]);
+});
+afterAll(async () => {
+  await controlPlane?.close();
+  await receiver?.close();
+});
+
+const refusal = (headers: Record<string, string>, body: string, key = secret): unknown => {
+  try {
+    verifyWebhook(key, headers, body);
+    return 'accepted';
+  } catch (error) {
+    return SignoffError.isInstance(error) ? error.code : error;
+  }
+};
+
+describe('webhook signature tampering', () => {
+  it('accepts the genuine delivery (the baseline every tampered copy starts from)', () => {
+    expect(verifyWebhook(secret, genuine.headers, genuine.body)).toMatchObject({ type: 'approval.created', data: { id: genuineId, status: 'pending' } });
+  });
+
+  it.each([
+    ['a body edited after signing (status: pending → approved)', () => [genuine.headers, genuine.body.replace('"status":"pending"', '"status":"approved"')] as const],
+    ['a signature byte flipped', () => [{ ...genuine.headers, 'webhook-signature': genuine.headers['webhook-signature']!.replace(/.(?=.{4}$)/, (c) => (c === 'A' ? 'B' : 'A')) }, genuine.body] as const],
+    ['a replay with a fresh timestamp (signature for the old one)', () => [{ ...genuine.headers, 'webhook-timestamp': String(Math.floor(Date.now() / 1000) + 1) }, genuine.body] as const],
+    ['a stale timestamp (10 minutes old, re-signed is impossible without the secret)', () => [{ ...genuine.headers, 'webhook-timestamp': String(Math.floor(Date.now() / 1000) - 600) }, genuine.body] as const],
+    ['a different webhook-id (dedup key swapped)', () => [{ ...genuine.headers, 'webhook-id': 'msg_forged' }, genuine.body] as const],
+    ['no signature header', () => [{ 'webhook-id': genuine.headers['webhook-id']!, 'webhook-timestamp': genuine.headers['webhook-timestamp']! }, genuine.body] as const],
+  ])('refuses %s with WEBHOOK_INVALID', (_name, tamper) => {
+    const [headers, body] = tamper();
+    expect([headers, body]).not.toEqual([genuine.headers, genuine.body]); // the tamper really changed something
+    expect(refusal(headers as Record<string, string>, body)).toBe('WEBHOOK_INVALID');
+  });
+
+  it('refuses a genuine delivery checked with another secret with WEBHOOK_INVALID', () => {
+    expect(refusal(genuine.headers, genuine.body, 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).toBe('WEBHOOK_INVALID');
+  });
+});
