@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createReviewerClient, createSignoff } from '@signoff/core';
+import { createReviewerClient, createSignoff, verifyWebhook } from '@signoff/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from './audit/audit-chain.js';
 import { sha256Hex } from './config/server-config.js';
@@ -23,7 +24,7 @@ afterAll(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-async function startServer(port: number): Promise<ChildProcess> {
+async function startServer(port: number, extra: string[] = []): Promise<ChildProcess> {
   const config = join(directory, 'signoff.yaml');
   writeFileSync(join(directory, 'policy.yaml'), policy);
   writeFileSync(
@@ -36,6 +37,7 @@ async function startServer(port: number): Promise<ChildProcess> {
       'api_keys:',
       `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(keys.agent)}" }`,
       `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(keys.ana)}" }`,
+      ...extra,
     ].join('\n'),
   );
   const script = fileURLToPath(new URL('./__fixtures__/run-server.ts', import.meta.url));
@@ -131,5 +133,41 @@ describe('kill -9 of the control plane', () => {
       expect(audit.filter((entry) => entry.type === 'decision.recorded' && entry.requestId === request.id)).toHaveLength(1);
     }
     expect(verifyAuditChain(audit)).toBeUndefined();
+  }, 60_000);
+
+  it('during webhook delivery: after the restart every event reaches the receiver, the same webhook-id on any repeat', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    // A receiver that holds the first deliveries open (the server dies while they are in flight), then answers 204.
+    let holding = true;
+    const delivered: string[] = [];
+    const receiver = createHttpServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        if (holding) return; // never answered: the sender is killed meanwhile
+        delivered.push(verifyWebhook(secret, request.headers as Record<string, string>, body).id);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
+    const webhooks = ['webhooks:', `  secret: "${secret}"`, `  endpoints: ["${endpoint}"]`, '  first_retry_seconds: 0.1', '  lease_seconds: 1'];
+
+    const port = await freePort();
+    await killHard(child as ChildProcess);
+    child = await startServer(port, webhooks);
+    const signoff = createSignoff({ policy, controlPlane: { url: `http://127.0.0.1:${port}`, apiKey: keys.agent } });
+    const requests = await Promise.all(Array.from({ length: 10 }, (_, index) => signoff.requestApproval(signoff.guard('payment.send', { w: index }))));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // deliveries claimed and in flight
+    await killHard(child);
+    holding = false;
+    child = await startServer(port, webhooks);
+
+    await expect.poll(() => new Set(delivered).size, { timeout: 20_000 }).toBe(10);
+    const { audit } = await readAudit();
+    expect(audit.filter((entry) => entry.type === 'delivery.failed')).toHaveLength(0);
+    expect(requests).toHaveLength(10);
+    await new Promise((resolve) => receiver.close(resolve));
+    receiver.closeAllConnections();
   }, 60_000);
 });

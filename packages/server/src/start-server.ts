@@ -55,7 +55,9 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const dispatcher = startOutboxDispatcher({
     store,
     channels,
-    ...(config.webhooks ? { giveUpAfterMs: config.webhooks.giveUpAfterMs, retryDelayMs: config.webhooks.firstRetryMs } : {}),
+    ...(config.webhooks
+      ? { giveUpAfterMs: config.webhooks.giveUpAfterMs, retryDelayMs: config.webhooks.firstRetryMs, leaseMs: config.webhooks.leaseMs }
+      : {}),
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -37,6 +37,7 @@ const WebhooksSchema = strictMapping(
     endpoints: z.array(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), { error: 'expected a list of URLs' }).default([]),
     give_up_after_hours: z.number({ error: 'expected a number of hours' }).positive().max(24 * 30).default(24),
     first_retry_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(1),
+    lease_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(60),
   },
   'webhooks key',
 );
@@ -130,7 +131,7 @@ export interface ServerConfig {
   readonly slack: { readonly botToken: string; readonly signingSecret: string; readonly channel: string; readonly apiUrl: string } | undefined;
   /** Signed webhook deliveries, when configured (also required for agents' `callbackUrl`). */
   readonly webhooks:
-    | { readonly secret: string; readonly endpoints: readonly string[]; readonly giveUpAfterMs: number; readonly firstRetryMs: number }
+    | { readonly secret: string; readonly endpoints: readonly string[]; readonly giveUpAfterMs: number; readonly firstRetryMs: number; readonly leaseMs: number }
     | undefined;
   /** Email approvals over SMTP, when configured (links point at `publicUrl`). */
   readonly email:
@@ -175,6 +176,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       endpoints: config.webhooks.endpoints,
       giveUpAfterMs: config.webhooks.give_up_after_hours * 3_600_000,
       firstRetryMs: config.webhooks.first_retry_seconds * 1000,
+      leaseMs: config.webhooks.lease_seconds * 1000,
     },
     email: config.email && {
       smtpUrl: config.email.smtp_url ?? (env[config.email.smtp_url_env as string] as string),
