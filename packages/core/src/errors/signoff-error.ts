@@ -10,7 +10,8 @@ export type SignoffErrorCode =
   | 'CONTROL_PLANE_REJECTED'
   | 'APPROVAL_EXPIRED'
   | 'APPROVAL_DENIED'
-  | 'WEBHOOK_INVALID';
+  | 'WEBHOOK_INVALID'
+  | 'STORAGE_UNAVAILABLE';
 
 /**
  * Base class of every error Signoff throws. Check with {@link SignoffError.isInstance}, which works

@@ -34,6 +34,16 @@ const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Deeper JSON is refused with a 400 (recursive validation would otherwise overflow the stack). */
 const MAX_JSON_DEPTH = 64;
 
+/** Database errors that mean "cannot write now" (full disk, read-only file or disk, I/O), not a bug. */
+function storageFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY)/.test(code)) return code;
+  // PostgreSQL: insufficient resources (53xxx, e.g. disk full), read-only transaction (25006), connection failures (08xxx).
+  if (/^(53\d{3}|25006|08\d{3})$/.test(code) || code === 'ECONNREFUSED') return `PostgreSQL ${code}`;
+  return undefined;
+}
+
 /** Whether a parsed JSON value nests deeper than `limit`, checked without recursion. */
 function depthExceeds(value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
@@ -64,6 +74,11 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.onError((error, context) => {
     // The client went away mid-body (e.g. broken chunked framing): its problem, and nobody is listening.
     if (error instanceof Error && error.message === 'aborted') return apiError(context, 400, 'REQUEST_ABORTED', 'the request body was cut off');
+    const storage = storageFailure(error);
+    if (storage) {
+      console.error(`signoff: storage unavailable (${storage}); nothing was written`, error);
+      return apiError(context, 503, 'STORAGE_UNAVAILABLE', `the database cannot be written (${storage}); nothing was changed — retry later`);
+    }
     console.error('signoff: unexpected error', error);
     return apiError(context, 500, 'INTERNAL', 'unexpected server error; nothing was changed by the failed step');
   });

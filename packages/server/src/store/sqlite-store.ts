@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ApprovalRequest } from '@signoff/core';
+import { SignoffError } from '@signoff/core';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
@@ -51,11 +52,16 @@ CREATE TABLE IF NOT EXISTS audit_log (
  * const store = openSqliteStore('./signoff.db');
  */
 export function openSqliteStore(file: string): Store {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes; an OS crash may lose the last commits
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes; an OS crash may lose the last commits
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+  } catch (error) {
+    throw new SignoffError('STORAGE_UNAVAILABLE', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
+  }
   const changes = new EventEmitter().setMaxListeners(0);
 
   const statements = {
