@@ -70,8 +70,7 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
       `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(reviewerKey)}" }`,
     ].join('\n'),
   );
-  const script = fileURLToPath(new URL('../src/__fixtures__/run-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, join(directory, 'signoff.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [await compiledServer(), join(directory, 'signoff.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       const match = /listening (\S+)/.exec(chunk.toString());
@@ -98,6 +97,30 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The server as it runs when installed: plain JavaScript (the published bin runs compiled dist),
+ * not through a TypeScript loader, which alone adds ~100 MB of RSS. Built once per run.
+ */
+let compiled: Promise<string> | undefined;
+function compiledServer(): Promise<string> {
+  compiled ??= (async () => {
+    const { build } = await import('esbuild');
+    const outfile = fileURLToPath(new URL('./.build/run-server.mjs', import.meta.url));
+    await build({
+      entryPoints: [fileURLToPath(new URL('../src/__fixtures__/run-server.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile,
+      external: ['better-sqlite3', 'pg'],
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    return outfile;
+  })();
+  return compiled;
 }
 
 async function measure(server: ServerProcess): Promise<string[]> {
