@@ -1,5 +1,6 @@
 import type { ApprovalRequest } from '../spec/approval-request.js';
 import { SignoffError } from '../errors/signoff-error.js';
+import { sleep } from './sleep.js';
 
 /** Where the control plane is and how to reach it. */
 export interface ControlPlaneOptions {
@@ -128,14 +129,4 @@ function parseError(text: string): { code: string; message: string } {
 function describeNetworkError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }

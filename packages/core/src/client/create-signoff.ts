@@ -4,6 +4,7 @@ import type { ApprovalRequest } from '../spec/approval-request.js';
 import type { Decision } from '../spec/decision.js';
 import type { Policy } from '../spec/policy.js';
 import { checkApproval } from './check-approval.js';
+import { sleep } from './sleep.js';
 import { createControlPlaneClient, type ControlPlaneOptions } from './control-plane-client.js';
 
 export interface SignoffOptions {
@@ -56,14 +57,6 @@ export interface Authorization {
 const LONG_POLL_SECONDS = 30;
 /** Polling interval once long-polls have proven impossible on this route. */
 const POLL_INTERVAL_MS = 1_000;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal?.throwIfAborted();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
-}
 
 /**
  * The agent-side Signoff: a local synchronous `guard()`, and the control plane calls to ask for,
