@@ -2,14 +2,14 @@
 // SQLite; two replicas on one PostgreSQL database when SIGNOFF_TEST_POSTGRES_URL is set). Reports
 // throughput and p50/p99 of create, decide and resume, counts errors (must be 0), then checks that
 // every request reached exactly one terminal state and that the audit chain verifies.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createReviewerClient, createSignoff } from '@signoff/core';
+import { spawnServer, type ServerProcess } from '../src/__fixtures__/server-process.js';
 import { openStore, sha256Hex, verifyAuditChain } from '../src/index.js';
+import { percentile } from './percentile.js';
 
 const quick = process.argv.includes('--quick');
 const REQUESTS = quick ? 300 : 2_000;
@@ -25,10 +25,7 @@ rules:
     metadata: { required_approvals: 2, approver_roles: [finance, security], approval_timeout_minutes: 30 }
 `;
 
-interface Replica {
-  readonly url: string;
-  readonly child: ChildProcess;
-}
+type Replica = ServerProcess;
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
@@ -179,16 +176,7 @@ async function scenario(name: string, store: string, replicaCount: number): Prom
 }
 
 async function startReplica(config: string): Promise<Replica> {
-  const script = fileURLToPath(new URL('../src/__fixtures__/run-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, config], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const match = /listening (\S+)/.exec(chunk.toString());
-      if (match) resolve(match[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { url, child };
+  return spawnServer(config);
 }
 
 async function stopReplica(replica: Replica): Promise<void> {
@@ -196,9 +184,5 @@ async function stopReplica(replica: Replica): Promise<void> {
   await new Promise((resolve) => replica.child.once('exit', resolve));
 }
 
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
-}
 
 await main();

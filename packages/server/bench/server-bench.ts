@@ -1,7 +1,6 @@
 // pnpm bench:server — the control plane on loopback: creation throughput, approve→resume latency
 // against a 3-second polling loop measured in the same run, RSS with 10,000 waiting clients, and
 // the same with PostgreSQL when SIGNOFF_TEST_POSTGRES_URL is set. Quote medians and ratios.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignoff, type ApprovalRequest } from '@signoff/core';
+import { spawnServer } from '../src/__fixtures__/server-process.js';
 import { sha256Hex } from '../src/index.js';
+import { percentile } from './percentile.js';
 
 const quick = process.argv.includes('--quick');
 const CREATE_TOTAL = quick ? 500 : 5_000;
@@ -70,14 +71,7 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
       `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(reviewerKey)}" }`,
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [await compiledServer(), join(directory, 'signoff.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /listening (\S+)/.exec(chunk.toString());
-      if (match) resolve(match[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const { url, child } = await spawnServer(join(directory, 'signoff.yaml'), { script: await compiledServer() });
   return {
     url,
     agentKey,
@@ -236,10 +230,6 @@ async function dropSchema(connectionString: string, schema: string): Promise<voi
   await client.end();
 }
 
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
-}
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));

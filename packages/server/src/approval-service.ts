@@ -8,7 +8,7 @@ import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
 import type { OutboxMessageInput, OutboxTopic } from './store/outbox-message.js';
-import type { ApprovalFilter, Store } from './store/store.js';
+import type { ApprovalFilter, RequestChange, Store } from './store/store.js';
 
 /** Who is calling: resolved from an API key (or, later, a channel's own identity check). */
 export interface Principal {
@@ -54,6 +54,13 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   /** The deliveries a change causes: a resolution when the request leaves `pending`. */
   const resolutionOutbox = (before: ApprovalRequest, after: ApprovalRequest | undefined): OutboxMessageInput[] =>
     after && before.status === 'pending' && after.status !== 'pending' ? outboxFor('approval.resolved', after) : [];
+  /** Expires a request if it is overdue (fail-closed), with its audit events and deliveries; the result is the request as it stands. */
+  const expireChange = (current: ApprovalRequest): RequestChange<ApprovalRequest> => {
+    const expiry = expireIfOverdue(current, now());
+    return expiry
+      ? { request: expiry.request, events: expiry.events, outbox: resolutionOutbox(current, expiry.request), result: expiry.request }
+      : { events: [], result: current };
+  };
   const stopListening = store.onRequestChanged((id) => {
     for (const wake of waiters.get(id) ?? []) wake('change');
   });
@@ -73,12 +80,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   async function get(id: string): Promise<ApprovalRequest | undefined> {
     const request = await store.getRequest(id);
     if (!request || request.status !== 'pending' || Date.parse(request.expiresAt) > now().getTime()) return request;
-    return store.updateRequest(id, (current) => {
-      const expiry = expireIfOverdue(current, now());
-      return expiry
-        ? { request: expiry.request, events: expiry.events, outbox: resolutionOutbox(current, expiry.request), result: expiry.request }
-        : { events: [], result: current };
-    });
+    return store.updateRequest(id, expireChange);
   }
 
   async function list(filter: ApprovalFilter & { actionableBy?: Reviewer }): Promise<ApprovalRequest[]> {
@@ -160,12 +162,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
 
   /** Expires overdue requests (each once, even across replicas). */
   async function sweep(limit = 500): Promise<number> {
-    return store.updateOverdue(now(), limit, (current) => {
-      const expiry = expireIfOverdue(current, now());
-      return expiry
-        ? { request: expiry.request, events: expiry.events, outbox: resolutionOutbox(current, expiry.request), result: null }
-        : { events: [], result: null };
-    });
+    return store.updateOverdue(now(), limit, expireChange);
   }
 
   async function recordRefusal(event: AuditEventInput): Promise<void> {

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createSignoff } from '@signoff/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, killHard, spawnServer } from './__fixtures__/server-process.js';
 import { client, startTestServer, TEST_KEYS } from './test-server.js';
 
 const policyFile = fileURLToPath(new URL('./__fixtures__/policy.yaml', import.meta.url));
@@ -122,7 +122,7 @@ describe('kill -9 of the control plane mid-wait', () => {
     const config = join(server.directory, 'crash.yaml');
     writeFileSync(config, readFileSync(join(server.directory, 'signoff.yaml'), 'utf8').replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${port}`).replace('signoff.db', 'crash.db'));
     const url = `http://127.0.0.1:${port}`;
-    child = await startChild(config);
+    child = (await spawnServer(config)).child;
     const signoff = signoffFor(url, { maxAttempts: 30, retryDelayMs: 100 });
     const waiting = signoff.authorize('payment.send', { to: 'acme', amount: 777 }, { idempotencyKey: 'crash:1' });
     const reviewer = client(url, TEST_KEYS.ana);
@@ -130,30 +130,11 @@ describe('kill -9 of the control plane mid-wait', () => {
     while (!pending) pending = (await reviewer('GET', '/v1/approvals?actionable=true')).body.data?.[0];
     await reviewer('POST', `/v1/approvals/${pending.id}/decision`, { verdict: 'approve' });
 
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child?.once('exit', resolve));
-    child = await startChild(config);
+    await killHard(child);
+    child = (await spawnServer(config)).child;
 
     expect((await reviewer('GET', `/v1/approvals/${pending.id}`)).body).toMatchObject({ status: 'pending', decisions: [{ reviewer: 'ana' }] });
     await client(url, TEST_KEYS.sam)('POST', `/v1/approvals/${pending.id}/decision`, { verdict: 'approve' });
     expect(await waiting).toMatchObject({ granted: true, approval: { id: pending.id, status: 'approved' } });
   }, 60_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function startChild(config: string): Promise<ChildProcess> {
-  const script = fileURLToPath(new URL('./__fixtures__/run-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, config], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}

@@ -1,11 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnServer } from './__fixtures__/server-process.js';
 import { verifyAuditChain } from './audit/audit-chain.js';
 import { sha256Hex } from './config/server-config.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -41,15 +41,9 @@ async function startServer(): Promise<string> {
     config,
     ['policy: ./policy.yaml', `store: sqlite:${join(mountPoint, 'signoff.db')}`, 'listen: 127.0.0.1:0', 'reviewers: [{ id: ana, name: Ana }]', 'api_keys:', `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(keys.agent)}" }`].join('\n'),
   );
-  const script = fileURLToPath(new URL('./__fixtures__/run-server.ts', import.meta.url));
-  child = spawn(process.execPath, ['--import', 'tsx', script, config], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise<string>((resolve, reject) => {
-    child?.stdout?.on('data', (chunk: Buffer) => {
-      const match = /listening (\S+)/.exec(chunk.toString());
-      if (match) resolve(match[1] as string);
-    });
-    child?.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const server = await spawnServer(config, { stderr: 'ignore' });
+  child = server.child;
+  return server.url;
 }
 
 const create = (url: string, index: number) =>

@@ -1,11 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createReviewerClient, createSignoff } from '@signoff/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnServer } from './__fixtures__/server-process.js';
 import { sha256Hex } from './config/server-config.js';
 
 // PostgreSQL restarted under a running server. It stops the database for everyone, so it runs only
@@ -49,15 +49,9 @@ describe.skipIf(!enabled)('PostgreSQL restarted under a running server', () => {
         `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(keys.ana)}" }`,
       ].join('\n'),
     );
-    const script = fileURLToPath(new URL('./__fixtures__/run-server.ts', import.meta.url));
-    child = spawn(process.execPath, ['--import', 'tsx', script, join(directory, 'signoff.yaml')], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      child?.stdout?.on('data', (chunk: Buffer) => {
-        const match = /listening (\S+)/.exec(chunk.toString());
-        if (match) resolve(match[1] as string);
-      });
-      child?.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    });
+    const server = await spawnServer(join(directory, 'signoff.yaml'), { stderr: 'ignore' });
+    child = server.child;
+    const url = server.url;
     const signoff = createSignoff({ policy, controlPlane: { url, apiKey: keys.agent, maxAttempts: 3, retryDelayMs: 100 } });
     const before = await signoff.requestApproval(signoff.guard('payment.send', { n: 1 }));
     const waiting = signoff.waitForDecision(before.id, { timeoutMs: 60_000 }); // a client that waits through the outage

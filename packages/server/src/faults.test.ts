@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createReviewerClient, createSignoff, verifyWebhook } from '@signoff/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, killHard, spawnServer } from './__fixtures__/server-process.js';
 import { verifyAuditChain } from './audit/audit-chain.js';
 import { sha256Hex } from './config/server-config.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -40,27 +39,7 @@ async function startServer(port: number, extra: string[] = []): Promise<ChildPro
       ...extra,
     ].join('\n'),
   );
-  const script = fileURLToPath(new URL('./__fixtures__/run-server.ts', import.meta.url));
-  const started = spawn(process.execPath, ['--import', 'tsx', script, config], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    started.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
-    started.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return started;
-}
-
-async function killHard(process: ChildProcess): Promise<void> {
-  process.kill('SIGKILL');
-  await new Promise((resolve) => process.once('exit', resolve));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+  return (await spawnServer(config)).child;
 }
 
 async function readAudit() {

@@ -66,11 +66,4 @@ export async function startRefusingPort(): Promise<{ readonly port: number; atte
   };
 }
 
-/** A free loopback port (for a server whose public URL must be known before it starts). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../__fixtures__/server-process.js';
