@@ -18,7 +18,7 @@ describe('the demo', () => {
       ['shell.exec', false, 'deny'],
       ['payment.send', true, 'escalate'],
     ]);
-    expect(calls[2]?.authorization.approval).toMatchObject({ status: 'approved', decisions: [{ reviewer: 'ana' }, { reviewer: 'lee' }] });
+    expect(calls[2]?.authorization.approval).toMatchObject({ status: 'executed', decisions: [{ reviewer: 'ana' }, { reviewer: 'lee' }] });
     const output = lines.join('\n');
     expect(output).toMatch(/pnpm signoff approvals approve apr_\S+ --as ana --url http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toContain('Approved by Ana Lima, Lee Chen');

@@ -30,6 +30,6 @@ describe('getToolCallVerdict', () => {
     const first = await getToolCallVerdict(world.signoff, { toolCallId: id, toolName: 'payment_send', input: { to: 'acme', amount: 500 } });
     expect(first.status).toBe('pending');
     const other = await getToolCallVerdict(world.signoff, { toolCallId: id, toolName: 'payment_send', input: { to: 'mallory', amount: 900 } });
-    expect(other).toMatchObject({ status: 'deny', reason: expect.stringContaining('different args') });
+    expect(other).toMatchObject({ status: 'deny', reason: expect.stringContaining('IDEMPOTENCY_CONFLICT') });
   });
 });

@@ -43,11 +43,13 @@ export { strictMapping } from './yaml/strict-mapping.js';
 export type { ApprovalChannel } from './spec/approval-channel.js';
 export type { ApprovalRequest } from './spec/approval-request.js';
 export type { ApprovalStatus } from './spec/approval-status.js';
+export type { ExecutionClaim } from './spec/execution-claim.js';
 export type { ReviewerDecision } from './spec/reviewer-decision.js';
 
 export {
   createSignoff,
   type Authorization,
+  type ExecutionGrant,
   type GuideApprovalRequest,
   type RequestApprovalOptions,
   type Signoff,

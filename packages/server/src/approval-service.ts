@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovalRequest, Guard } from '@signoff/core';
 import { applyDecision, type DecisionInput, type DecisionOutcome } from './engine/apply-decision.js';
+import { claimExecution, type ClaimInput, type ClaimOutcome } from './engine/claim-execution.js';
 import { expireIfOverdue } from './engine/expire-if-overdue.js';
-import { openApprovalRequest, type ApprovalRequestInput } from './engine/open-approval-request.js';
-import { isEligible } from './engine/quorum.js';
+import { DEFAULT_GRANT_TTL_MS, openApprovalRequest, type ApprovalRequestInput } from './engine/open-approval-request.js';
+import { reportExecution, type ExecutionReport, type ReportOutcome } from './engine/report-execution.js';
+import { canApprove } from './engine/quorum.js';
 import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
@@ -26,10 +28,17 @@ export interface ApprovalServiceOptions {
   /** Reviewers who own each agent principal (cannot approve its requests). */
   readonly ownersOf?: (agent: string) => readonly string[];
   readonly defaultTimeoutMs: number;
+  /** How long a grant stays usable when its rule does not say (`grant_ttl_minutes`; default 24 h). */
+  readonly defaultGrantTtlMs?: number;
   /** Channels that deliver events (webhooks, Slack, email); their deliveries go through the outbox. */
   readonly channels?: readonly Channel[];
   readonly now?: () => Date;
 }
+
+/** What creating a request did: made it, found the one this idempotency key made, or refused a reused key. */
+export type CreateOutcome =
+  | { readonly kind: 'created' | 'replayed'; readonly request: ApprovalRequest }
+  | { readonly kind: 'conflict'; readonly request: ApprovalRequest; readonly reason: string };
 
 /** How a wait ended. `shutdown` means the server is stopping: ask again (another replica may answer). */
 export type WaitOutcome = { readonly request: ApprovalRequest; readonly ended: 'resolved' | 'timeout' | 'shutdown' };
@@ -46,6 +55,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   const ownersOf = options.ownersOf ?? (() => []);
   const waiters = new Map<string, Set<(why: 'change' | 'shutdown') => void>>();
   const channels = options.channels ?? [];
+  const defaults = { timeoutMs: options.defaultTimeoutMs, grantTtlMs: options.defaultGrantTtlMs ?? DEFAULT_GRANT_TTL_MS };
   let closing = false;
 
   /** One outbox message per channel target, written in the transaction that caused the event. */
@@ -65,15 +75,29 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     for (const wake of waiters.get(id) ?? []) wake('change');
   });
 
-  async function create(principal: Principal, input: ApprovalRequestInput): Promise<{ request: ApprovalRequest; created: boolean }> {
+  /**
+   * Creates a request, or returns the one this requester's idempotency key already made. The same
+   * key for another tool or other args is a conflict (Stripe's semantics), refused and audited: a
+   * replay must never stand in for a different call.
+   */
+  async function create(principal: Principal, input: ApprovalRequestInput): Promise<CreateOutcome> {
     const { request, events } = openApprovalRequest(input, {
       id: `apr_${randomBytes(15).toString('base64url')}`,
       requester: principal.name,
       now: now(),
       decision: guard(input.tool, input.args, input.context),
-      defaultTimeoutMs: options.defaultTimeoutMs,
+      defaultTimeoutMs: defaults.timeoutMs,
+      defaultGrantTtlMs: defaults.grantTtlMs,
     });
-    return store.createRequest(request, events, outboxFor(request.status === 'pending' ? 'approval.created' : 'approval.resolved', request));
+    const stored = await store.createRequest(request, events, outboxFor(request.status === 'pending' ? 'approval.created' : 'approval.resolved', request));
+    if (stored.created) return { kind: 'created', request: stored.request };
+    const existing = stored.request;
+    if (existing.tool === request.tool && existing.argsHash === request.argsHash) return { kind: 'replayed', request: existing };
+    const reason = `idempotency key '${input.idempotencyKey}' was already used for ${existing.id} (${existing.tool === request.tool ? 'other args' : `tool ${existing.tool}`}); use a new key for a different call`;
+    await store.appendAudit([
+      { type: 'request.refused', requestId: existing.id, actor: principal.name, channel: 'api', detail: { code: 'IDEMPOTENCY_CONFLICT', reason, tool: request.tool, argsHash: request.argsHash } },
+    ]);
+    return { kind: 'conflict', request: existing, reason };
   }
 
   /** Reads a request; a pending one past its deadline is expired (fail-closed) before it is returned. */
@@ -91,7 +115,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     return requests.filter(
       (request) =>
         Date.parse(request.expiresAt) > time &&
-        isEligible(actionableBy, request.requirements) &&
+        canApprove(actionableBy, request) &&
         ![request.requester, request.onBehalfOf, ...ownersOf(request.requester)].includes(actionableBy.id) &&
         !request.decisions.some((decision) => decision.reviewer === actionableBy.id && decision.argsHash === request.approvedArgsHash),
     );
@@ -101,12 +125,31 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     return store.updateRequest(id, (current) => {
       const outcome = applyDecision(current, input, {
         now: now(),
-        evaluate: guard.evaluate,
+        guard,
+        defaults,
         requesterOwners: ownersOf(current.requester),
         reviewerById: (reviewerId) => reviewerById.get(reviewerId),
       });
       const changed = outcome.request !== current;
       return { ...(changed ? { request: outcome.request } : {}), events: outcome.events, outbox: resolutionOutbox(current, outcome.request), result: outcome };
+    });
+  }
+
+  /** Uses a grant once, just before the agent runs the call (see `claimExecution`). */
+  async function claim(id: string, input: ClaimInput): Promise<ClaimOutcome | undefined> {
+    return store.updateRequest(id, (current) => {
+      const outcome = claimExecution(current, input, { now: now(), policyHash: guard.policy.hash });
+      const changed = outcome.request !== current;
+      return { ...(changed ? { request: outcome.request } : {}), events: outcome.events, outbox: resolutionOutbox(current, outcome.request), result: outcome };
+    });
+  }
+
+  /** Records how a claimed call ended (see `reportExecution`). */
+  async function report(id: string, input: ExecutionReport): Promise<ReportOutcome | undefined> {
+    return store.updateRequest(id, (current) => {
+      const outcome = reportExecution(current, input, now());
+      const changed = outcome.kind === 'recorded' && outcome.request !== current;
+      return { ...(changed ? { request: outcome.request } : {}), events: outcome.events, result: outcome };
     });
   }
 
@@ -176,7 +219,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     for (const set of waiters.values()) for (const wake of [...set]) wake('shutdown');
   }
 
-  return { create, get, list, decide, waitForResolution, sweep, recordRefusal, close, reviewerById: (id: string) => reviewerById.get(id) };
+  return { create, get, list, decide, claim, report, waitForResolution, sweep, recordRefusal, close, reviewerById: (id: string) => reviewerById.get(id) };
 }
 
 export type ApprovalService = ReturnType<typeof createApprovalService>;

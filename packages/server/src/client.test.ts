@@ -47,14 +47,58 @@ describe('createSignoff against a real control plane', () => {
       signoff.authorize('payment.send', { to: 'acme', amount: 900 }, { idempotencyKey: 'run-1:call-1' }),
       approveWhenPending(server.url, { to: 'acme', amount: 450 }),
     ]);
-    expect(authorization).toMatchObject({ granted: true, args: { to: 'acme', amount: 450 }, approval: { status: 'approved' } });
+    expect(authorization).toMatchObject({ granted: true, args: { to: 'acme', amount: 450 }, approval: { status: 'executed' }, execution: { args: { to: 'acme', amount: 450 } } });
+  });
+
+  it('runs one approval once: a replayed authorize (same key) is refused with ALREADY_EXECUTED', async () => {
+    const signoff = signoffFor(server.url);
+    const call = () => signoff.authorize('payment.send', { to: 'acme', amount: 310 }, { idempotencyKey: 'once:1' });
+    const [first] = await Promise.all([call(), approveWhenPending(server.url, undefined, 310)]);
+    expect(first).toMatchObject({ granted: true, approval: { status: 'executed' } });
+    const replays = await Promise.all([call(), call()]);
+    for (const replay of replays) expect(replay).toMatchObject({ granted: false, errorCode: 'ALREADY_EXECUTED', reason: expect.stringContaining('already used') });
+    await signoff.reportOutcome(first.execution!, 'succeeded', { detail: 'pay_1' });
+    expect((await signoff.getApproval(first.approval!.id)).execution).toMatchObject({ outcome: 'succeeded' });
+  });
+
+  it('two processes resuming the same call at once: exactly one is granted', async () => {
+    const [one, two] = [signoffFor(server.url), signoffFor(server.url)];
+    const args = { to: 'acme', amount: 320 };
+    const [first, second] = await Promise.all([
+      one.authorize('payment.send', args, { idempotencyKey: 'race:1' }),
+      two.authorize('payment.send', args, { idempotencyKey: 'race:1' }),
+      approveWhenPending(server.url, undefined, 320),
+    ]);
+    expect([first, second].filter((authorization) => authorization.granted)).toHaveLength(1);
+    expect([first, second].find((authorization) => !authorization.granted)).toMatchObject({ errorCode: 'ALREADY_EXECUTED' });
+  });
+
+  it('retries a claim whose answer was lost with the same attempt id: recognised, not a replay', async () => {
+    let dropped = 0;
+    const lossy: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      // The server claimed it, but the answer never arrives: the client must retry and still be granted.
+      if (String(input).endsWith('/execution') && dropped === 0) {
+        dropped += 1;
+        await response.arrayBuffer();
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      }
+      return response;
+    };
+    const signoff = signoffFor(server.url, { fetch: lossy });
+    const [authorization] = await Promise.all([
+      signoff.authorize('payment.send', { to: 'acme', amount: 330 }, { idempotencyKey: 'lossy:1' }),
+      approveWhenPending(server.url, undefined, 330),
+    ]);
+    expect(dropped).toBe(1);
+    expect(authorization).toMatchObject({ granted: true, approval: { status: 'executed' } });
   });
 
   it('never runs args an idempotency replay did not approve', async () => {
     const signoff = signoffFor(server.url);
     await Promise.all([signoff.authorize('payment.send', { to: 'acme', amount: 300 }, { idempotencyKey: 'replay:1' }), approveWhenPending(server.url)]);
     const replay = await signoff.authorize('payment.send', { to: 'mallory', amount: 9_000 }, { idempotencyKey: 'replay:1' });
-    expect(replay).toMatchObject({ granted: false, reason: expect.stringContaining('different args') });
+    expect(replay).toMatchObject({ granted: false, reason: expect.stringContaining('409 IDEMPOTENCY_CONFLICT') });
   });
 
   it('finds its own request by idempotency key without creating one', async () => {
@@ -102,7 +146,7 @@ describe('createSignoff against a real control plane', () => {
     const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
     const signoff = signoffFor(url, { maxAttempts: 2 });
     const [authorization] = await Promise.all([signoff.authorize('payment.send', { to: 'acme', amount: 654 }, { idempotencyKey: 'proxy:1' }), approveWhenPending(server.url, undefined, 654)]);
-    expect(authorization).toMatchObject({ granted: true, approval: { status: 'approved' } });
+    expect(authorization).toMatchObject({ granted: true, approval: { status: 'executed' } });
     await new Promise((resolve) => proxy.close(resolve));
   });
 
@@ -135,6 +179,6 @@ describe('kill -9 of the control plane mid-wait', () => {
 
     expect((await reviewer('GET', `/v1/approvals/${pending.id}`)).body).toMatchObject({ status: 'pending', decisions: [{ reviewer: 'ana' }] });
     await client(url, TEST_KEYS.sam)('POST', `/v1/approvals/${pending.id}/decision`, { verdict: 'approve' });
-    expect(await waiting).toMatchObject({ granted: true, approval: { id: pending.id, status: 'approved' } });
+    expect(await waiting).toMatchObject({ granted: true, approval: { id: pending.id, status: 'executed' } });
   }, 60_000);
 });

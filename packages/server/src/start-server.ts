@@ -49,6 +49,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     reviewers: config.reviewers,
     ownersOf: (agent) => ownersByAgent.get(agent) ?? [],
     defaultTimeoutMs: config.defaultTimeoutMs,
+    defaultGrantTtlMs: config.grantTtlMs,
     channels,
   });
   const app = createApp({ service, apiKeys: config.apiKeys, acceptsCallbacks: config.webhooks !== undefined, channels });

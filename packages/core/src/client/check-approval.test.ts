@@ -15,7 +15,7 @@ const approved: ApprovalRequest = {
   policyHash: 'h',
   requester: 'agent',
   onBehalfOf: undefined,
-  requirements: { requiredApprovals: 1, approverRoles: [], timeoutMs: 60_000, timeoutAction: 'deny' },
+  requirements: { requiredApprovals: 1, approverRoles: [], timeoutMs: 60_000, timeoutAction: 'deny', grantTtlMs: 86_400_000 },
   notify: [],
   status: 'approved',
   granted: true,

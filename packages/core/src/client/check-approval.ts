@@ -8,8 +8,9 @@ export type ApprovalCheck =
 
 /**
  * Decides whether a control-plane approval really covers this call before anything runs: it must
- * be granted, for the same tool, bound to the hash of these exact args, with approved args that
- * match their own hash. A resume value, message part or idempotency replay that points at some
+ * be granted and not yet used, for the same tool, bound to the hash of these exact args, with
+ * approved args that match their own hash. Then claim it (`signoff.claimExecution`): only the
+ * claim makes the grant yours, once. A resume value, message part or idempotency replay that points at some
  * other approval is refused here — adapters call this, never trust `granted` alone.
  *
  * @example
@@ -24,6 +25,9 @@ export function checkApproval(approval: ApprovalRequest, call: { readonly tool: 
     return { granted: false, reason: `approval ${approval.id} was requested for different args than this call's` };
   }
   if (approval.status === 'pending') return { granted: false, reason: `approval ${approval.id} is still pending` };
+  if (approval.status === 'executed') {
+    return { granted: false, reason: `approval ${approval.id} was already used at ${approval.execution?.claimedAt ?? 'an earlier time'}; an approval runs its call once` };
+  }
   if (!approval.granted) return { granted: false, reason: approval.resolution };
   if (hashArgs(approval.approvedArgs) !== approval.approvedArgsHash) {
     return { granted: false, reason: `approval ${approval.id} carries approved args that do not match their hash` };

@@ -1,5 +1,5 @@
 import type { ApprovalRequest } from '../spec/approval-request.js';
-import { SignoffError } from '../errors/signoff-error.js';
+import { SignoffError, type SignoffErrorCode } from '../errors/signoff-error.js';
 import { sleep } from './sleep.js';
 
 /** Where the control plane is and how to reach it. */
@@ -67,7 +67,8 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
         if (response.ok) return text;
         const error = parseError(text);
         if (!TRANSIENT_STATUS.has(response.status)) {
-          throw new SignoffError('CONTROL_PLANE_REJECTED', `control plane refused ${method} ${path} (${response.status} ${error.code}): ${error.message}`);
+          const code: SignoffErrorCode = error.code === 'ALREADY_EXECUTED' ? 'ALREADY_EXECUTED' : 'CONTROL_PLANE_REJECTED';
+          throw new SignoffError(code, `control plane refused ${method} ${path} (${response.status} ${error.code}): ${error.message}`);
         }
         lastProblem = `${response.status} ${error.code}: ${error.message}`;
       } catch (error) {
@@ -95,6 +96,15 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
       if (!Array.isArray(data)) throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', 'control plane answered with something that is not a list');
       return data.length === 0 ? undefined : parseRequest(JSON.stringify(data[0]));
     },
+    /**
+     * Claims a granted request for one execution. Safe to retry: every attempt of this call carries
+     * the same `nonce`, which the server recognises; a different nonce is a replay (`ALREADY_EXECUTED`).
+     */
+    claim: (id: string, body: { readonly argsHash: string; readonly nonce: string }, signal?: AbortSignal) =>
+      call('POST', `/v1/approvals/${encodeURIComponent(id)}/execution`, { body, ...(signal ? { signal } : {}) }),
+    /** Reports how a claimed call ended (audited). */
+    report: (id: string, body: { readonly nonce: string; readonly outcome: 'succeeded' | 'failed'; readonly detail?: string }, signal?: AbortSignal) =>
+      call('POST', `/v1/approvals/${encodeURIComponent(id)}/execution/outcome`, { body, ...(signal ? { signal } : {}) }),
     /** One long-poll: returns when the request resolves or after `waitSeconds` (≤ 60) with it still pending. */
     wait: (id: string, waitSeconds: number, signal?: AbortSignal) =>
       call('GET', `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${waitSeconds}`, { waitMs: waitSeconds * 1000, ...(signal ? { signal } : {}) }),

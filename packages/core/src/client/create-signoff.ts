@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { createGuard, type Guard } from '../guard/create-guard.js';
+import { hashArgs } from '../hash-args.js';
 import { SignoffError, type SignoffErrorCode } from '../errors/signoff-error.js';
 import type { ApprovalRequest } from '../spec/approval-request.js';
 import type { Decision } from '../spec/decision.js';
@@ -39,6 +41,23 @@ export interface WaitOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * A grant claimed for one execution: run `args` now, once. Report how it went with
+ * `signoff.reportOutcome(grant, 'succeeded' | 'failed')` (optional, audited).
+ *
+ * @example
+ * const grant = await signoff.claimExecution(approval);
+ * await sendPayment(grant.args);
+ */
+export interface ExecutionGrant {
+  /** The request, now `executed`. */
+  readonly approval: ApprovalRequest;
+  /** The args to run: the approved (possibly reviewer-edited) ones. */
+  readonly args: unknown;
+  /** This claim's attempt id (the server recognises retries by it). */
+  readonly nonce: string;
+}
+
 /** The answer to "may this call run?", never an exception. */
 export interface Authorization {
   readonly granted: boolean;
@@ -49,8 +68,10 @@ export interface Authorization {
   readonly decision: Decision;
   /** The control plane's request, when one was made. */
   readonly approval?: ApprovalRequest;
-  /** Set when an infrastructure failure closed the call (fail-closed). */
+  /** Set when an infrastructure failure closed the call (fail-closed), or the approval was already used (`ALREADY_EXECUTED`). */
   readonly errorCode?: SignoffErrorCode;
+  /** For an escalated call that may run: the claimed grant (pass it to `reportOutcome`). */
+  readonly execution?: ExecutionGrant;
 }
 
 /** Longest single long-poll; the client loops until the deadline. */
@@ -137,7 +158,33 @@ export function createSignoff(options: SignoffOptions) {
     }
   }
 
-  /** Guards the call, asks for approval when it escalates, waits, and says whether it may run. Never throws. */
+  /**
+   * Uses a granted approval for one execution, just before running the call: the control plane
+   * moves it to `executed` atomically, so replayed resumes, retried webhooks and copied state run
+   * nothing twice. Network failures are retried with the same attempt id (recognised, not a replay).
+   * Throws `ALREADY_EXECUTED` when it was used before, `CONTROL_PLANE_REJECTED` when it is not a
+   * usable grant (not granted, other args, past its use-by time, another policy), and
+   * `CONTROL_PLANE_UNAVAILABLE` when there is no answer: in every case, do not run the call.
+   */
+  async function claimExecution(approval: ApprovalRequest, claimOptions: { readonly signal?: AbortSignal } = {}): Promise<ExecutionGrant> {
+    const nonce = `n_${randomUUID()}`;
+    const claimed = await controlPlane.claim(approval.id, { argsHash: approval.approvedArgsHash, nonce }, claimOptions.signal);
+    // Trust only a claim that is ours, for these args: anything else is not a grant to run.
+    if (claimed.status !== 'executed' || claimed.execution?.nonce !== nonce || claimed.approvedArgsHash !== approval.approvedArgsHash || hashArgs(claimed.approvedArgs) !== claimed.approvedArgsHash) {
+      throw new SignoffError('CONTROL_PLANE_REJECTED', `control plane answered the claim of ${approval.id} with something that is not this claim`);
+    }
+    return { approval: claimed, args: claimed.approvedArgs, nonce };
+  }
+
+  /** Reports how a claimed call ended (optional; audited next to the approval). */
+  async function reportOutcome(grant: ExecutionGrant, outcome: 'succeeded' | 'failed', reportOptions: { readonly detail?: string; readonly signal?: AbortSignal } = {}): Promise<void> {
+    await controlPlane.report(grant.approval.id, { nonce: grant.nonce, outcome, ...(reportOptions.detail ? { detail: reportOptions.detail.slice(0, 2_000) } : {}) }, reportOptions.signal);
+  }
+
+  /**
+   * Guards the call, asks for approval when it escalates, waits, checks the verdict covers this call,
+   * and claims the grant: `granted` means run `args` now, once. Never throws.
+   */
   async function authorize(
     tool: string,
     args: unknown,
@@ -150,15 +197,15 @@ export function createSignoff(options: SignoffOptions) {
       const created = await requestApproval(decision, authorizeOptions);
       const approval = created.status === 'pending' ? await waitForDecision(created.id, authorizeOptions) : created;
       const check = checkApproval(approval, { tool, args });
-      return check.granted
-        ? { granted: true, args: check.args, reason: approval.resolution, decision, approval }
-        : { granted: false, args, reason: check.reason, decision, approval };
+      if (!check.granted) return { granted: false, args, reason: check.reason, decision, approval, ...(approval.status === 'executed' ? { errorCode: 'ALREADY_EXECUTED' as const } : {}) };
+      const execution = await claimExecution(approval, authorizeOptions.signal ? { signal: authorizeOptions.signal } : {});
+      return { granted: true, args: execution.args, reason: approval.resolution, decision, approval: execution.approval, execution };
     } catch (error) {
       return failClosed(decision, error);
     }
   }
 
-  return { guard, requestApproval, getApproval, findApproval, waitForDecision, authorize, policy: guard.policy };
+  return { guard, requestApproval, getApproval, findApproval, waitForDecision, claimExecution, reportOutcome, authorize, policy: guard.policy };
 }
 
 export type Signoff = ReturnType<typeof createSignoff>;

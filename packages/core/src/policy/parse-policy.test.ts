@@ -269,7 +269,7 @@ const malformed: ReadonlyArray<readonly [string, string, readonly ExpectedIssue[
       issue(
         5,
         7,
-        "unknown metadata key 'approvals'; expected one of: required_approvals, approver_roles, approval_timeout_minutes, timeout_action",
+        "unknown metadata key 'approvals'; expected one of: required_approvals, approver_roles, approval_timeout_minutes, timeout_action, grant_ttl_minutes",
       ),
     ],
   ],

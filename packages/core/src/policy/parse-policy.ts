@@ -74,11 +74,14 @@ export function defaultRuleId(index: number): string {
 function approvalRequirements(rule: RuleDocument): ApprovalRequirements {
   const metadata = rule.metadata ?? {};
   const minutes = metadata.approval_timeout_minutes;
+  const grantMinutes = metadata.grant_ttl_minutes;
   return {
     requiredApprovals: metadata.required_approvals ?? 1,
     approverRoles: metadata.approver_roles ?? [],
     timeoutMs: minutes === undefined ? undefined : Math.round(minutes * 60_000),
     timeoutAction: metadata.timeout_action ?? 'deny',
+    // Only when set, so policies without it keep their hash.
+    ...(grantMinutes === undefined ? {} : { grantTtlMs: Math.round(grantMinutes * 60_000) }),
   };
 }
 

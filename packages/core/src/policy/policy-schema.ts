@@ -181,6 +181,12 @@ const Metadata = strictMapping(
       .max(MAX_TIMEOUT_MINUTES, `expected at most ${MAX_TIMEOUT_MINUTES} minutes (30 days)`)
       .optional(),
     timeout_action: z.enum(['deny', 'allow'], { error: 'expected deny or allow' }).optional(),
+    grant_ttl_minutes: z
+      .number({ error: 'expected a number of minutes' })
+      .positive('expected a positive number of minutes')
+      .max(MAX_TIMEOUT_MINUTES, `expected at most ${MAX_TIMEOUT_MINUTES} minutes (30 days)`)
+      .optional()
+      .describe('How long an approval stays usable once granted (minutes); default: the control plane’s grant_ttl_minutes (24 h).'),
   },
   'metadata key',
 );

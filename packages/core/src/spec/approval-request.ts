@@ -1,5 +1,6 @@
 import type { ApprovalRequirements } from './approval-requirements.js';
 import type { ApprovalStatus } from './approval-status.js';
+import type { ExecutionClaim } from './execution-claim.js';
 import type { ReviewerDecision } from './reviewer-decision.js';
 
 /**
@@ -31,13 +32,19 @@ export interface ApprovalRequest {
   readonly requester: string;
   /** The user the agent acts for, if it said; they cannot approve it either. */
   readonly onBehalfOf: string | undefined;
-  /** Who must approve and by when (timeoutMs resolved with the server default). */
-  readonly requirements: ApprovalRequirements & { readonly timeoutMs: number };
+  /** Who must approve, by when, and how long a grant lasts (timeoutMs and grantTtlMs resolved with the server defaults). */
+  readonly requirements: ApprovalRequirements & { readonly timeoutMs: number; readonly grantTtlMs: number };
+  /**
+   * What the rules the request was under before a reviewer's edit required: an edit that moves the
+   * call under another rule needs what both rules need, so approvals must satisfy these as well.
+   * Absent unless an edit changed the deciding rule or its requirements.
+   */
+  readonly alsoRequired?: readonly ApprovalRequirements[];
   /** Extra reviewers or roles the agent asked to notify; never lowers the requirements. */
   readonly notify: readonly string[];
   /** Current state. */
   readonly status: ApprovalStatus;
-  /** Whether the call may run: approved, or expired with `timeoutAction: allow`. */
+  /** Whether the call was granted: approved, or expired with `timeoutAction: allow` (stays true once `executed`). */
   readonly granted: boolean;
   /** The args that may run when granted: the reviewers' edited args, or the original ones. */
   readonly approvedArgs: unknown;
@@ -55,4 +62,6 @@ export interface ApprovalRequest {
   readonly idempotencyKey: string | undefined;
   /** Where to POST the outcome (signed), if the agent gave one. */
   readonly callbackUrl: string | undefined;
+  /** The single use of the grant, once the agent claimed it (status `executed`). */
+  readonly execution?: ExecutionClaim;
 }

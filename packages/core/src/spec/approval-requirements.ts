@@ -19,4 +19,10 @@ export interface ApprovalRequirements {
   readonly timeoutMs: number | undefined;
   /** What a request that nobody decided in time becomes (`metadata.timeout_action`, default `deny`). */
   readonly timeoutAction: 'deny' | 'allow';
+  /**
+   * How long a granted request stays usable, in ms from its resolution (`metadata.grant_ttl_minutes`);
+   * absent means the control plane's `grant_ttl_minutes` (default 24 h). A grant not claimed by then
+   * is refused (`GRANT_EXPIRED`).
+   */
+  readonly grantTtlMs?: number;
 }

@@ -6,8 +6,13 @@ export type AuditEventType =
   | 'request.approved'
   | 'request.denied'
   | 'request.expired'
+  | 'request.requirements_changed'
+  | 'request.refused'
   | 'decision.recorded'
   | 'decision.refused'
+  | 'execution.claimed'
+  | 'execution.refused'
+  | 'execution.reported'
   | 'access.refused'
   | 'delivery.failed';
 

@@ -91,6 +91,7 @@ const ConfigSchema = strictMapping(
       .default('127.0.0.1:8787'),
     public_url: z.url({ error: 'expected the URL reviewers reach this server at' }).optional(),
     default_timeout_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(60),
+    grant_ttl_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(1_440),
     sweep_interval_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(5),
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
     webhooks: WebhooksSchema.optional(),
@@ -124,6 +125,8 @@ export interface ServerConfig {
   readonly port: number;
   readonly publicUrl: string | undefined;
   readonly defaultTimeoutMs: number;
+  /** How long a granted approval stays usable (single use) when its rule does not say. */
+  readonly grantTtlMs: number;
   readonly sweepIntervalMs: number;
   readonly reviewers: readonly Reviewer[];
   readonly apiKeys: readonly ApiKey[];
@@ -169,6 +172,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
     port: Number(port),
     publicUrl: config.public_url,
     defaultTimeoutMs: config.default_timeout_minutes * 60_000,
+    grantTtlMs: config.grant_ttl_minutes * 60_000,
     sweepIntervalMs: config.sweep_interval_seconds * 1000,
     reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
     webhooks: config.webhooks && {

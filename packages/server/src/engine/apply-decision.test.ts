@@ -42,7 +42,8 @@ function pendingPayment(args: unknown = { to: 'acme', amount: 500 }, onBehalfOf?
 function environment(minutesLater = 1, owners: string[] = []): DecisionEnvironment {
   return {
     now: new Date(start.getTime() + minutesLater * 60_000),
-    evaluate: policy.evaluate,
+    guard: policy,
+    defaults: { timeoutMs: 60_000, grantTtlMs: 86_400_000 },
     requesterOwners: owners,
     reviewerById: (id) => reviewers[id],
   };

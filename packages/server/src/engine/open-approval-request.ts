@@ -1,5 +1,6 @@
 import { hashArgs, type ApprovalRequest, type Decision } from '@signoff/core';
 import type { AuditEventInput } from '../audit/audit-event.js';
+import { resolveRequirements } from './tighten-requirements.js';
 
 /** What an agent sends to ask for approval (validated by the API). */
 export interface ApprovalRequestInput {
@@ -21,7 +22,12 @@ export interface OpenRequestEnvironment {
   readonly decision: Pick<Decision, 'action' | 'ruleId' | 'reason' | 'approval' | 'receipt'>;
   /** Used when the rule sets no `approval_timeout_minutes`. */
   readonly defaultTimeoutMs: number;
+  /** Used when the rule sets no `grant_ttl_minutes` (default 24 h). */
+  readonly defaultGrantTtlMs?: number;
 }
+
+/** How long a grant stays usable when neither the rule nor the server config says: 24 h. */
+export const DEFAULT_GRANT_TTL_MS = 24 * 3_600_000;
 
 /**
  * Builds a new request from the server policy's verdict: `escalate` opens it pending with the
@@ -35,7 +41,10 @@ export function openApprovalRequest(
   const { decision: match, now } = environment;
   const createdAt = now.toISOString();
   const approval = match.approval ?? { requiredApprovals: 1, approverRoles: [], timeoutMs: undefined, timeoutAction: 'deny' as const };
-  const timeoutMs = approval.timeoutMs ?? environment.defaultTimeoutMs;
+  const requirements = resolveRequirements(approval, {
+    timeoutMs: environment.defaultTimeoutMs,
+    grantTtlMs: environment.defaultGrantTtlMs ?? DEFAULT_GRANT_TTL_MS,
+  });
   const argsHash = match.receipt.argsHash ?? hashArgs(input.args);
   const decidedByPolicy = match.action !== 'escalate';
   const status = match.action === 'allow' ? 'approved' : match.action === 'deny' ? 'denied' : 'pending';
@@ -50,7 +59,7 @@ export function openApprovalRequest(
     policyHash: match.receipt.policyHash,
     requester: environment.requester,
     onBehalfOf: input.onBehalfOf,
-    requirements: { ...approval, timeoutMs },
+    requirements,
     notify: input.notify ?? [],
     status,
     granted: match.action === 'allow',
@@ -59,7 +68,7 @@ export function openApprovalRequest(
     decisions: [],
     resolution: decidedByPolicy ? `The server policy decided ${match.action}: ${match.reason}` : 'Waiting for approval',
     createdAt,
-    expiresAt: decidedByPolicy ? createdAt : new Date(now.getTime() + timeoutMs).toISOString(),
+    expiresAt: decidedByPolicy ? createdAt : new Date(now.getTime() + requirements.timeoutMs).toISOString(),
     resolvedAt: decidedByPolicy ? createdAt : undefined,
     idempotencyKey: input.idempotencyKey,
     callbackUrl: input.callbackUrl,

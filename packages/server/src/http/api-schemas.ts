@@ -6,6 +6,8 @@ const Json: z.ZodType<unknown> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]),
 );
 
+const Sha256 = z.string({ error: 'expected a sha256 hex digest' }).regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest (64 lowercase hex digits)');
+
 export const CreateApprovalBody = z.strictObject({
   tool: z.string({ error: 'expected the tool name as a string' }).min(1, 'expected a non-empty tool name').max(200),
   args: Json.default({}),
@@ -21,11 +23,23 @@ export const CreateApprovalBody = z.strictObject({
 export const DecisionBody = z.strictObject({
   verdict: z.enum(['approve', 'deny'], { error: 'expected approve or deny' }),
   comment: z.string().max(2_000).optional(),
-  args: Json.optional().describe('Edited args to approve instead (re-checked against the policy).'),
+  args: Json.optional().describe('Edited args to approve instead (decided by the policy as if the agent had sent them).'),
+  argsHash: Sha256.optional().describe('approvedArgsHash as the reviewer read it: refused with 409 ARGS_CHANGED if the args changed since.'),
+});
+
+export const ClaimBody = z.strictObject({
+  argsHash: Sha256.describe('sha256 of the args the agent is about to run: must be approvedArgsHash.'),
+  nonce: z.string({ error: 'expected a random id of this claiming attempt' }).regex(/^[\w-]{8,100}$/, 'expected 8–100 letters, digits, _ or -').describe('Random per claiming attempt; a retry with the same nonce gets the same answer.'),
+});
+
+export const ReportBody = z.strictObject({
+  nonce: z.string({ error: 'expected the nonce of the claim' }).min(1).max(100),
+  outcome: z.enum(['succeeded', 'failed'], { error: 'expected succeeded or failed' }),
+  detail: z.string().max(2_000).optional().describe('A short note (error message, payment id); audited.'),
 });
 
 export const ListQuery = z.strictObject({
-  status: z.enum(['pending', 'approved', 'denied', 'expired']).optional(),
+  status: z.enum(['pending', 'approved', 'denied', 'expired', 'executed']).optional(),
   tool: z.string().max(200).optional(),
   actionable: z.enum(['true', 'false']).optional().describe('Reviewer keys: only requests this reviewer can decide now.'),
   idempotencyKey: z.string().min(1).max(200).optional().describe('The request this key created (agents: their own).'),

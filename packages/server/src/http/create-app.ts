@@ -6,8 +6,9 @@ import type { ApprovalService, Principal } from '../approval-service.js';
 import type { Channel } from '../channels/channel.js';
 import type { ApiKey } from '../config/server-config.js';
 import type { RefusalCode } from '../engine/apply-decision.js';
+import type { ClaimRefusalCode } from '../engine/claim-execution.js';
 import { apiError, invalidRequest } from './api-error.js';
-import { CreateApprovalBody, DecisionBody, ListQuery, WaitQuery } from './api-schemas.js';
+import { ClaimBody, CreateApprovalBody, DecisionBody, ListQuery, ReportBody, WaitQuery } from './api-schemas.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 
@@ -26,9 +27,17 @@ const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
   ALREADY_RESOLVED: 409,
   EXPIRED: 409,
   DUPLICATE_DECISION: 409,
+  ARGS_CHANGED: 409,
   SELF_APPROVAL: 403,
   NOT_AN_APPROVER: 403,
   EDIT_REFUSED: 422,
+};
+const CLAIM_REFUSAL_STATUS: Record<ClaimRefusalCode, 409> = {
+  NOT_GRANTED: 409,
+  ALREADY_EXECUTED: 409,
+  GRANT_EXPIRED: 409,
+  ARGS_MISMATCH: 409,
+  POLICY_CHANGED: 409,
 };
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Deeper JSON is refused with a 400 (recursive validation would otherwise overflow the stack). */
@@ -138,9 +147,13 @@ export function createApp(options: AppOptions): Hono<Env> {
     if (input.callbackUrl && !options.acceptsCallbacks) {
       return apiError(context, 400, 'CALLBACKS_DISABLED', 'callbackUrl needs webhooks configured on the server (webhooks.secret)', 'callbackUrl');
     }
-    const { request, created } = await service.create(principal, { ...input, ...(reviewers ? { notify: reviewers } : {}) });
-    if (created) metrics.created.inc({ status: request.status });
-    return context.json(request, created ? 201 : 200);
+    const outcome = await service.create(principal, { ...input, ...(reviewers ? { notify: reviewers } : {}) });
+    if (outcome.kind === 'conflict') {
+      metrics.refusals.inc({ code: 'IDEMPOTENCY_CONFLICT' });
+      return apiError(context, 409, 'IDEMPOTENCY_CONFLICT', outcome.reason, 'idempotencyKey');
+    }
+    if (outcome.kind === 'created') metrics.created.inc({ status: outcome.request.status });
+    return context.json(outcome.request, outcome.kind === 'created' ? 201 : 200);
   });
 
   app.get('/v1/approvals', async (context) => {
@@ -199,6 +212,7 @@ export function createApp(options: AppOptions): Hono<Env> {
           channel: 'api',
           ...(parsed.data.comment ? { comment: parsed.data.comment } : {}),
           ...(parsed.data.args !== undefined ? { editedArgs: parsed.data.args } : {}),
+          ...(parsed.data.argsHash !== undefined ? { argsHash: parsed.data.argsHash } : {}),
         })
       : undefined;
     if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
@@ -207,6 +221,41 @@ export function createApp(options: AppOptions): Hono<Env> {
       return apiError(context, REFUSAL_STATUS[outcome.code], outcome.code, outcome.reason);
     }
     metrics.decisions.inc({ verdict: parsed.data.verdict, channel: 'api' });
+    return context.json(outcome.request);
+  });
+
+  // The single use of a grant: only the agent that asked claims it, just before it runs the call.
+  app.post('/v1/approvals/:id/execution', async (context) => {
+    const principal = context.get('principal');
+    const id = context.req.param('id');
+    if (principal.kind !== 'agent') return apiError(context, 403, 'AGENT_KEY_REQUIRED', 'only the agent that asked claims its approval');
+    const json = await readJson(context);
+    if (!json.ok) return json.response;
+    const parsed = ClaimBody.safeParse(json.body);
+    if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
+    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    const outcome = await service.claim(id, { principal: principal.name, ...parsed.data });
+    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (outcome.kind === 'refused') {
+      metrics.refusals.inc({ code: outcome.code });
+      return apiError(context, CLAIM_REFUSAL_STATUS[outcome.code], outcome.code, outcome.reason);
+    }
+    return context.json(outcome.request);
+  });
+
+  app.post('/v1/approvals/:id/execution/outcome', async (context) => {
+    const principal = context.get('principal');
+    const id = context.req.param('id');
+    if (principal.kind !== 'agent') return apiError(context, 403, 'AGENT_KEY_REQUIRED', 'only the agent that ran the call reports its outcome');
+    const json = await readJson(context);
+    if (!json.ok) return json.response;
+    const parsed = ReportBody.safeParse(json.body);
+    if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
+    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    const { detail, ...report } = parsed.data;
+    const outcome = await service.report(id, { principal: principal.name, ...report, ...(detail ? { detail } : {}) });
+    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (outcome.kind === 'refused') return apiError(context, 409, outcome.code, outcome.reason);
     return context.json(outcome.request);
   });
 

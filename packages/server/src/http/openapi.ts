@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CreateApprovalBody, DecisionBody } from './api-schemas.js';
+import { ClaimBody, CreateApprovalBody, DecisionBody, ReportBody } from './api-schemas.js';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
 const error = { $ref: '#/components/schemas/Error' };
@@ -12,7 +12,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or unknown API key (recorded in the audit log)',
   403: 'Wrong kind of key, self-approval, or a reviewer without a required role (recorded)',
   404: 'No such request visible to this key',
-  409: 'Already resolved, expired (late decision), or this reviewer already decided (recorded)',
+  409: 'Refused and recorded: already resolved, expired (late decision), this reviewer already decided, the args changed since the reviewer saw them (ARGS_CHANGED), an idempotency key reused for another call (IDEMPOTENCY_CONFLICT), or a claim of a grant that is used (ALREADY_EXECUTED), not granted, past its use-by time, for other args, or from another policy',
   413: 'Body too large',
   422: 'Edited args that the policy denies (recorded)',
   503: 'Server shutting down; retry',
@@ -40,7 +40,7 @@ export const openApiDocument = {
           tool: { type: 'string' },
           args: {},
           argsHash: { type: 'string' },
-          status: { enum: ['pending', 'approved', 'denied', 'expired'] },
+          status: { enum: ['pending', 'approved', 'denied', 'expired', 'executed'] },
           granted: { type: 'boolean' },
           approvedArgs: {},
           approvedArgsHash: { type: 'string' },
@@ -52,10 +52,18 @@ export const openApiDocument = {
           createdAt: { type: 'string', format: 'date-time' },
           expiresAt: { type: 'string', format: 'date-time' },
           resolvedAt: { type: 'string', format: 'date-time' },
+          alsoRequired: { type: 'array', items: { type: 'object' }, description: 'Requirements of rules the request was under before an edit; approvals must meet them too' },
+          execution: {
+            type: 'object',
+            description: 'The single use of the grant (status executed)',
+            properties: { claimedAt: { type: 'string', format: 'date-time' }, claimedBy: { type: 'string' }, nonce: { type: 'string' }, argsHash: { type: 'string' }, outcome: { enum: ['succeeded', 'failed'] }, reportedAt: { type: 'string', format: 'date-time' } },
+          },
         },
       },
       CreateApproval: schema(CreateApprovalBody),
       Decision: schema(DecisionBody),
+      Claim: schema(ClaimBody),
+      ExecutionReport: schema(ReportBody),
     },
   },
   security: [{ apiKey: [] }],
@@ -64,7 +72,11 @@ export const openApiDocument = {
       post: {
         summary: 'Ask for approval of a tool call (agent key). The server policy decides what it needs.',
         requestBody: { required: true, ...json({ $ref: '#/components/schemas/CreateApproval' }) },
-        responses: { 201: { description: 'Created', ...json(request) }, 200: { description: 'Replay of an idempotency key: the existing request', ...json(request) }, ...errors(400, 401, 403, 413) },
+        responses: {
+          201: { description: 'Created', ...json(request) },
+          200: { description: 'Replay of an idempotency key for the same tool and args: the existing request', ...json(request) },
+          ...errors(400, 401, 403, 409, 413),
+        },
       },
       get: {
         summary: 'List requests (agents: their own). Filters: status, tool, actionable=true (reviewer keys), limit.',
@@ -87,6 +99,23 @@ export const openApiDocument = {
         parameters: [idParameter],
         requestBody: { required: true, ...json({ $ref: '#/components/schemas/Decision' }) },
         responses: { 200: { description: 'The request after the decision', ...json(request) }, ...errors(400, 401, 403, 404, 409, 413, 422) },
+      },
+    },
+    '/v1/approvals/{id}/execution': {
+      post: {
+        summary:
+          'Claim a granted request for one execution, just before running the call (agent key of the requester): atomically approved → executed. A retry with the same nonce gets the same answer; any other claim is 409 ALREADY_EXECUTED. Run exactly `approvedArgs` of the answer.',
+        parameters: [idParameter],
+        requestBody: { required: true, ...json({ $ref: '#/components/schemas/Claim' }) },
+        responses: { 200: { description: 'Claimed (status executed)', ...json(request) }, ...errors(400, 401, 403, 404, 409, 413) },
+      },
+    },
+    '/v1/approvals/{id}/execution/outcome': {
+      post: {
+        summary: 'Report how a claimed call ended (agent key of the requester; optional, audited)',
+        parameters: [idParameter],
+        requestBody: { required: true, ...json({ $ref: '#/components/schemas/ExecutionReport' }) },
+        responses: { 200: { description: 'Recorded', ...json(request) }, ...errors(400, 401, 403, 404, 409, 413) },
       },
     },
     '/v1/health': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'ok' } } } },

@@ -6,7 +6,7 @@ import { createTransport } from 'nodemailer';
 import type { ApprovalService } from '../../approval-service.js';
 import type { AuditEventInput } from '../../audit/audit-event.js';
 import type { RefusalCode } from '../../engine/apply-decision.js';
-import { isEligible } from '../../engine/quorum.js';
+import { canApprove } from '../../engine/quorum.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import type { OutboxMessage } from '../../store/outbox-message.js';
 import type { Channel } from '../channel.js';
@@ -38,6 +38,7 @@ const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 const REFUSAL_PAGES: Record<RefusalCode, { status: ContentfulStatusCode; title: string }> = {
   ALREADY_RESOLVED: { status: 409, title: 'Already decided' },
   DUPLICATE_DECISION: { status: 409, title: 'This link was already used' },
+  ARGS_CHANGED: { status: 409, title: 'The args changed' },
   EXPIRED: { status: 410, title: 'This request has expired' },
   SELF_APPROVAL: { status: 403, title: 'You cannot approve this request' },
   NOT_AN_APPROVER: { status: 403, title: 'You cannot approve this request' },
@@ -70,7 +71,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
   /** Who gets mail: reviewers with an address, holding a needed role, who did not ask for the call. */
   const mailable = (request: ApprovalRequest): Reviewer[] => {
     const requesters = [request.requester, request.onBehalfOf, ...ownersOf(request.requester)];
-    return options.reviewers.filter((reviewer) => reviewer.email && isEligible(reviewer, request.requirements) && !requesters.includes(reviewer.id));
+    return options.reviewers.filter((reviewer) => reviewer.email && canApprove(reviewer, request) && !requesters.includes(reviewer.id));
   };
   const linkTo = (token: string): string => {
     const url = new URL(PATH.slice(1), base);
@@ -176,20 +177,16 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
         }
         const { request, reviewer, claims } = link;
         const verdict = claims.verdict;
-        if (request.status === 'pending') {
-          // The engine counts a reviewer once per args; a link goes further and works once, full stop.
-          const earlier = request.decisions.find((decision) => decision.reviewer === reviewer.id);
-          const changed = field('argsHash') !== request.approvedArgsHash;
-          if (earlier || changed) {
-            const [code, title, message] = earlier
-              ? (['DUPLICATE_DECISION', 'This link was already used', `You already decided this request (${earlier.verdict}, ${earlier.at}); each link works once.`] as const)
-              : (['ARGS_CHANGED', 'The args changed', 'The args are not the ones the page showed (a reviewer may have edited them). Open the link again to review them.'] as const);
-            await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'email', detail: { verdict, code, reason: message } });
-            return result(context, 409, { title, message, tone: 'bad', request });
-          }
+        // The engine counts a reviewer once per args; a link goes further and works once, full stop.
+        const earlier = request.status === 'pending' ? request.decisions.find((decision) => decision.reviewer === reviewer.id) : undefined;
+        if (earlier) {
+          const message = `You already decided this request (${earlier.verdict}, ${earlier.at}); each link works once.`;
+          await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'email', detail: { verdict, code: 'DUPLICATE_DECISION', reason: message } });
+          return result(context, 409, { title: 'This link was already used', message, tone: 'bad', request });
         }
         const comment = field('comment').trim().slice(0, 1000);
-        const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'email', ...(comment ? { comment } : {}) });
+        // The page showed these args; the engine checks them in the decision's own transaction.
+        const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'email', argsHash: field('argsHash'), ...(comment ? { comment } : {}) });
         if (!outcome) return result(context, 404, { title: 'No such request', message: 'This server has no approval request for this link.', tone: 'bad' });
         if (outcome.kind === 'refused') {
           if (outcome.code === 'ALREADY_RESOLVED') return result(context, ...closed(outcome.request));

@@ -300,7 +300,7 @@ describe('the web inbox, over HTTP', () => {
 
     const stale = await decide(bo, request.id, 'approve', { argsHash: 'f'.repeat(64) });
     expect(stale.status).toBe(409);
-    expect(stale.text).toContain('the args changed since the page was shown');
+    expect(stale.text).toContain('the args changed since they were shown');
     expect((await controlPlane.service.get(request.id))?.decisions).toEqual([]);
 
     expect((await decide(bo, request.id, 'approve', { args: '{"to": "acme", "amount": 250}' })).status).toBe(303);

@@ -39,6 +39,7 @@ const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
   ALREADY_RESOLVED: 409,
   EXPIRED: 409,
   DUPLICATE_DECISION: 409,
+  ARGS_CHANGED: 409,
   SELF_APPROVAL: 403,
   NOT_AN_APPROVER: 403,
   EDIT_REFUSED: 422,
@@ -258,12 +259,6 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         const again = (status: ContentfulStatusCode, message: string, shown = request) =>
           page(context, status, requestPage(current, shown, { banner: { tone: 'bad', message }, ...(shown.approvedArgsHash === request.approvedArgsHash ? { form: values } : {}) }));
 
-        // The decision must be about the args the page showed: another reviewer may have edited them since.
-        if (request.status === 'pending' && form.get('argsHash') !== request.approvedArgsHash) {
-          const reason = 'the args changed since the page was shown (a reviewer edited them); review them and decide again';
-          await service.recordRefusal({ type: 'decision.refused', requestId: id, actor: current.reviewer.id, channel: 'inbox', detail: { verdict, code: 'ARGS_CHANGED', reason } });
-          return page(context, 409, requestPage(current, request, { banner: { tone: 'bad', message: `Not decided: ${reason}.` } }));
-        }
         let editedArgs: unknown;
         if (values.argsText !== undefined) {
           let parsed: unknown;
@@ -279,6 +274,8 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           reviewer: current.reviewer,
           verdict,
           channel: 'inbox',
+          // The decision is about the args the page showed; the engine checks it in the decision's own transaction.
+          argsHash: form.get('argsHash'),
           ...(comment ? { comment } : {}),
           ...(editedArgs !== undefined ? { editedArgs } : {}),
         });

@@ -22,7 +22,7 @@ function requestWith(args: unknown, extra: Partial<ApprovalRequest> = {}): Appro
     policyHash: 'x',
     requester: 'agent',
     onBehalfOf: undefined,
-    requirements: { requiredApprovals: 1, approverRoles: ['finance'], timeoutMs: 60_000, timeoutAction: 'deny' },
+    requirements: { requiredApprovals: 1, approverRoles: ['finance'], timeoutMs: 60_000, timeoutAction: 'deny', grantTtlMs: 86_400_000 },
     notify: [],
     status: 'pending',
     granted: false,

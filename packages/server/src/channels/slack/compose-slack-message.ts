@@ -1,5 +1,5 @@
 import type { ApprovalRequest } from '@signoff/core';
-import { isEligible } from '../../engine/quorum.js';
+import { canApprove } from '../../engine/quorum.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { summarizeRequest } from '../email/summarize-request.js';
 
@@ -110,7 +110,7 @@ function whoCanApprove({ request, reviewers, requesterOwners }: ComposeSlackMess
   const requesters = [request.requester, request.onBehalfOf, ...requesterOwners];
   const candidates = reviewers.filter(
     (reviewer) =>
-      isEligible(reviewer, request.requirements) &&
+      canApprove(reviewer, request) &&
       !requesters.includes(reviewer.id) &&
       !request.decisions.some((decision) => decision.reviewer === reviewer.id && decision.argsHash === request.approvedArgsHash),
   );

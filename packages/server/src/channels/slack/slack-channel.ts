@@ -189,20 +189,18 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     const request = APPROVAL_ID.test(approvalId) ? await service.get(approvalId) : undefined;
     if (!request) return tell('This Signoff server has no such approval request.');
 
-    // The button approves the args its message showed; if a reviewer edited them since, show the new ones first.
-    const shownArgsHash = action.block_id?.startsWith(ACTIONS_BLOCK_PREFIX) ? action.block_id.slice(ACTIONS_BLOCK_PREFIX.length) : undefined;
-    if (verdict === 'approve' && request.status === 'pending' && shownArgsHash !== request.approvedArgsHash) {
-      const reason = 'the args changed since this message was posted (a reviewer edited them); the message now shows the new args';
-      await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'slack', detail: { verdict, code: 'ARGS_CHANGED', reason } });
-      return async () => {
-        await refresh(request);
-        await tell(`Not approved: ${reason}. Review them and click again.`)();
-      };
-    }
-
-    const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'slack' });
+    // The button approves the args its message showed (its block id carries their hash); the engine
+    // checks that in the decision's own transaction, so an edit racing the click never gets this approval.
+    const shownArgsHash = action.block_id?.startsWith(ACTIONS_BLOCK_PREFIX) ? action.block_id.slice(ACTIONS_BLOCK_PREFIX.length) : '';
+    const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'slack', argsHash: shownArgsHash });
     if (!outcome) return tell('This Signoff server has no such approval request.');
     if (outcome.kind === 'refused') {
+      if (outcome.code === 'ARGS_CHANGED') {
+        return async () => {
+          await refresh(outcome.request);
+          await tell('Not approved: the args changed since this message was posted (a reviewer edited them); the message now shows the new args. Review them and click again.')();
+        };
+      }
       const stale = outcome.code === 'ALREADY_RESOLVED' || outcome.code === 'EXPIRED';
       return async () => {
         if (stale) await refresh(outcome.request);
