@@ -19,7 +19,7 @@ Commands:
 
   serve [--config signoff.yaml] [--port N]
       Run the control plane until SIGINT/SIGTERM.
-  approvals list [--all | --status S] | show <id> | approve <id> [--comment C] [--args JSON] | deny <id> [--comment C]
+  approvals list [--all | --status S] | show <id> | approve <id> [--comment C] [--args JSON] [--args-hash H] | deny <id> [--comment C]
       Review from a terminal. Connect with --url (or SIGNOFF_URL) and --key (or SIGNOFF_API_KEY),
       or --as <reviewer> (key from SIGNOFF_KEY_<REVIEWER> or --keys-file, default .signoff/reviewer-keys.json).
   audit verify [--config signoff.yaml | --store URL]

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSignoff } from '@signoff/core';
+import { createSignoff, hashArgs } from '@signoff/core';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from './audit/audit-chain.js';
@@ -15,8 +15,16 @@ if (!postgresUrl) console.warn('SIGNOFF_TEST_POSTGRES_URL is not set: the two-re
 describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL database', () => {
   const schema = `replicas_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const directory = mkdtempSync(join(tmpdir(), 'signoff-replicas-'));
-  const keys = { agent: `sk_agent_${randomUUID()}`, ana: `sk_ana_${randomUUID()}` };
-  const policy = 'version: 1\ndefault: deny\nrules:\n  - { tool: deploy.run, action: escalate, metadata: { approval_timeout_minutes: 0.02 } }\n  - { tool: payment.send, action: escalate }\n';
+  const keys = { agent: `sk_agent_${randomUUID()}`, ana: `sk_ana_${randomUUID()}`, sam: `sk_sam_${randomUUID()}` };
+  const policy = [
+    'version: 1',
+    'default: deny',
+    'rules:',
+    '  - { tool: deploy.run, action: escalate, metadata: { approval_timeout_minutes: 0.02 } }',
+    '  - { tool: payment.send, action: escalate }',
+    '  - { tool: wire.send, action: escalate, metadata: { required_approvals: 2, approver_roles: [finance, security] } }',
+    '',
+  ].join('\n');
   const replicas: RunningServer[] = [];
 
   afterAll(async () => {
@@ -37,10 +45,11 @@ describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL data
         `store: "${postgresUrl}${postgresUrl?.includes('?') ? '&' : '?'}schema=${schema}"`,
         'listen: 127.0.0.1:0',
         'sweep_interval_seconds: 0.1',
-        'reviewers: [{ id: ana, name: Ana }]',
+        'reviewers: [{ id: ana, name: Ana, roles: [finance] }, { id: sam, name: Sam, roles: [security] }]',
         'api_keys:',
         `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(keys.agent)}" }`,
         `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(keys.ana)}" }`,
+        `  - { name: sam, kind: reviewer, reviewer: sam, key_sha256: "${sha256Hex(keys.sam)}" }`,
       ].join('\n'),
     );
     const replica = await startServer(loadServerConfig(join(directory, 'signoff.yaml')));
@@ -74,5 +83,44 @@ describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL data
     expect(new Set(expiries.map((entry) => entry.requestId)).size).toBe(10);
     expect(expiries).toHaveLength(10);
     expect(verifyAuditChain(audit)).toBeUndefined();
+  });
+
+  it('never lands an approval on args its reviewer did not see, when an edit races it on the other replica', async () => {
+    const [a, b] = replicas;
+    const post = (url: string, key: string, path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (response) => ({ status: response.status, body: (await response.json()) as any })); // eslint-disable-line @typescript-eslint/no-explicit-any -- tests index into arbitrary JSON
+    const shown = hashArgs({ to: 'acme', amount: 100 });
+    const mallory = hashArgs({ to: 'mallory', amount: 100 });
+    for (let trial = 0; trial < 40; trial += 1) {
+      const created = await post(a!.url, keys.agent, '/v1/approvals', { tool: 'wire.send', args: { to: 'acme', amount: 100 }, idempotencyKey: `race-${trial}` });
+      // Ana (finance) approves "to: acme" on A while Sam (security) approves it edited to mallory on B.
+      const [ana, sam] = await Promise.all([
+        post(a!.url, keys.ana, `/v1/approvals/${created.body.id}/decision`, { verdict: 'approve', argsHash: shown }),
+        post(b!.url, keys.sam, `/v1/approvals/${created.body.id}/decision`, { verdict: 'approve', argsHash: shown, args: { to: 'mallory', amount: 100 } }),
+      ]);
+      expect(sam.status).toBe(200);
+      const final = (await post(a!.url, keys.agent, '/v1/approvals', { tool: 'wire.send', args: { to: 'acme', amount: 100 }, idempotencyKey: `race-${trial}` })).body;
+      // Whichever committed first, Ana's approval never counts for mallory: the request waits for finance again.
+      expect(final.status).toBe('pending');
+      expect(final.approvedArgsHash).toBe(mallory);
+      expect(final.decisions.filter((decision: { reviewer: string; argsHash: string }) => decision.reviewer === 'ana' && decision.argsHash === mallory)).toEqual([]);
+      if (ana.status !== 200) expect(ana.body.error.code).toBe('ARGS_CHANGED');
+    }
+  });
+
+  it('lets one claim through when two agents claim the same grant on two replicas at once', async () => {
+    const [a, b] = replicas;
+    const signoffA = createSignoff({ policy, controlPlane: { url: a!.url, apiKey: keys.agent } });
+    const signoffB = createSignoff({ policy, controlPlane: { url: b!.url, apiKey: keys.agent } });
+    for (let trial = 0; trial < 10; trial += 1) {
+      const request = await signoffA.requestApproval(signoffA.guard('payment.send', { amount: trial }), { idempotencyKey: `claim-race-${trial}` });
+      await fetch(`${b!.url}/v1/approvals/${request.id}/decision`, { method: 'POST', headers: { authorization: `Bearer ${keys.ana}`, 'content-type': 'application/json' }, body: JSON.stringify({ verdict: 'approve' }) });
+      const approved = await signoffA.getApproval(request.id);
+      const claims = await Promise.allSettled([signoffA.claimExecution(approved), signoffB.claimExecution(approved)]);
+      expect(claims.filter((claim) => claim.status === 'fulfilled')).toHaveLength(1);
+      const refused = claims.find((claim) => claim.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({ code: 'ALREADY_EXECUTED' });
+    }
+    expect(verifyAuditChain(await a!.store.readAudit())).toBeUndefined();
   });
 });

@@ -35,12 +35,13 @@ export async function approvals(argv: readonly string[], io: CliIo): Promise<num
     }
     case 'approve':
     case 'deny': {
-      const { values, positionals } = parseCommand(rest, { ...CONNECTION, comment: { type: 'string' }, args: { type: 'string' } }, ['id']);
+      const { values, positionals } = parseCommand(rest, { ...CONNECTION, comment: { type: 'string' }, args: { type: 'string' }, 'args-hash': { type: 'string' } }, ['id']);
       const edited = parseJsonFlag('args', values.args as string | undefined, undefined);
       if (edited !== undefined && action === 'deny') throw new UsageError('--args only goes with approve');
       const request = await reviewerFrom(values).decide(positionals[0] as string, action, {
         ...(values.comment ? { comment: values.comment as string } : {}),
         ...(edited !== undefined ? { args: edited } : {}),
+        ...(values['args-hash'] ? { argsHash: values['args-hash'] as string } : {}),
       });
       io.out(`${action === 'approve' ? 'approved' : 'denied'} by you → request is ${request.status}: ${request.resolution}`);
       return 0;
@@ -90,5 +91,8 @@ function details(request: ApprovalRequest): string {
     'args:',
     JSON.stringify(request.args, null, 2).replace(/^/gm, '  '),
     ...(request.approvedArgsHash !== request.argsHash ? ['approved args (edited):', JSON.stringify(request.approvedArgs, null, 2).replace(/^/gm, '  ')] : []),
+    ...(request.alsoRequired?.length ? [`also needs: ${request.alsoRequired.map((earlier) => `${earlier.requiredApprovals} from ${earlier.approverRoles.join(', ') || 'any reviewer'}`).join('; ')} (rules before an edit)`] : []),
+    ...(request.execution ? [`executed:  claimed by ${request.execution.claimedBy} at ${request.execution.claimedAt}${request.execution.outcome ? `, ${request.execution.outcome}` : ''}`] : []),
+    ...(request.status === 'pending' ? [`approve exactly these args: signoff approvals approve ${request.id} --args-hash ${request.approvedArgsHash}`] : []),
   ].join('\n');
 }

@@ -58,8 +58,12 @@ describe('signoff approvals', () => {
     const as = (reviewer: string) => ['--url', controlPlane.url, '--key', controlPlane.reviewerKey(reviewer)];
 
     expect((await run('approvals', 'list', ...as('ana'))).out).toContain(`${request.id}  payment.send  0/2 approvals`);
-    expect((await run('approvals', 'show', request.id, ...as('ana'))).out).toContain('"amount": 900');
-    const approved = await run('approvals', 'approve', request.id, '--comment', 'invoice checked', ...as('ana'));
+    const shown = (await run('approvals', 'show', request.id, ...as('ana'))).out;
+    expect(shown).toContain('"amount": 900');
+    expect(shown).toContain(`--args-hash ${request.approvedArgsHash}`);
+    const stale = await run('approvals', 'approve', request.id, '--args-hash', 'f'.repeat(64), ...as('ana'));
+    expect(stale).toMatchObject({ code: 1, err: expect.stringContaining('ARGS_CHANGED') });
+    const approved = await run('approvals', 'approve', request.id, '--comment', 'invoice checked', '--args-hash', request.approvedArgsHash, ...as('ana'));
     expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('request is pending: Waiting for 1 more approval(s)') });
     const refused = await run('approvals', 'approve', request.id, ...as('lee'));
     expect(refused).toMatchObject({ code: 1, err: expect.stringContaining('NOT_AN_APPROVER') });

@@ -64,8 +64,12 @@ export function createReviewerClient(options: ReviewerClientOptions) {
       return (await call<{ data: ApprovalRequest[] }>('GET', `/v1/approvals${query.size ? `?${query}` : ''}`)).data;
     },
     get: (id: string) => call<ApprovalRequest>('GET', `/v1/approvals/${encodeURIComponent(id)}`),
-    /** Approves or denies; `args` approves edited args instead (the server re-checks them against its policy). */
-    decide: (id: string, verdict: 'approve' | 'deny', extra: { comment?: string; args?: unknown } = {}) =>
+    /**
+     * Approves or denies; `args` approves edited args instead (the server decides them as if the agent
+     * had sent them). Pass `argsHash` — the `approvedArgsHash` of the request as you reviewed it — and
+     * an approval is refused (`409 ARGS_CHANGED`) if another reviewer edited the args in between.
+     */
+    decide: (id: string, verdict: 'approve' | 'deny', extra: { comment?: string; args?: unknown; argsHash?: string } = {}) =>
       call<ApprovalRequest>('POST', `/v1/approvals/${encodeURIComponent(id)}/decision`, { verdict, ...extra }),
   };
 }

@@ -32,12 +32,14 @@ const DECEPTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u
 export function summarizeRequest(request: ApprovalRequest, now: Date, maxArgsChars: number): RequestSummary {
   const { requiredApprovals, approverRoles } = request.requirements;
   const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
-  const whoMustApprove =
-    approverRoles.length === 0
-      ? `${plural(requiredApprovals, 'approval')} from any reviewer`
-      : requiredApprovals >= approverRoles.length
-        ? `${plural(requiredApprovals, 'approval')}, covering every role: ${approverRoles.join(', ')}`
-        : `${plural(requiredApprovals, 'approval')} from reviewers holding one of: ${approverRoles.join(', ')}`;
+  const describe = ({ requiredApprovals: count, approverRoles: roles }: { requiredApprovals: number; approverRoles: readonly string[] }) =>
+    roles.length === 0
+      ? `${plural(count, 'approval')} from any reviewer`
+      : count >= roles.length
+        ? `${plural(count, 'approval')}, covering every role: ${roles.join(', ')}`
+        : `${plural(count, 'approval')} from reviewers holding one of: ${roles.join(', ')}`;
+  // An edit under another rule keeps what the earlier rule needed: say both.
+  const whoMustApprove = [describe({ requiredApprovals, approverRoles }), ...(request.alsoRequired ?? []).map((earlier) => `and ${describe(earlier)} (rule before an edit)`)].join('; ');
   const approvers = request.decisions
     .filter((decision) => decision.verdict === 'approve' && decision.argsHash === request.approvedArgsHash)
     .map((decision) => decision.reviewer);

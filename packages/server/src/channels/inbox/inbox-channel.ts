@@ -202,7 +202,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       app.get('/inbox/history', async (context) => {
         const current = signedIn(context);
         if (!current) return toLogin(context, '/inbox/history');
-        const resolved = await Promise.all((['approved', 'denied', 'expired'] as const).map((status) => service.list({ status, limit: 100 })));
+        const resolved = await Promise.all((['approved', 'executed', 'denied', 'expired'] as const).map((status) => service.list({ status, limit: 100 })));
         const requests = resolved
           .flat()
           .sort((a, b) => (b.resolvedAt ?? b.createdAt).localeCompare(a.resolvedAt ?? a.createdAt))

@@ -28,7 +28,7 @@ details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
 .banner{padding:12px 16px;border-radius:6px;border:1px solid;margin:0 0 16px}
 .good{background:#dafbe1;border-color:#1a7f37}.bad{background:#ffebe9;border-color:#cf222e}.info{background:#ddf4ff;border-color:#0969da}
 .pill{display:inline-block;padding:1px 10px;border-radius:999px;font-size:12px;font-weight:600;border:1px solid #d0d7de;background:#f6f8fa;vertical-align:middle}
-.s-pending{background:#fff8c5;border-color:#d4a72c}.s-approved{background:#dafbe1;border-color:#1a7f37}
+.s-pending{background:#fff8c5;border-color:#d4a72c}.s-approved,.s-executed{background:#dafbe1;border-color:#1a7f37}
 .s-denied{background:#ffebe9;border-color:#cf222e}.s-expired{background:#eaeef2;border-color:#afb8c1}
 .soon{color:#cf222e;font-weight:600}`;
 
