@@ -22,6 +22,7 @@ describe('the demo', () => {
     const output = lines.join('\n');
     expect(output).toMatch(/pnpm signoff approvals approve apr_\S+ --as ana --url http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toContain('Approved by Ana Lima, Lee Chen');
+    expect(output).toMatch(/replayed the same resume: not run — approval apr_\S+ was already used at/);
     expect(output).toMatch(/Inbox: http:\/\/127\.0\.0\.1:\d+\/inbox/);
   });
 

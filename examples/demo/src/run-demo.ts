@@ -63,6 +63,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     const authorization = await signoff.authorize(tool, args, { idempotencyKey: `demo:${decision.receipt.id}` });
     if (decision.action === 'escalate') print(`  ▶  resumed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${authorization.reason}`);
     print(authorization.granted ? `  ✓ ran ${tool}(${JSON.stringify(authorization.args)})` : `  ✗ not run: ${authorization.reason}`);
+    if (authorization.execution) {
+      await signoff.reportOutcome(authorization.execution, 'succeeded');
+      // An approval is a single-use grant: resuming the same call again (a retried webhook, a replayed run) runs nothing.
+      const replay = await signoff.authorize(tool, args, { idempotencyKey: `demo:${decision.receipt.id}` });
+      print(`  ↺  replayed the same resume: ${replay.granted ? 'ran AGAIN (bug!)' : `not run — ${replay.reason}`}`);
+    }
     print('');
     calls.push({ tool, authorization });
   };
