@@ -2,16 +2,18 @@ import * as z from 'zod';
 
 /** Bodies and query strings of the `/v1` API; every one is strict, so a typo is a 400 naming the field. */
 
-const Json: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]),
-);
+// Bodies come from JSON.parse, so every value is JSON already. These pass values through untouched:
+// a rebuilding schema (z.record) drops own `__proto__` keys, and reviewers would approve args that
+// differ from the agent's (whose hash then no longer matches).
+const Json = z.custom<unknown>(() => true);
+const JsonObject = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { error: 'expected an object' });
 
 const Sha256 = z.string({ error: 'expected a sha256 hex digest' }).regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest (64 lowercase hex digits)');
 
 export const CreateApprovalBody = z.strictObject({
   tool: z.string({ error: 'expected the tool name as a string' }).min(1, 'expected a non-empty tool name').max(200),
   args: Json.default({}),
-  context: z.record(z.string(), Json, { error: 'expected an object' }).optional(),
+  context: JsonObject.optional(),
   reason: z.string().max(2_000).optional().describe('The agent’s own reason; the server records its policy’s reason.'),
   idempotencyKey: z.string().min(1).max(200).optional().describe('Replays with the same key return the same request.'),
   requestId: z.string().max(200).optional().describe('The client receipt id of the decision (recorded, not trusted).'),

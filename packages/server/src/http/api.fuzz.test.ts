@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { canonicalJson, hashArgs } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '../local-control-plane.js';
 
 /**
@@ -419,5 +420,32 @@ describe('/v1 API (fuzzed)', () => {
     expect(JSON.parse(health.text)).toEqual({ status: 'ok' });
     expect(reproductions).toEqual([]);
     console.info(`api fuzz: ${cases.total} requests (${cases.transport} refused by node's HTTP parser), seed ${SEED}`);
+  });
+});
+
+describe('args round-trip exactly (issue #13 item 4)', () => {
+  let controlPlane: LocalControlPlane;
+  beforeAll(async () => {
+    controlPlane = await startLocalControlPlane({ policy });
+  });
+  afterAll(async () => controlPlane.close());
+
+  it('stores, hashes and returns the args the agent sent, own `__proto__` keys included, for random JSON', async () => {
+    const random = createRandom(SEED ^ 0x4a50);
+    const agent = { authorization: `Bearer ${controlPlane.agentKey}`, 'content-type': 'application/json' };
+    const special = [JSON.parse('{"__proto__":{"isAdmin":true},"to":"acme"}'), JSON.parse('{"constructor":{"prototype":1},"amount":500}'), JSON.parse('[{"__proto__":[]}]')];
+    for (let index = 0; index < 200 + special.length; index += 1) {
+      const args = special[index] ?? random.json(4);
+      const sent = JSON.parse(JSON.stringify(args)) as unknown;
+      const created = await send(controlPlane.url, { method: 'POST', path: '/v1/approvals', headers: agent, body: JSON.stringify({ tool: 'payment.send', args, idempotencyKey: `roundtrip-${index}` }) });
+      expect(created.status, created.text).toBeLessThan(300);
+      const stored = JSON.parse(created.text) as { id: string; args: unknown; argsHash: string };
+      const readBack = JSON.parse((await send(controlPlane.url, { method: 'GET', path: `/v1/approvals/${stored.id}`, headers: agent })).text) as { args: unknown; argsHash: string };
+      for (const copy of [stored, readBack]) {
+        expect(canonicalJson(copy.args), `case ${index}`).toBe(canonicalJson(sent));
+        expect(copy.argsHash, `case ${index}`).toBe(hashArgs(args));
+      }
+      expect(Object.keys(stored.args ?? {})).toEqual(Object.keys(sent ?? {}));
+    }
   });
 });
