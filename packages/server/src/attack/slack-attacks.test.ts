@@ -78,7 +78,7 @@ async function escalate(extra: object = {}, args: object = {}): Promise<{ id: st
   await expect.poll(() => slack.messageFor(id), { timeout: 5_000 }).toBeDefined();
   return { id, message: slack.messageFor(id) as FakeSlackMessage };
 }
-const click = (message: FakeSlackMessage, userId: string, actionId: 'signoff_approve' | 'signoff_deny', extra: { timestamp?: number; signature?: string; signingSecret?: string } = {}) =>
+const click = (message: FakeSlackMessage, userId: string, actionId: 'signoff_approve' | 'signoff_deny', extra: { timestamp?: number; signature?: string; signingSecret?: string; teamId?: string; channelId?: string } = {}) =>
   slack.click({ url: interactions, signingSecret: SIGNING_SECRET, message, userId, actionId, ...extra });
 /** Posts a raw interaction body with the given Slack headers. */
 const send = async (body: string, headers: Record<string, string>) => {
@@ -181,16 +181,27 @@ const cases: SlackCase[] = [
     status: 200, audit: [{ type: 'decision.refused', channel: 'slack', actor: 'ana', code: 'SELF_APPROVAL' }],
   },
   {
-    name: 'forged button value (another request’s id in a signed click) → decision.refused ARGS_CHANGED on that request',
-    attack: async ({ message }) => {
+    name: 'forged button value (another request’s id on this request’s message) → decision.refused MESSAGE_MISMATCH, neither decided',
+    attack: async ({ id, message }) => {
       const other = await escalate();
       const forged = structuredClone(message);
       for (const block of forged.blocks) for (const element of block.elements ?? []) if (element.value) element.value = other.id;
       const response = await click(forged, USERS.ana, 'signoff_approve');
       expect(await statusOf(other.id)).toBe('pending');
+      expect(await statusOf(id)).toBe('pending');
       return response;
     },
-    status: 200, audit: [{ type: 'decision.refused', channel: 'slack', actor: 'ana', code: 'ARGS_CHANGED' }],
+    status: 200, audit: [{ type: 'decision.refused', channel: 'slack', actor: 'ana', code: 'MESSAGE_MISMATCH' }],
+  },
+  {
+    name: 'a validly signed click from another Slack workspace → access.refused, not counted',
+    attack: async ({ message }) => click(message, USERS.ana, 'signoff_approve', { teamId: 'T0OTHERTEAM' }),
+    status: 200, audit: [{ type: 'access.refused', channel: 'slack', actor: 'unknown' }],
+  },
+  {
+    name: 'a validly signed click from another channel → access.refused, not counted',
+    attack: async ({ message }) => click(message, USERS.ana, 'signoff_approve', { channelId: 'C0ELSEWHERE' }),
+    status: 200, audit: [{ type: 'access.refused', channel: 'slack', actor: 'unknown' }],
   },
 ];
 

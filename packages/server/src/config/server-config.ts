@@ -74,6 +74,7 @@ const SlackSchema = strictMapping(
       .string({ error: 'expected the ID of the channel to post approvals in, e.g. C0123456789' })
       .regex(/^[CG][A-Z0-9]{6,}$/, 'expected a channel ID like C0123456789, not a #name (channel details → About → Channel ID)'),
     api_url: z.url({ protocol: /^https?$/, error: 'expected the Slack Web API base URL, e.g. https://slack.com/api/' }).default('https://slack.com/api/'),
+    team_id: z.string().regex(/^[TE][A-Z0-9]{6,}$/, 'expected a workspace ID like T0123456789').optional(),
   },
   'slack key',
 );
@@ -131,7 +132,7 @@ export interface ServerConfig {
   readonly reviewers: readonly Reviewer[];
   readonly apiKeys: readonly ApiKey[];
   /** Slack approvals (Block Kit message + `/v1/slack/interactions`), when configured. `apiUrl` ends with `/`. */
-  readonly slack: { readonly botToken: string; readonly signingSecret: string; readonly channel: string; readonly apiUrl: string } | undefined;
+  readonly slack: { readonly botToken: string; readonly signingSecret: string; readonly channel: string; readonly apiUrl: string; readonly teamId?: string } | undefined;
   /** Signed webhook deliveries, when configured (also required for agents' `callbackUrl`). */
   readonly webhooks:
     | { readonly secret: string; readonly endpoints: readonly string[]; readonly giveUpAfterMs: number; readonly firstRetryMs: number; readonly leaseMs: number }
@@ -200,6 +201,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       signingSecret: config.slack.signing_secret ?? (env[config.slack.signing_secret_env as string] as string),
       channel: config.slack.channel,
       apiUrl: config.slack.api_url.endsWith('/') ? config.slack.api_url : `${config.slack.api_url}/`,
+      ...(config.slack.team_id ? { teamId: config.slack.team_id } : {}),
     },
     apiKeys: config.api_keys.map((key) => ({
       name: key.name,

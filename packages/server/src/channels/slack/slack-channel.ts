@@ -20,6 +20,8 @@ export interface SlackChannelOptions {
   readonly channel: string;
   /** Web API base URL (default `https://slack.com/api/`); tests point it at a local fake. */
   readonly apiUrl?: string;
+  /** The workspace (`T…`) clicks must come from; default: the bot token's own, asked once with `auth.test`. */
+  readonly teamId?: string;
   /** The configured reviewers; a click counts only from a reviewer whose `slackUserId` matches. */
   readonly reviewers: readonly Reviewer[];
   /** Reviewers who own each agent principal (not asked to approve its requests). */
@@ -40,6 +42,8 @@ const HISTORY_PAGES = 25;
 const BlockActions = z.object({
   type: z.literal('block_actions'),
   user: z.object({ id: z.string() }),
+  team: z.object({ id: z.string() }).nullish(),
+  message: z.object({ ts: z.string().optional(), metadata: z.object({ event_type: z.string().optional(), event_payload: z.object({ approval_id: z.unknown() }).partial().optional() }).partial().optional() }).optional(),
   channel: z.object({ id: z.string() }).optional(),
   container: z.object({ message_ts: z.string().optional(), channel_id: z.string().optional() }).optional(),
   actions: z.array(z.object({ action_id: z.string(), block_id: z.string().optional(), value: z.string().optional() })),
@@ -78,6 +82,32 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     ...composeSlackMessage({ request, reviewers: options.reviewers, requesterOwners: ownersOf(request.requester) }),
     metadata: { event_type: METADATA_EVENT, event_payload: { approval_id: request.id } },
   });
+  // Clicks are bound to this app's workspace; learned once from the token when not configured.
+  let team: Promise<string | undefined> | undefined = options.teamId ? Promise.resolve(options.teamId) : undefined;
+  const ourTeam = (): Promise<string | undefined> => {
+    team ??= client.auth.test().then(
+      (answer) => answer.team_id,
+      (error: unknown) => {
+        team = undefined; // ask again on the next click; this one fails closed
+        console.error('signoff: Slack auth.test failed; clicks are refused until the workspace is known', error);
+        return undefined;
+      },
+    );
+    return team;
+  };
+
+  /** The approval a posted message was made for: from the click's copy of it, else from Slack's. */
+  async function approvalOfMessage(payload: BlockActions, where: { channel: string | undefined; ts: string | undefined }): Promise<string | undefined> {
+    const fromPayload = payload.message?.metadata?.event_payload?.approval_id;
+    if (payload.message?.metadata?.event_type === METADATA_EVENT && typeof fromPayload === 'string') return fromPayload;
+    if (!where.channel || !where.ts) return undefined;
+    const history = await client.conversations
+      .history({ channel: where.channel, latest: where.ts, oldest: where.ts, inclusive: true, limit: 1, include_all_metadata: true })
+      .catch(() => undefined); // unknown → the click is refused, never counted
+    const metadata = (history?.messages?.[0] as { metadata?: { event_type?: string; event_payload?: { approval_id?: unknown } } } | undefined)?.metadata;
+    return metadata?.event_type === METADATA_EVENT && typeof metadata.event_payload?.approval_id === 'string' ? metadata.event_payload.approval_id : undefined;
+  }
+
   const post = async (request: ApprovalRequest) => {
     await client.chat.postMessage({ channel, ...messageFor(request), unfurl_links: false, unfurl_media: false });
   };
@@ -175,6 +205,25 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
       if (where.channel && where.ts) await update({ channel: where.channel, ts: where.ts }, (await service.get(fallback.id)) ?? fallback);
     };
 
+    // A click counts only from this app's workspace and approvals channel, for the request its message was posted for.
+    const expectedTeam = await ourTeam();
+    const clickTeam = payload.team?.id ?? undefined;
+    if (!expectedTeam || clickTeam !== expectedTeam || where.channel !== channel) {
+      const reason = !expectedTeam
+        ? 'the Slack workspace of this app is not known yet (auth.test failed)'
+        : clickTeam !== expectedTeam
+          ? `the click came from Slack workspace ${clickTeam ?? '(none)'}, not ${expectedTeam}`
+          : `the click came from channel ${where.channel ?? '(none)'}, not the approvals channel`;
+      await service.recordRefusal({
+        type: 'access.refused',
+        ...(APPROVAL_ID.test(approvalId) ? { requestId: approvalId } : {}),
+        actor: 'unknown',
+        channel: 'slack',
+        detail: { reason, slackUserId: user, team: clickTeam ?? null, verdict },
+      });
+      return async () => undefined; // nothing to tell a workspace or channel that is not ours
+    }
+
     const reviewer = reviewersBySlackId.get(user);
     if (!reviewer) {
       await service.recordRefusal({
@@ -185,6 +234,18 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
         detail: { reason: 'the Slack user is not a configured reviewer', slackUserId: user, verdict },
       });
       return tell('You are not a Signoff reviewer, so your click was not counted. Ask an admin to add your Slack user id to the server config.');
+    }
+    const messageApproval = await approvalOfMessage(payload, where);
+    if (messageApproval !== approvalId) {
+      const reason = `the button names ${approvalId || '(nothing)'} but its message was posted for ${messageApproval ?? 'no Signoff approval'}`;
+      await service.recordRefusal({
+        type: 'decision.refused',
+        ...(messageApproval && APPROVAL_ID.test(messageApproval) ? { requestId: messageApproval } : {}),
+        actor: reviewer.id,
+        channel: 'slack',
+        detail: { verdict, code: 'MESSAGE_MISMATCH', reason, buttonApprovalId: approvalId },
+      });
+      return tell(`Not counted: ${reason}.`);
     }
     const request = APPROVAL_ID.test(approvalId) ? await service.get(approvalId) : undefined;
     if (!request) return tell('This Signoff server has no such approval request.');

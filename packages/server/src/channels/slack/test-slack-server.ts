@@ -32,6 +32,10 @@ export interface ClickOptions {
   readonly timestamp?: number;
   /** Sent instead of the computed signature (a forgery). */
   readonly signature?: string;
+  /** The workspace the click claims to come from (default `T0TEST`, the fake's own). */
+  readonly teamId?: string;
+  /** The channel the click claims to come from (default: the message's). */
+  readonly channelId?: string;
 }
 
 export interface TestSlackServer {
@@ -73,6 +77,7 @@ export async function startTestSlackServer(options: { token: string; channels: r
       const { status } = failures.splice(failure, 1)[0] as { status: number };
       return { status, body: { ok: false, error: 'internal_error' } };
     }
+    if (method === 'auth.test') return { status: 200, body: { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'signoff', team_id: 'T0TEST', user_id: 'U0SIGNOFF', bot_id: 'B0SIGNOFF' } };
     const channel = String(params.channel ?? '');
     if (!options.channels.includes(channel)) return { status: 200, body: { ok: false, error: 'channel_not_found' } };
     switch (method) {
@@ -96,7 +101,8 @@ export async function startTestSlackServer(options: { token: string; channels: r
         return { status: 200, body: { ok: true, message_ts: nextTs() } };
       case 'conversations.history': {
         const oldest = Number(params.oldest ?? 0);
-        const all = messages.filter((entry) => entry.channel === channel && Number(entry.ts) >= oldest).reverse(); // newest first
+        const latest = params.latest === undefined ? Number.POSITIVE_INFINITY : Number(params.latest);
+        const all = messages.filter((entry) => entry.channel === channel && Number(entry.ts) >= oldest && Number(entry.ts) <= latest).reverse(); // newest first
         const start = params.cursor ? Number(Buffer.from(String(params.cursor), 'base64').toString()) : 0;
         const size = Math.min(Number(params.limit ?? 100), options.historyPageSize ?? 999);
         const page = all.slice(start, start + size).map(({ metadata, ...entry }) => ({
@@ -140,23 +146,25 @@ export async function startTestSlackServer(options: { token: string; channels: r
     },
     async click(click) {
       const { message } = click;
+      const team = click.teamId ?? 'T0TEST';
+      const channel = click.channelId ?? message.channel;
       const actions = message.blocks.find((block) => block.type === 'actions');
       const button = actions?.elements.find((element: { action_id: string }) => element.action_id === click.actionId);
       if (!button) throw new Error(`message ${message.ts} has no ${click.actionId} button`);
       const payload = {
         type: 'block_actions',
-        user: { id: click.userId, username: click.userId.toLowerCase(), name: click.userId.toLowerCase(), team_id: 'T0TEST' },
+        user: { id: click.userId, username: click.userId.toLowerCase(), name: click.userId.toLowerCase(), team_id: team },
         api_app_id: 'A0SIGNOFF',
         token: 'deprecated-verification-token',
-        container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
+        container: { type: 'message', message_ts: message.ts, channel_id: channel, is_ephemeral: false },
         trigger_id: `${sequence}.${randomBytes(6).toString('hex')}`,
-        team: { id: 'T0TEST', domain: 'test' },
+        team: { id: team, domain: 'test' },
         enterprise: null,
         is_enterprise_install: false,
-        channel: { id: message.channel, name: 'approvals' },
+        channel: { id: channel, name: 'approvals' },
         message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks, bot_id: 'B0SIGNOFF' },
         state: { values: {} },
-        response_url: `${base}/actions/T0TEST/${randomBytes(6).toString('hex')}`,
+        response_url: `${base}/actions/${team}/${randomBytes(6).toString('hex')}`,
         actions: [{ ...button, block_id: actions.block_id, action_ts: `${Date.now() / 1000}` }],
       };
       const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
