@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +9,13 @@ import { runDemo } from './run-demo.js';
 describe('the demo', () => {
   it('runs an allowed call, refuses a denied one, and resumes the payment once two reviewers approve', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'signoff-demo-'));
+    chmodSync(directory, 0o755); // as an earlier demo left it: the demo makes it private again
     const lines: string[] = [];
     const { calls, controlPlane } = await runDemo({ directory, port: 0, auto: true, print: (line) => lines.push(line) });
     await controlPlane.close();
+    // Keys, the inbox session secret and the database are this user's alone.
+    expect(statSync(directory).mode & 0o777).toBe(0o700);
+    for (const file of ['signoff.yaml', 'signoff.db', 'reviewer-keys.json']) expect(statSync(join(directory, file)).mode & 0o777, file).toBe(0o600);
     rmSync(directory, { recursive: true, force: true });
     expect(calls.map(({ tool, authorization }) => [tool, authorization.granted, authorization.decision.action])).toEqual([
       ['invoice.get', true, 'allow'],

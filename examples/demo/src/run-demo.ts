@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createReviewerClient, createSignoff, type Authorization } from '@signoff/core';
@@ -34,10 +34,13 @@ export interface DemoOutcome {
  */
 export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const print = options.print ?? console.log;
-  mkdirSync(options.directory, { recursive: true });
+  // Keys, the inbox session secret and the database: readable by this user only (0700 / 0600).
+  mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+  chmodSync(options.directory, 0o700);
   const controlPlane = await startLocalControlPlane({ policy: POLICY, reviewers: REVIEWERS, directory: options.directory, port: options.port, inbox: {} });
   const keysFile = join(options.directory, 'reviewer-keys.json');
   writeFileSync(keysFile, JSON.stringify(Object.fromEntries(REVIEWERS.map((reviewer) => [reviewer.id, controlPlane.reviewerKey(reviewer.id)])), null, 2), { mode: 0o600 });
+  chmodSync(keysFile, 0o600);
   print(`Control plane: ${controlPlane.url} (SQLite in ${options.directory}, policy examples/policies/seed.yaml)`);
   print(`Reviewers: ${REVIEWERS.map((reviewer) => `${reviewer.id} (${reviewer.roles.join(', ')})`).join(', ')} — keys in ${keysFile}`);
   print(`Inbox: ${controlPlane.url}/inbox (sign in with a reviewer's key from that file)`);

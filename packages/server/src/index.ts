@@ -9,6 +9,7 @@ export { openSqliteStore } from './store/sqlite-store.js';
 export type { ApprovalFilter, RequestChange, Store } from './store/store.js';
 export { createApprovalService, type ApprovalService, type ApprovalServiceOptions, type Principal, type WaitOutcome } from './approval-service.js';
 export { loadServerConfig, sha256Hex, type ApiKey, type ServerConfig } from './config/server-config.js';
+export { readableByOthers } from './config/private-files.js';
 export { createApp, type AppOptions } from './http/create-app.js';
 export { openApiDocument } from './http/openapi.js';
 export { startServer, type RunningServer } from './start-server.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { makePrivateDirectory, writePrivateFile } from './config/private-files.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ApprovalRequest } from '@signoff/core';
@@ -30,6 +31,8 @@ export interface LocalControlPlaneOptions {
 
 /** A control plane running in this process, for examples, demos and adapter tests. */
 export interface LocalControlPlane extends RunningServer {
+  /** Where its config and SQLite database live (0700; the files 0600). */
+  readonly directory: string;
   /** The agent API key (principal `agent`). */
   readonly agentKey: string;
   readonly reviewers: readonly Reviewer[];
@@ -57,6 +60,7 @@ const DEFAULT_REVIEWERS: readonly Reviewer[] = [
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'signoff-local-'));
+  makePrivateDirectory(directory); // the config holds the inbox session secret; the database, every approval
   const reviewers = options.reviewers ?? DEFAULT_REVIEWERS;
   const newKey = () => `sk_signoff_${randomBytes(18).toString('base64url')}`;
   const agentKey = newKey();
@@ -64,9 +68,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
 
   const policyIsFile = !options.policy.includes('\n') && existsSync(options.policy);
   const policyFile = policyIsFile ? resolve(options.policy) : join(directory, 'policy.yaml');
-  if (!policyIsFile) writeFileSync(policyFile, options.policy);
+  if (!policyIsFile) writePrivateFile(policyFile, options.policy);
   const configFile = join(directory, 'signoff.yaml');
-  writeFileSync(
+  writePrivateFile(
     configFile,
     stringify({
       policy: policyFile,
@@ -105,6 +109,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
 
   return {
     ...server,
+    directory,
     agentKey,
     reviewers,
     reviewerKey,

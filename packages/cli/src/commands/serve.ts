@@ -1,4 +1,4 @@
-import { loadServerConfig, startServer } from '@signoff/server';
+import { loadServerConfig, readableByOthers, startServer } from '@signoff/server';
 import { UsageError, type CliIo } from '../cli-io.js';
 import { parseCommand } from '../parse-command.js';
 
@@ -12,6 +12,8 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65_536)) throw new UsageError('--port must be a port number');
   const config = loadServerConfig(values.config as string);
   const server = await startServer(config, port === undefined ? {} : { port });
+  const database = config.store.startsWith('sqlite:') ? [config.store.slice('sqlite:'.length)] : [];
+  for (const warning of readableByOthers([config.file, ...database])) io.err(`warning: ${warning}`);
   io.out(`Signoff control plane listening on ${server.url}`);
   io.out(`  policy ${config.policyFile} · store ${config.store.replace(/\/\/[^@/]*@/, '//***@')} · ${config.reviewers.length} reviewers · ${config.apiKeys.length} API keys`);
   await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,8 @@ describe('signoff serve', () => {
       env: { ...process.env, SIGNOFF_TEST_AGENT_KEY: 'sk_test_0123456789abcdef' },
     });
     let output = '';
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
@@ -105,5 +107,9 @@ describe('signoff serve', () => {
     child.kill('SIGTERM');
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
     expect(output).toContain('stopped');
+    // The config was written 0644 by this test: serve warns; the database it created is private.
+    expect(errors).toContain(`warning: ${join(directory, 'serve.yaml')} is readable by other users (mode 0644)`);
+    expect(errors).not.toContain('serve.db');
+    expect(statSync(join(directory, 'serve.db')).mode & 0o777).toBe(0o600);
   }, 30_000);
 });
