@@ -14,3 +14,16 @@ export const processIo: CliIo = {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/**
+ * `signoff policy explain … | head` closes the pipe early: that is the reader's choice, not an
+ * error, so the CLI stops quietly instead of dying with an unhandled EPIPE trace.
+ */
+export function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}

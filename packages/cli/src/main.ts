@@ -1,5 +1,5 @@
 import { formatPolicyIssue, PolicyError, SignoffError } from '@signoff/core';
-import { processIo, UsageError, type CliIo } from './cli-io.js';
+import { exitQuietlyOnBrokenPipe, processIo, UsageError, type CliIo } from './cli-io.js';
 import { policyCheck } from './commands/policy-check.js';
 import { policyExplain } from './commands/policy-explain.js';
 import { policyTest } from './commands/policy-test.js';
@@ -43,6 +43,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | 
  * process.exitCode = await main(['policy', 'check', 'signoff.policy.yaml']);
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) exitQuietlyOnBrokenPipe();
   const [group, name, ...rest] = argv;
   if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
     io.out(USAGE);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createGuard, loadPolicy } from '@signoff/core';
+import { createGuard, loadPolicy, SignoffError } from '@signoff/core';
 import { createApprovalService, type ApprovalService } from './approval-service.js';
 import type { ServerConfig } from './config/server-config.js';
 import type { Channel } from './channels/channel.js';
@@ -61,9 +61,23 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
       : {}),
   });
 
+  const listenPort = overrides.port ?? config.port;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, hostname: config.host, port: overrides.port ?? config.port }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, hostname: config.host, port: listenPort }, () => resolve(started));
     started.once('error', reject);
+  }).catch(async (error: unknown) => {
+    // Nothing listens: stop what already started, and say what to change instead of a stack trace.
+    service.close();
+    await dispatcher.stop();
+    await store.close();
+    const code = (error as { code?: string }).code;
+    const where = `${config.host}:${listenPort}`;
+    const why =
+      code === 'EADDRINUSE' ? `${where} is already in use (another signoff serve?): stop it, or change listen in ${config.file}`
+      : code === 'EACCES' ? `no permission to listen on ${where} (ports below 1024 need privileges): change listen in ${config.file}`
+      : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? `${config.host} is not an address of this machine: change listen in ${config.file}`
+      : `cannot listen on ${where}: ${(error as Error).message}`;
+    throw new SignoffError('CONFIG_INVALID', why, { cause: error });
   });
   const { port } = server.address() as AddressInfo;
 

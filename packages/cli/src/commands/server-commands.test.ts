@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,5 +112,36 @@ describe('signoff serve', () => {
     expect(errors).toContain(`warning: ${join(directory, 'serve.yaml')} is readable by other users (mode 0644)`);
     expect(errors).not.toContain('serve.db');
     expect(statSync(join(directory, 'serve.db')).mode & 0o777).toBe(0o600);
+  }, 30_000);
+
+  it('says plainly when its port is taken, instead of a stack trace', async () => {
+    const busy = createNetServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => busy.once('listening', resolve));
+    const port = (busy.address() as { port: number }).port;
+    writeFileSync(join(directory, 'policy.yaml'), policy);
+    writeFileSync(join(directory, 'busy.yaml'), `policy: ./policy.yaml\nstore: sqlite:./busy.db\nlisten: 127.0.0.1:${port}\nreviewers: [{ id: ana, name: Ana }]\napi_keys:\n  - { name: agent, kind: agent, key_env: SIGNOFF_TEST_AGENT_KEY }\n`);
+    const bin = fileURLToPath(new URL('../../bin/signoff.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'serve', '--config', join(directory, 'busy.yaml')], { env: { ...process.env, SIGNOFF_TEST_AGENT_KEY: 'sk_test_0123456789abcdef' } });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    busy.close();
+    expect(code).toBe(1);
+    expect(errors).toContain(`signoff: 127.0.0.1:${port} is already in use`);
+    expect(errors).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});
+
+describe('the signoff command in a pipe', () => {
+  it('stops quietly when the reader closes the pipe early (… | head)', async () => {
+    const bin = fileURLToPath(new URL('../../bin/signoff.js', import.meta.url));
+    const seed = fileURLToPath(new URL('../../../../examples/policies/seed.yaml', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'policy', 'explain', seed, '--tool', 'payment.send', '--args', '{"to":"acme","amount":500}']);
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(errors).not.toContain('EPIPE');
+    expect(code).toBe(0);
   }, 30_000);
 });
