@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { limitBody } from './limit-body.js';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ApprovalRequest } from '@signoff/core';
 import type { ApprovalService, Principal } from '../approval-service.js';
 import type { Channel } from '../channels/channel.js';
@@ -97,10 +97,8 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.get('/metrics', async (context) => context.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   app.get('/v1/openapi.json', (context) => context.json(openApiDocument));
 
-  app.use('/v1/approvals/*', bodyLimit({
-    maxSize: options.maxBodyBytes ?? 256 * 1024,
-    onError: (context) => apiError(context, 413, 'BODY_TOO_LARGE', `request body exceeds ${options.maxBodyBytes ?? 256 * 1024} bytes`),
-  }));
+  const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
+  app.use('/v1/approvals/*', limitBody(maxBodyBytes, (context) => apiError(context, 413, 'BODY_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`)));
   app.use('/v1/approvals', authenticate);
   app.use('/v1/approvals/*', authenticate);
 

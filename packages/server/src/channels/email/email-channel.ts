@@ -1,7 +1,7 @@
 import { SignoffError, type ApprovalRequest } from '@signoff/core';
+import { limitBody } from '../../http/limit-body.js';
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { bodyLimit } from 'hono/body-limit';
 import { createTransport } from 'nodemailer';
 import type { ApprovalService } from '../../approval-service.js';
 import type { AuditEventInput } from '../../audit/audit-event.js';
@@ -153,7 +153,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
         return { ok: true, claims, request, reviewer };
       }
 
-      app.use(PATH, bodyLimit({ maxSize: 16 * 1024, onError: (context) => result(context, 413, { title: 'Too large', message: 'The form was too large.', tone: 'bad' }) }));
+      app.use(PATH, limitBody(16 * 1024, (context) => result(context, 413, { title: 'Too large', message: 'The form was too large.', tone: 'bad' })));
 
       // GET shows, never decides: scanners and link previews fetch it without anyone clicking.
       app.get(PATH, async (context) => {

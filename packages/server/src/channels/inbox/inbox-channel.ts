@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { limitBody } from '../../http/limit-body.js';
 import { hashArgs, SignoffError, type ApprovalRequest } from '@signoff/core';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApprovalService } from '../../approval-service.js';
@@ -145,7 +145,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         await next();
         for (const [name, value] of Object.entries(INBOX_PAGE_HEADERS)) context.res.headers.set(name, value);
       });
-      app.use('/inbox/*', bodyLimit({ maxSize: 512 * 1024, onError: (context) => page(context, 413, renderMessagePage({ title: 'Too large', message: 'The form was too large; nothing was done.', tone: 'bad' })) }));
+      app.use('/inbox/*', limitBody(512 * 1024, (context) => page(context, 413, renderMessagePage({ title: 'Too large', message: 'The form was too large; nothing was done.', tone: 'bad' }))));
 
       app.get('/inbox/login', (context) => {
         const next = NEXT.test(context.req.query('next') ?? '') ? (context.req.query('next') as string) : '/inbox';

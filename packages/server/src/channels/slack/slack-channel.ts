@@ -1,7 +1,7 @@
 import type { ApprovalRequest } from '@signoff/core';
+import { limitBody } from '../../http/limit-body.js';
 import { LogLevel, WebClient } from '@slack/web-api';
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import * as z from 'zod';
 import type { ApprovalService } from '../../approval-service.js';
 import type { Reviewer } from '../../engine/reviewer.js';
@@ -159,7 +159,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
       await (posted ? update(posted, request) : post(request));
     },
     routes(app: Hono, service: ApprovalService) {
-      app.use(SLACK_INTERACTIONS_PATH, bodyLimit({ maxSize: 256 * 1024, onError: (context) => apiError(context, 413, 'BODY_TOO_LARGE', 'interaction payload too large') }));
+      app.use(SLACK_INTERACTIONS_PATH, limitBody(256 * 1024, (context) => apiError(context, 413, 'BODY_TOO_LARGE', 'interaction payload too large')));
       app.post(SLACK_INTERACTIONS_PATH, async (context) => {
         const body = Buffer.from(await context.req.arrayBuffer());
         const check = verifySlackSignature({
