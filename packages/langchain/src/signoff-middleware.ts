@@ -2,6 +2,7 @@ import { ToolMessage } from '@langchain/core/messages';
 import { interrupt, isGraphInterrupt } from '@langchain/langgraph';
 import { checkApproval, SignoffError, type ApprovalRequest, type Decision, type ExecutionGrant, type Signoff } from '@signoff/core';
 import { createMiddleware, type AgentMiddleware, type ToolCallRequest } from 'langchain';
+import { checkFrameworkVersions } from './check-framework-versions.js';
 import { refusalReason, runGranted } from './run-granted.js';
 import type { SignoffInterrupt } from './signoff-interrupt.js';
 import { isGatedTool, withApprovalId } from './wrap-tool.js';
@@ -36,7 +37,7 @@ const SIGNOFF_CLIENT = Symbol.for('signoff.langchain.client');
  * checks but does not claim: each call is claimed in exactly one place, the one closest to the
  * tool (a second claim would be refused and the approved call would never run). The middleware
  * hands such a tool the original call plus the approval id, and the tool checks, claims and runs
- * the approved args.
+ * the approved args. Throws `CONFIG_INVALID` when the installed LangChain is not 1.x.
  *
  * @example
  * const agent = createAgent({ model, tools: [sendPayment], checkpointer: new MemorySaver(), middleware: [signoffMiddleware(signoff)] });
@@ -45,6 +46,7 @@ const SIGNOFF_CLIENT = Symbol.for('signoff.langchain.client');
  * if (result.__interrupt__) result = await resumeWhenDecided(agent, config);
  */
 export function signoffMiddleware(signoff: Signoff, options: SignoffMiddlewareOptions = {}): AgentMiddleware {
+  checkFrameworkVersions();
   const middleware = createMiddleware({
     name: 'SignoffMiddleware',
     async wrapToolCall(request, handler) {

@@ -2,6 +2,7 @@ import { ToolMessage, type ToolCall } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { DynamicStructuredTool, type StructuredToolInterface, type ToolRunnableConfig } from '@langchain/core/tools';
 import { checkApproval, hashArgs, type ApprovalCheck, type ApprovalRequest, type ExecutionGrant, type Signoff } from '@signoff/core';
+import { checkFrameworkVersions } from './check-framework-versions.js';
 import { refusalReason, runGranted } from './run-granted.js';
 import { ToolDeniedError } from './tool-denied-error.js';
 
@@ -38,13 +39,14 @@ const APPROVAL_ID = Symbol.for('signoff.langchain.approval-id');
  *   or throws {@link ToolDeniedError}.
  *
  * The claim happens here and only here for wrapped tools; `signoffMiddleware` recognises them and
- * leaves the claim to them.
+ * leaves the claim to them. Throws `CONFIG_INVALID` when the installed `@langchain/core` is not 1.x.
  *
  * @example
  * const agent = createAgent({ model, tools: [wrapTool(sendPayment, signoff)], checkpointer, middleware: [signoffMiddleware(signoff)] });
  * await wrapTool(sendPayment, signoff).invoke({ to: 'acme', amount: 500 }); // blocking mode: resolves once approved
  */
 export function wrapTool<TTool extends StructuredToolInterface>(tool: TTool, signoff: Signoff, options: WrapToolOptions = {}): DynamicStructuredTool<TTool['schema']> {
+  checkFrameworkVersions();
   const gated = new DynamicStructuredTool<TTool['schema']>({
     name: tool.name,
     description: tool.description,
