@@ -4,7 +4,7 @@ import { ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { MemorySaver } from '@langchain/langgraph';
 import { createSignoff } from '@signoff/core';
-import { isSignoffInterrupt, resumeWhenDecided, signoffMiddleware, type SignoffInterrupt } from '@signoff/langchain';
+import { isSignoffInterrupt, resumeWhenDecided, signoffMiddleware, wrapTool, type SignoffInterrupt } from '@signoff/langchain';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { createAgent } from 'langchain';
 import { createScriptedModel } from './scripted-model.js';
@@ -26,8 +26,10 @@ export interface RunOutcome {
   readonly executed: readonly Executed[];
   /** Tool calls that were not run, with the reason the model was given. */
   readonly refused: ReadonlyArray<{ readonly tool: string; readonly reason: string }>;
-  /** Every pause: the approval request and how it was decided. */
+  /** Every pause: the approval request and where it stands once the run is over (`executed` once its call ran). */
   readonly approvals: ReadonlyArray<SignoffInterrupt & { readonly status: string }>;
+  /** What the model was told when the last resume was replayed from the same saved state. */
+  readonly replayed: ReadonlyArray<{ readonly tool: string; readonly reason: string }>;
   /** The agent's final answer. */
   readonly answer: string;
 }
@@ -35,6 +37,8 @@ export interface RunOutcome {
 /**
  * Runs the payments/email agent against a local control plane: allowed calls run, the denied one is
  * refused, the escalated ones pause with an interrupt until reviewers decide, then the run resumes.
+ * Then it resumes the same saved state once more, as a webhook delivered twice would: the approved
+ * payment does not run again (an approval is a single-use grant).
  */
 export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcome> {
   const print = options.print ?? console.log;
@@ -44,7 +48,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
     const executed: Executed[] = [];
     const agent = createAgent({
       model: options.model ?? createScriptedModel(),
-      tools: createTools(executed),
+      tools: createTools(executed).map((tool) => wrapTool(tool, signoff)), // each tool checks and claims its own approval
       systemPrompt: 'You pay vendor invoices and email vendors. Use the tools; when a tool call is refused, say why and move on.',
       checkpointer: new MemorySaver(), // use SqliteSaver / PostgresSaver to survive restarts
       middleware: [signoffMiddleware(signoff)],
@@ -56,6 +60,8 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
     print(`user: ${REQUEST}`);
     let result = await agent.invoke({ messages: [{ role: 'user', content: REQUEST }] }, config);
     let seen = printToolResults(result.messages, 0, print);
+    // Where the last resume started from (the paused checkpoint) and how many messages it had.
+    let lastPause: { checkpointId: string | undefined; seen: number } = { checkpointId: undefined, seen };
     for (;;) {
       const pauses = (result.__interrupt__ ?? []).map((pause) => pause.value).filter(isSignoffInterrupt);
       if (pauses.length === 0) break;
@@ -68,6 +74,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
         else await scriptedReview(controlPlane, pause, print);
       }
       if (options.manual) print('   waiting for the decisions (long-poll)…');
+      lastPause = { checkpointId: (await agent.graph.getState(config)).config.configurable?.checkpoint_id as string | undefined, seen };
       result = await resumeWhenDecided(agent, config);
       print('▶  resumed');
       for (const pause of pauses) approvals.push({ ...pause, status: (await signoff.getApproval(pause.approvalId)).status });
@@ -75,8 +82,16 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
     }
     const answer = String(result.messages.at(-1)?.content ?? '');
     print(`agent: ${answer}`);
-    const refused = toolMessages(result.messages).filter((message) => message.status === 'error').map((message) => ({ tool: message.name ?? '?', reason: String(message.content) }));
-    return { executed, refused, approvals, answer };
+    const refused = refusals(result.messages);
+
+    let replayed: RunOutcome['replayed'] = [];
+    if (lastPause.checkpointId !== undefined) {
+      print('↻  the last resume again, from the same saved state (as a webhook delivered twice would)');
+      const replay = await resumeWhenDecided(agent, { configurable: { ...config.configurable, checkpoint_id: lastPause.checkpointId } });
+      printToolResults(replay.messages, lastPause.seen, print);
+      replayed = refusals(replay.messages.slice(lastPause.seen));
+    }
+    return { executed, refused, approvals, replayed, answer };
   } finally {
     await controlPlane.close();
   }
@@ -102,6 +117,10 @@ function printHowToDecide(controlPlane: LocalControlPlane, pause: SignoffInterru
 
 function toolMessages(messages: readonly BaseMessage[]): ToolMessage[] {
   return messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message));
+}
+
+function refusals(messages: readonly BaseMessage[]): Array<{ tool: string; reason: string }> {
+  return toolMessages(messages).filter((message) => message.status === 'error').map((message) => ({ tool: message.name ?? '?', reason: String(message.content) }));
 }
 
 /** Prints tool results after the first `from` messages; returns how many messages have been seen. */

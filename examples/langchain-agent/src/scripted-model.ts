@@ -1,10 +1,10 @@
-import { AIMessage, ToolMessage } from '@langchain/core/messages';
+import { AIMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
 
 /**
  * What a tool-calling model would do with the example's request, scripted so the example runs
  * offline: look up the invoice and (wrongly) try to delete a vendor, then pay and email in parallel,
- * then report what happened.
+ * then report what happened (twice: the example replays its last resume).
  */
 export function createScriptedModel() {
   return fakeModel()
@@ -20,8 +20,12 @@ export function createScriptedModel() {
         id: 'call_email',
       },
     ])
-    .respond((messages) => {
-      const results = messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message)).slice(-2);
-      return new AIMessage(results.map((result) => `${result.name}: ${result.status === 'error' ? 'not done — ' : ''}${result.content}`).join('\n'));
-    });
+    .respond(report)
+    .respond(report); // the replayed resume asks the model once more
+}
+
+/** Reports the last two tool results (the payment and the email). */
+function report(messages: BaseMessage[]): AIMessage {
+  const results = messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message)).slice(-2);
+  return new AIMessage(results.map((result) => `${result.name}: ${result.status === 'error' ? 'not done — ' : ''}${result.content}`).join('\n'));
 }

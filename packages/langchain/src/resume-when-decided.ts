@@ -25,7 +25,9 @@ export interface ResumeWhenDecidedOptions {
  * when the agent uses a durable checkpointer (SQLite, Postgres): everything it needs is in the
  * checkpoint and on the control plane. Resumes once; a later escalation in the same run pauses
  * again (`result.__interrupt__`), so loop while it does. Interrupts that are not Signoff's are left
- * pending. With nothing to resume it returns the thread's current values.
+ * pending. With nothing to resume it returns the thread's current values. Safe to call more than
+ * once for the same pause (a webhook delivered twice, two workers at once, a restored checkpoint):
+ * each approval is claimed once, so its call runs once and later resumes read "already used".
  *
  * @example
  * const config = { configurable: { thread_id: 'order-42' } };

@@ -4,6 +4,7 @@ import { Command, MemorySaver } from '@langchain/langgraph';
 import { createSignoff, type Signoff } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countingSignoff } from './__fixtures__/counting-signoff.js';
 import { createPaymentsAgent, policyFile, type ScriptedCall } from './__fixtures__/payments-agent.js';
 import { resumeWhenDecided } from './resume-when-decided.js';
 import { isSignoffInterrupt, type SignoffInterrupt } from './signoff-interrupt.js';
@@ -43,6 +44,24 @@ describe('signoffMiddleware', () => {
     expect(result.__interrupt__).toBeUndefined();
   });
 
+  it.each([{ tools: 'plain tools', gated: false }, { tools: 'wrapTool-gated tools', gated: true }])('runs allowed calls without any control-plane traffic ($tools)', async ({ gated }) => {
+    const counting = countingSignoff(controlPlane);
+    const { agent, ran } = createPaymentsAgent({
+      signoff: counting.signoff,
+      gated,
+      checkpointer: new MemorySaver(),
+      calls: [
+        { name: 'send_payment', args: { to: 'acme', amount: 40 }, id: 'call_a' },
+        { name: 'wire_transfer', args: { to: 'globex', amount: 0 }, id: 'call_b' },
+      ],
+    });
+    const result = await agent.invoke({ messages: [{ role: 'user', content: 'Pay' }] }, { configurable: { thread_id: randomUUID() } });
+    // The small payment runs; every wire escalates and pauses: its request is the only traffic.
+    expect(ran).toEqual([{ tool: 'send_payment', to: 'acme', amount: 40 }]);
+    expect(signoffInterrupts(result).map((pause) => pause.value.toolCallId)).toEqual(['call_b']);
+    expect(counting.requests).toEqual(['POST /v1/approvals']);
+  });
+
   it('answers a denied call with an error ToolMessage carrying the policy reason; the tool never runs', async () => {
     const { ran, invoke } = start([{ name: 'delete_account', args: { to: 'acme', amount: 0 }, id: 'call_delete' }]);
     const result = await invoke();
@@ -73,6 +92,8 @@ describe('signoffMiddleware', () => {
     expect(ran).toEqual([{ tool: 'send_payment', to: 'acme', amount: 450 }]);
     expect(toolMessages(result.messages)[0]).toMatchObject({ content: 'send_payment: 450 to acme done', tool_call_id: 'call_big' });
     expect(result.__interrupt__).toBeUndefined();
+    // Claimed before it ran (single use), and the outcome reported.
+    expect(await signoff.getApproval(pause!.value.approvalId)).toMatchObject({ status: 'executed', execution: { outcome: 'succeeded' } });
   });
 
   it('answers a reviewer denial with an error ToolMessage carrying the comment', async () => {

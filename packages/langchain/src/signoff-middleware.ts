@@ -1,8 +1,11 @@
 import { ToolMessage } from '@langchain/core/messages';
 import { interrupt, isGraphInterrupt } from '@langchain/langgraph';
-import { checkApproval, SignoffError, type ApprovalCheck, type ApprovalRequest, type Decision, type Signoff } from '@signoff/core';
+import { checkApproval, SignoffError, type ApprovalRequest, type Decision, type ExecutionGrant, type Signoff } from '@signoff/core';
 import { createMiddleware, type AgentMiddleware, type ToolCallRequest } from 'langchain';
+import { checkFrameworkVersions } from './check-framework-versions.js';
+import { refusalReason, runGranted } from './run-granted.js';
 import type { SignoffInterrupt } from './signoff-interrupt.js';
+import { isGatedTool, withApprovalId } from './wrap-tool.js';
 
 export interface SignoffMiddlewareOptions {
   /** Caller facts for the policy's `context.…` conditions (agent id, user, environment, …). */
@@ -23,10 +26,18 @@ const SIGNOFF_CLIENT = Symbol.for('signoff.langchain.client');
  *   the call pauses with LangGraph's `interrupt()` and a {@link SignoffInterrupt} payload.
  *
  * When the graph resumes, the gate asks the control plane for the request's state (the resume value
- * is never trusted) and runs the tool with the approved — possibly edited — args, or answers with an
- * error `ToolMessage` carrying the resolution (denied, expired). Resumed while still pending, it
+ * is never trusted). Granted → the approval is **claimed** (a single-use grant: the control plane
+ * moves it to `executed` once) and the tool runs with the approved — possibly edited — args;
+ * otherwise an error `ToolMessage` carries the resolution (denied, expired, or "already used at …"
+ * when another resume, process or retried webhook ran it first). Resumed while still pending, it
  * pauses again. A control plane that cannot be reached closes the call (error `ToolMessage`).
  * Escalations need a checkpointer and a `thread_id`, like every LangGraph interrupt.
+ *
+ * A tool wrapped with {@link wrapTool} claims for itself, so for those the middleware pauses and
+ * checks but does not claim: each call is claimed in exactly one place, the one closest to the
+ * tool (a second claim would be refused and the approved call would never run). The middleware
+ * hands such a tool the original call plus the approval id, and the tool checks, claims and runs
+ * the approved args. Throws `CONFIG_INVALID` when the installed LangChain is not 1.x.
  *
  * @example
  * const agent = createAgent({ model, tools: [sendPayment], checkpointer: new MemorySaver(), middleware: [signoffMiddleware(signoff)] });
@@ -35,6 +46,7 @@ const SIGNOFF_CLIENT = Symbol.for('signoff.langchain.client');
  * if (result.__interrupt__) result = await resumeWhenDecided(agent, config);
  */
 export function signoffMiddleware(signoff: Signoff, options: SignoffMiddlewareOptions = {}): AgentMiddleware {
+  checkFrameworkVersions();
   const middleware = createMiddleware({
     name: 'SignoffMiddleware',
     async wrapToolCall(request, handler) {
@@ -46,14 +58,20 @@ export function signoffMiddleware(signoff: Signoff, options: SignoffMiddlewareOp
       if (!threadId || !toolCall.id) {
         throw new SignoffError('INVALID_ARGUMENT', `escalated call ${toolCall.name} needs a thread_id in the run's configurable and a tool call id`);
       }
-      const check = await settle(signoff, decision, {
+      const gated = isGatedTool(request.tool);
+      const verdict = await settle(signoff, decision, {
         idempotencyKey: `${threadId}:${toolCall.id}`,
         toolCallId: toolCall.id,
         onBehalfOf: options.onBehalfOf?.(request),
         inboxUrl: options.inboxUrl,
         signal: request.runtime.signal,
+        claim: !gated,
       });
-      return check.granted ? handler({ ...request, toolCall: { ...toolCall, args: check.args as Record<string, unknown> } }) : refusal(request, check.reason);
+      if (!verdict.granted) return refusal(request, verdict.reason);
+      // A gated tool claims and swaps in the approved args itself; it gets the call as the model made it.
+      if (gated) return handler({ ...request, toolCall: withApprovalId(toolCall, verdict.approval.id) });
+      const { grant } = verdict;
+      return runGranted(signoff, grant, async () => handler({ ...request, toolCall: { ...toolCall, args: grant?.args as Record<string, unknown> } }));
     },
   });
   return Object.assign(middleware, { [SIGNOFF_CLIENT]: signoff });
@@ -70,14 +88,19 @@ interface SettleOptions {
   readonly onBehalfOf: string | undefined;
   readonly inboxUrl: string | undefined;
   readonly signal: AbortSignal | undefined;
+  /** Claim the grant here (the tool is not gated itself). */
+  readonly claim: boolean;
 }
 
+type Verdict = { readonly granted: true; readonly approval: ApprovalRequest; readonly grant: ExecutionGrant | undefined } | { readonly granted: false; readonly reason: string };
+
 /**
- * Creates (or replays) the request and pauses until the control plane says it is resolved. The one
- * place this adapter fails closed: any control-plane failure becomes "not granted", while LangGraph's
- * own interrupt and an aborted run propagate.
+ * Creates (or replays) the request, pauses until the control plane says it is resolved, checks the
+ * verdict covers this call and (unless the tool claims itself) claims it. The one place the
+ * middleware fails closed: any control-plane failure or refused claim becomes "not granted", while
+ * LangGraph's own interrupt and an aborted run propagate.
  */
-async function settle(signoff: Signoff, decision: Decision, options: SettleOptions): Promise<ApprovalCheck> {
+async function settle(signoff: Signoff, decision: Decision, options: SettleOptions): Promise<Verdict> {
   try {
     let approval = await signoff.requestApproval(decision, {
       idempotencyKey: options.idempotencyKey,
@@ -90,10 +113,13 @@ async function settle(signoff: Signoff, decision: Decision, options: SettleOptio
       interrupt(toInterrupt(approval, options));
       approval = await signoff.getApproval(approval.id, options.signal);
     }
-    return checkApproval(approval, { tool: decision.tool, args: decision.args });
+    const check = checkApproval(approval, { tool: decision.tool, args: decision.args });
+    if (!check.granted) return check;
+    const grant = options.claim ? await signoff.claimExecution(approval, options.signal ? { signal: options.signal } : {}) : undefined;
+    return { granted: true, approval, grant };
   } catch (error) {
     if (isGraphInterrupt(error) || options.signal?.aborted) throw error;
-    return { granted: false, reason: `Not run (fail-closed): ${error instanceof Error ? error.message : String(error)}` };
+    return { granted: false, reason: refusalReason(error) };
   }
 }
 

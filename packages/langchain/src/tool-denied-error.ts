@@ -3,9 +3,11 @@ import { SignoffError, type ApprovalRequest, type Authorization } from '@signoff
 const marker = Symbol.for('signoff.error.tool-denied');
 
 /**
- * Thrown by a tool wrapped with `wrapTool` when Signoff does not let the call run: the policy
- * denied it, reviewers denied it, it expired, or the control plane could not be reached
- * (fail-closed; `errorCode` says which infrastructure failure). Code `APPROVAL_DENIED`.
+ * Thrown by a tool wrapped with `wrapTool`, in blocking mode (outside a graph run), when Signoff
+ * does not let the call run: the policy denied it, reviewers denied it, it expired, its approval
+ * was already used (`errorCode: 'ALREADY_EXECUTED'`), or the control plane could not be reached
+ * (fail-closed; `errorCode` says which infrastructure failure). Code `APPROVAL_DENIED`. In a graph
+ * run, refusals are error `ToolMessage`s instead.
  *
  * @example
  * try { await guardedSendPayment.invoke({ to: 'acme', amount: 500 }); } catch (error) {

@@ -7,6 +7,7 @@ import type { Signoff } from '@signoff/core';
 import { createAgent } from 'langchain';
 import { z } from 'zod';
 import { signoffMiddleware } from '../signoff-middleware.js';
+import { wrapTool } from '../wrap-tool.js';
 
 export const policyFile = fileURLToPath(new URL('./payments-policy.yaml', import.meta.url));
 
@@ -41,14 +42,25 @@ export function scriptedModel(calls: readonly ScriptedCall[]) {
   return model.respond(new AIMessage('Done.')).respond(new AIMessage('Done again.'));
 }
 
+export interface PaymentsAgentOptions {
+  readonly signoff: Signoff;
+  readonly calls: readonly ScriptedCall[];
+  readonly checkpointer: BaseCheckpointSaver;
+  /** Wrap each tool with `wrapTool` (the tool-level gate that claims itself); default false. */
+  readonly gated?: boolean;
+  /** Install `signoffMiddleware`; default true (false: a misconfigured or hook-ignoring setup). */
+  readonly middleware?: boolean;
+}
+
 /** A `createAgent` payments agent gated by `signoffMiddleware`; `ran` lists the payments that really ran. */
-export function createPaymentsAgent(options: { signoff: Signoff; calls: readonly ScriptedCall[]; checkpointer: BaseCheckpointSaver }) {
+export function createPaymentsAgent(options: PaymentsAgentOptions) {
   const ran: Payment[] = [];
+  const tools = TOOL_NAMES.map((name) => paymentTool(name, ran));
   const agent = createAgent({
     model: scriptedModel(options.calls),
-    tools: TOOL_NAMES.map((name) => paymentTool(name, ran)),
+    tools: options.gated ? tools.map((unwrapped) => wrapTool(unwrapped, options.signoff)) : tools,
     checkpointer: options.checkpointer,
-    middleware: [signoffMiddleware(options.signoff, { inboxUrl: 'https://signoff.test/inbox/{id}' })],
+    middleware: options.middleware === false ? [] : [signoffMiddleware(options.signoff, { inboxUrl: 'https://signoff.test/inbox/{id}' })],
   });
   return { agent, ran };
 }
