@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { resolveApprovals, signoffToolApproval, type PendingApproval, type SignoffAiSdkOptions } from '@signoff/ai-sdk';
+import { resolveApprovals, signoffToolApproval, withSignoff, type PendingApproval, type SignoffAiSdkOptions } from '@signoff/ai-sdk';
 import { createSignoff, type ApprovalRequest } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { generateText, stepCountIs, type LanguageModel, type ModelMessage } from 'ai';
@@ -23,8 +23,10 @@ export interface RunOutcome {
   readonly executed: readonly Executed[];
   /** Tool calls that were not run, with the reason the model was given. */
   readonly refused: ReadonlyArray<{ readonly tool: string; readonly reason: string }>;
-  /** Every approval request, as the control plane finally decided it. */
+  /** Every approval request, as the control plane finally decided it (`executed` once its call ran). */
   readonly approvals: readonly ApprovalRequest[];
+  /** What the model was told when the same saved state was resumed a second time (a webhook delivered twice). */
+  readonly replayed: ReadonlyArray<{ readonly tool: string; readonly reason: string }>;
   /** The agent's final answer. */
   readonly answer: string;
 }
@@ -32,7 +34,9 @@ export interface RunOutcome {
 /**
  * Runs the payments/email agent against a local control plane: allowed calls run, the denied one is
  * refused, escalated ones pause as AI SDK tool approvals; reviewers decide; `resolveApprovals`
- * turns their verdicts into `tool-approval-response` parts and the next `generateText` resumes.
+ * turns their verdicts into `tool-approval-response` parts and the next `generateText` resumes,
+ * where the wrapped tools claim each approval before they run. Resuming the same saved state again
+ * then runs nothing: an approval runs its call once.
  */
 export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcome> {
   const print = options.print ?? console.log;
@@ -45,10 +49,11 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
     const tools = createTools(executed);
     const model = options.model ?? createScriptedModel();
     let signoff = connect();
+    // The recommended setup: toolApproval pauses; the wrapped tools are the last gate (they re-decide, claim, run the approved args).
     const generate = (messages: ModelMessage[]) =>
       generateText({
         model,
-        tools,
+        tools: withSignoff(tools, signoff, { ...signoffOptions, wait: false }),
         instructions: 'You pay vendor invoices and email vendors. Use the tools; when a tool call is refused, say why and move on.',
         messages,
         toolApproval: signoffToolApproval(signoff, signoffOptions),
@@ -62,6 +67,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
     messages = [...messages, ...result.responseMessages];
     printToolResults(result.responseMessages, print);
     const approvalIds: string[] = [];
+    let saved: string | undefined;
     for (;;) {
       const { pending } = await resolveApprovals(messages, signoff, signoffOptions);
       if (pending.length === 0) break;
@@ -77,20 +83,29 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
       if (options.manual) print('   waiting for the decisions (long-poll)…');
 
       // The paused run is nothing but the message JSON: store it, "restart" with a new client, resume.
-      const stored = JSON.stringify(messages);
+      saved = JSON.stringify(messages);
       signoff = connect();
-      const resolved = await resolveApprovals(JSON.parse(stored) as ModelMessage[], signoff, { ...signoffOptions, wait: true });
+      const resolved = await resolveApprovals(JSON.parse(saved) as ModelMessage[], signoff, { ...signoffOptions, wait: true });
       print(`▶  resumed with ${resolved.responses.map((response) => (response.approved ? 'approved' : 'denied')).join(', ')}`);
       result = await generate(resolved.messages);
       messages = [...resolved.messages, ...result.responseMessages];
       printToolResults(result.responseMessages, print);
     }
     print(`agent: ${result.text}`);
-    const refused = toolResults(messages)
-      .filter((part) => part.output.type === 'execution-denied')
-      .map((part) => ({ tool: part.toolName, reason: (part.output as { reason?: string }).reason ?? '' }));
+    const refused = deniedResults(messages);
+
+    // The webhook that triggered the resume is delivered again: the same saved state is resumed once more.
+    let replayed: RunOutcome['replayed'] = [];
+    if (saved) {
+      signoff = connect();
+      const again = await resolveApprovals(JSON.parse(saved) as ModelMessage[], signoff, signoffOptions);
+      const replay = await generate(again.messages);
+      print('↻  resumed the same saved state again (a webhook delivered twice)');
+      printToolResults(replay.responseMessages, print);
+      replayed = deniedResults(replay.responseMessages);
+    }
     const approvals = await Promise.all(approvalIds.map((id) => signoff.getApproval(id)));
-    return { executed, refused, approvals, answer: result.text };
+    return { executed, refused, approvals, answer: result.text, replayed };
   } finally {
     await controlPlane.close();
   }
@@ -113,6 +128,12 @@ function printHowToDecide(controlPlane: LocalControlPlane, call: PendingApproval
     print(`     as ${reviewer.id}: curl -s -X POST ${controlPlane.url}/v1/approvals/${call.approval.id}/decision \\`);
     print(`       -H 'authorization: Bearer ${controlPlane.reviewerKey(reviewer.id)}' -H 'content-type: application/json' -d '{"verdict":"approve"}'`);
   }
+}
+
+function deniedResults(messages: readonly ModelMessage[]): Array<{ tool: string; reason: string }> {
+  return toolResults(messages)
+    .filter((part) => part.output.type === 'execution-denied')
+    .map((part) => ({ tool: part.toolName, reason: (part.output as { reason?: string }).reason ?? '' }));
 }
 
 function toolResults(messages: readonly ModelMessage[]) {

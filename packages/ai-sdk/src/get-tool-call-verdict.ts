@@ -70,32 +70,61 @@ export type ToolCallVerdict =
  * any infrastructure failure is a `deny` (fail-closed). The other exports build on this; call it
  * directly from a route that shows an approval's status.
  *
+ * A verdict is not a grant: `allow` for an escalated call says the reviewers approved it, not that
+ * it may run now. Whatever runs it claims it first (`signoff.claimExecution`, once per approval);
+ * {@link withSignoff} and {@link signoffToolApproval} do.
+ *
  * @example
  * const verdict = await getToolCallVerdict(signoff, { toolCallId: part.toolCallId, toolName: 'payment_send', input: part.input });
  * if (verdict.status === 'pending') console.log(`waiting on ${verdict.approval.id}`);
  */
 export async function getToolCallVerdict(signoff: Signoff, toolCall: SignoffToolCall, options: GetToolCallVerdictOptions = {}): Promise<ToolCallVerdict> {
+  return judgeToolCall(signoff, toolCall, options, 'request');
+}
+
+/**
+ * How the request of an escalated call is looked up. `request`: create it, or replay it on the key
+ * (only for the args the model sent). `find`: read the request the key names first (a wrapped
+ * tool's input may already be the reviewer-edited args it was approved with), create it only when
+ * there is none. Internal.
+ */
+export type ApprovalLookup = 'request' | 'find';
+
+/** {@link getToolCallVerdict} with a choice of lookup. Internal. */
+export async function judgeToolCall(signoff: Signoff, toolCall: SignoffToolCall, options: GetToolCallVerdictOptions, lookup: ApprovalLookup): Promise<ToolCallVerdict> {
   const call = { tool: toolCall.toolName, args: toolCall.input };
   const decision = signoff.guard(call.tool, call.args, options.context);
   if (decision.action === 'allow') return { status: 'allow', args: call.args, reason: decision.reason };
   if (decision.action === 'deny') return { status: 'deny', reason: decision.reason };
   try {
-    const created = await signoff.requestApproval(decision, {
-      idempotencyKey: options.idempotencyKey?.(toolCall) ?? toolCall.toolCallId,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
-      ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
-    });
+    const idempotencyKey = options.idempotencyKey?.(toolCall) ?? toolCall.toolCallId;
+    const found = lookup === 'find' ? await signoff.findApproval(idempotencyKey, options.signal) : undefined;
+    const created =
+      found ??
+      (await signoff.requestApproval(decision, {
+        idempotencyKey,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
+        ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
+      }));
     // A replayed key may belong to another call (ids collide across chats): only this call's request may make us wait.
-    const ours = created.tool === call.tool && created.argsHash === hashArgs(call.args);
-    const approval = ours ? await settle(signoff, created, options) : created;
-    if (ours && approval.status === 'pending') return { status: 'pending', reason: approval.reason, approval };
-    const check = checkApproval(approval, call);
+    const argsHash = hashArgs(call.args);
+    const asRequested = created.tool === call.tool && created.argsHash === argsHash;
+    const asApproved = lookup === 'find' && created.tool === call.tool && created.status !== 'pending' && created.approvedArgsHash === argsHash;
+    const approval = asRequested ? await settle(signoff, created, options) : created;
+    if (asRequested && approval.status === 'pending') return { status: 'pending', reason: approval.reason, approval };
+    // Input equal to the approved (edited) args is this request's call too; checkApproval still decides the rest.
+    const check = checkApproval(approval, { tool: call.tool, args: asApproved && !asRequested ? approval.args : call.args });
     return check.granted ? { status: 'allow', args: check.args, reason: approval.resolution, approval } : { status: 'deny', reason: check.reason, approval };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: 'deny', reason: `Not run (fail-closed): ${message}` };
+    return { status: 'deny', reason: failClosed(error) };
   }
+}
+
+/** The one place this adapter turns a failure on the way to the control plane into a refusal's reason. Internal. */
+export function failClosed(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `Not run (fail-closed): ${message}`;
 }
 
 async function settle(signoff: Signoff, approval: ApprovalRequest, options: GetToolCallVerdictOptions): Promise<ApprovalRequest> {

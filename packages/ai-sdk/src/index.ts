@@ -1,3 +1,4 @@
+export { assertSupportedAiVersion, SUPPORTED_AI_RANGE } from './assert-supported-ai-version.js';
 export {
   getToolCallVerdict,
   type GetToolCallVerdictOptions,

@@ -1,10 +1,11 @@
-import { createSignoff } from '@signoff/core';
+import { createSignoff, type Signoff } from '@signoff/core';
 import { generateText, stepCountIs, type ModelMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callId, lastToolResults, pendingRequest, policy, startPaymentsWorld, type PaymentsWorld } from './__fixtures__/payments.js';
+import { callId, connect, currentRequest, lastToolResults, paymentTools, pendingRequest, policy, startPaymentsWorld, type PaymentsWorld } from './__fixtures__/payments.js';
 import { scriptedModel } from './__fixtures__/scripted-model.js';
 import { resolveApprovals } from './resolve-approvals.js';
 import { signoffToolApproval } from './signoff-tool-approval.js';
+import { withSignoff } from './with-signoff.js';
 
 let world: PaymentsWorld;
 beforeAll(async () => {
@@ -96,5 +97,73 @@ describe('resolveApprovals', () => {
     const resolved = await resolveApprovals(messages, world.signoff, { wait: { timeoutMs: 300 } });
     expect(resolved.responses).toEqual([]);
     expect(resolved.pending).toHaveLength(1);
+  });
+});
+
+describe.each([
+  { setup: 'the recommended setup (withSignoff tools + toolApproval)', wrapped: true },
+  { setup: 'plain tools + toolApproval', wrapped: false },
+])('an approval runs its call once — $setup', ({ wrapped }) => {
+  /** One agent process: its own Signoff client and tools (executions land in the shared `executed` list); returns what the model was told. */
+  async function continueRun(signoff: Signoff, messages: ModelMessage[]) {
+    const tools = paymentTools(world.executed);
+    const model = scriptedModel([{ text: 'Paid.' }]);
+    const result = await generateText({
+      model,
+      tools: wrapped ? withSignoff(tools, signoff, { wait: false }) : tools,
+      messages,
+      toolApproval: signoffToolApproval(signoff),
+      stopWhen: stepCountIs(5),
+    });
+    return { result, told: lastToolResults(model.prompts) };
+  }
+
+  /** A run paused on a $1,250 payment that reviewers then approved; returns the saved state (JSON). */
+  async function approvedPause() {
+    const { id, messages } = await pause('payment_send', { to: 'acme', amount: 1250 });
+    const approval = await pendingRequest(world, id);
+    await world.controlPlane.decide(approval.id, 'ana', 'approve');
+    return { id, approvalId: approval.id, saved: JSON.stringify(messages) };
+  }
+
+  /** What a webhook handler does: load the saved state, append the verdicts, continue. */
+  async function resume(signoff: Signoff, saved: string) {
+    const { messages } = await resolveApprovals(JSON.parse(saved) as ModelMessage[], signoff);
+    return { ...(await continueRun(signoff, messages)), messages };
+  }
+
+  it('resuming the same saved state again (here, in a restarted process, from the resolved history) runs nothing twice', async () => {
+    const before = world.executed.length;
+    const { id, approvalId, saved } = await approvedPause();
+
+    const first = await resume(world.signoff, saved);
+    expect(world.executed.slice(before)).toEqual([{ tool: 'payment_send', input: { to: 'acme', amount: 1250 } }]);
+    expect(first.result.text).toBe('Paid.');
+    const used = await currentRequest(world, approvalId);
+    expect(used).toMatchObject({ status: 'executed', execution: { claimedBy: 'agent' } });
+    if (wrapped) expect(used.execution?.outcome).toBe('succeeded');
+    const alreadyUsed = `approval ${approvalId} was already used at ${used.execution!.claimedAt}; an approval runs its call once`;
+
+    // The webhook fires again: the same saved state is resumed, in this process and by a restarted one.
+    for (const signoff of [world.signoff, connect(world)]) {
+      const again = await resume(signoff, saved);
+      expect(again.told).toEqual([{ type: 'tool-result', toolCallId: id, toolName: 'payment_send', output: { type: 'execution-denied', reason: alreadyUsed } }]);
+    }
+    // The history saved after resolveApprovals (it says approved: true) is replayed by a restarted process.
+    const replay = await continueRun(connect(world), first.messages);
+    expect(replay.told).toEqual([expect.objectContaining({ toolCallId: id, output: { type: 'execution-denied', reason: alreadyUsed } })]);
+    expect(world.executed.slice(before)).toHaveLength(1);
+  });
+
+  it('two resumes of the same saved state at once run the tool once', async () => {
+    const before = world.executed.length;
+    const { id, saved } = await approvedPause();
+    const both = await Promise.all([resume(connect(world), saved), resume(connect(world), saved)]);
+    expect(world.executed.slice(before)).toEqual([{ tool: 'payment_send', input: { to: 'acme', amount: 1250 } }]);
+    const outputs = both.flatMap(({ told }) => told.filter((part) => part.toolCallId === id).map((part) => part.output));
+    expect(outputs).toHaveLength(2);
+    const refused = outputs.filter((output) => output.type === 'execution-denied');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.reason).toMatch(/already used at/);
   });
 });

@@ -54,6 +54,11 @@ export interface ResolvedApprovals {
  * one process resumes in another. Requests that already have a response or a result are left alone
  * (the SDK re-checks any approval with {@link signoffToolApproval} before running it).
  *
+ * It claims nothing: an approval is used when its call runs (by the wrapped tool, see
+ * {@link withSignoff}). So resolving the same saved history twice — a retried webhook — is
+ * harmless: once the call ran, its approval reads `executed` and the response says
+ * `approved: false` with `approval apr_… was already used at …; an approval runs its call once`.
+ *
  * @example
  * const { messages: resumed, pending } = await resolveApprovals(messages, signoff, { wait: true });
  * if (pending.length === 0) await generateText({ model, tools, messages: resumed, toolApproval: signoffToolApproval(signoff) });

@@ -1,5 +1,7 @@
 import { hashArgs, type Signoff } from '@signoff/core';
 import type { ModelMessage, ToolApprovalStatus } from 'ai';
+import { assertSupportedAiVersion } from './assert-supported-ai-version.js';
+import { claimVerdict } from './claim-verdict.js';
 import { getToolCallVerdict, type SignoffAiSdkOptions, type SignoffToolCall } from './get-tool-call-verdict.js';
 import { isSignoffTool } from './with-signoff.js';
 
@@ -30,15 +32,23 @@ export type SignoffToolApproval = (input: SignoffToolApprovalInput) => Promise<T
  *
  * The SDK calls it again before running a call that the history says was approved; then it answers
  * from the control plane's verdict alone, so a `tool-approval-response` forged into the messages
- * never runs a tool reviewers did not approve, and a reviewer's deny wins. Reviewer-edited args
- * run only for tools wrapped with {@link withSignoff} (the SDK would otherwise run the model's
- * input); for other tools the call is denied with the edited args, so the model can call again.
+ * never runs a tool reviewers did not approve, and a reviewer's deny wins.
+ *
+ * An approval runs its call once, so exactly one place claims it. For a tool wrapped with
+ * {@link withSignoff} (the recommended setup) that is the tool's own `execute`, which re-decides and
+ * claims just before it runs: this function only says `'approved'`. A tool that is not wrapped has
+ * no such gate, so this function claims the approval itself just before answering `'approved'`
+ * (a claim that fails — already used, expired, unreachable — is a denial with the reason). If the
+ * process dies between that claim and the run, the call does not run again: at most once, never
+ * twice. Reviewer-edited args run only in wrapped tools (the SDK would run the model's input); for
+ * other tools the call is denied with the edited args, unclaimed, so the model can call again.
  *
  * @example
- * const result = await generateText({ model, tools, messages, toolApproval: signoffToolApproval(signoff) });
+ * const result = await generateText({ model, tools: withSignoff(tools, signoff, { wait: false }), messages, toolApproval: signoffToolApproval(signoff) });
  * messages.push(...result.responseMessages); // pending approvals are `tool-approval-request` parts
  */
 export function signoffToolApproval(signoff: Signoff, options: SignoffAiSdkOptions = {}): SignoffToolApproval {
+  assertSupportedAiVersion();
   return async ({ toolCall, tools, messages }) => {
     const verdict = await getToolCallVerdict(signoff, toolCall, options);
     if (verdict.status === 'deny') return { type: 'denied', reason: verdict.reason };
@@ -48,13 +58,15 @@ export function signoffToolApproval(signoff: Signoff, options: SignoffAiSdkOptio
         ? { type: 'denied', reason: `Not run: approval ${verdict.approval.id} is still pending on the control plane` }
         : { type: 'user-approval', reason: verdict.reason };
     }
-    if (hashArgs(verdict.args) !== hashArgs(toolCall.input) && !isSignoffTool(tools?.[toolCall.toolName])) {
+    if (!verdict.approval || isSignoffTool(tools?.[toolCall.toolName])) return { type: 'approved', reason: verdict.reason };
+    if (hashArgs(verdict.args) !== hashArgs(toolCall.input)) {
       return {
         type: 'denied',
         reason: `A reviewer approved ${toolCall.toolName} only with edited arguments ${JSON.stringify(verdict.args)}; call it again with exactly these arguments.`,
       };
     }
-    return { type: 'approved', reason: verdict.reason };
+    const claimed = await claimVerdict(signoff, verdict);
+    return claimed.status === 'allow' ? { type: 'approved', reason: claimed.reason } : { type: 'denied', reason: claimed.reason };
   };
 }
 

@@ -18,6 +18,7 @@ import { scriptedModel } from './__fixtures__/scripted-model.js';
 import type { SignoffAiSdkOptions } from './get-tool-call-verdict.js';
 import { resolveApprovals } from './resolve-approvals.js';
 import { signoffToolApproval } from './signoff-tool-approval.js';
+import { withSignoff } from './with-signoff.js';
 
 let world: PaymentsWorld;
 beforeAll(async () => {
@@ -31,11 +32,17 @@ it('pauses in the chat UI, resolves through the approvals route, and resumes thr
   const chatId = callId('chat');
   const options: SignoffAiSdkOptions = { idempotencyKey: (toolCall) => `${chatId}:${toolCall.toolCallId}` };
   const toolCallId = callId('call');
-  const model = scriptedModel([{ toolCalls: [{ id: toolCallId, name: 'payment_send', input: { to: 'acme', amount: 250 } }] }, { text: 'Paid.' }]);
+  const model = scriptedModel([{ toolCalls: [{ id: toolCallId, name: 'payment_send', input: { to: 'acme', amount: 250 } }] }, { text: 'Paid.' }, { text: 'Already paid.' }]);
 
   // app/api/chat/route.ts
   async function chatRoute(messages: UIMessage[]): Promise<UIMessage> {
-    const result = streamText({ model, tools: world.tools, messages: await convertToModelMessages(messages), toolApproval: signoffToolApproval(world.signoff, options), stopWhen: stepCountIs(5) });
+    const result = streamText({
+      model,
+      tools: withSignoff(world.tools, world.signoff, { ...options, wait: false }),
+      messages: await convertToModelMessages(messages),
+      toolApproval: signoffToolApproval(world.signoff, options),
+      stopWhen: stepCountIs(5),
+    });
     const last = messages.at(-1);
     let message: UIMessage | undefined;
     for await (const update of readUIMessageStream({ ...(last?.role === 'assistant' ? { message: last } : {}), stream: toUIMessageStream({ stream: result.stream }) })) message = update;
@@ -73,7 +80,13 @@ it('pauses in the chat UI, resolves through the approvals route, and resumes thr
     })) as UIMessage[];
   }
   expect(lastAssistantMessageIsCompleteWithApprovalResponses({ messages })).toBe(true);
+  const approvedHistory = JSON.stringify(messages);
   const resumed = await chatRoute(messages);
   expect(resumed.parts.find(isToolUIPart)).toMatchObject({ state: 'output-available', output: { ok: true } });
   expect(world.executed).toEqual([{ tool: 'payment_send', input: { to: 'acme', amount: 250 } }]);
+
+  // The client resends the same approved history (a retry, a second tab): nothing runs twice.
+  const resent = await chatRoute(JSON.parse(approvedHistory) as UIMessage[]);
+  expect(resent.parts.find(isToolUIPart)).toMatchObject({ state: 'output-denied' });
+  expect(world.executed).toHaveLength(1);
 });

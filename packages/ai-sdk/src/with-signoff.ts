@@ -1,6 +1,8 @@
 import type { Signoff } from '@signoff/core';
 import type { Tool, ToolSet } from 'ai';
-import { getToolCallVerdict, type SignoffAiSdkOptions, type WaitOption } from './get-tool-call-verdict.js';
+import { assertSupportedAiVersion } from './assert-supported-ai-version.js';
+import { claimVerdict, reportOutcome } from './claim-verdict.js';
+import { judgeToolCall, type SignoffAiSdkOptions, type WaitOption } from './get-tool-call-verdict.js';
 
 const marker = Symbol.for('signoff.ai-sdk.tool');
 
@@ -33,22 +35,36 @@ export type SignoffTools<TOOLS extends ToolSet> = {
  * const options: WithSignoffOptions = { wait: { timeoutMs: 10 * 60_000 }, onBehalfOf: user.id };
  */
 export interface WithSignoffOptions extends SignoffAiSdkOptions {
-  /** How long `execute` waits for reviewers (default `true`: until the request's own deadline); still pending then → denied. */
+  /**
+   * How long `execute` waits for reviewers (default `true`: until the request's own deadline); still
+   * pending then → denied. With {@link signoffToolApproval} pass `false`: the pause waits, not the tool.
+   */
   readonly wait?: WaitOption;
 }
 
 /**
- * Blocking mode, for apps that keep the request open: wraps each tool's `execute` so that the
- * policy decides inside the call. Allowed calls run; escalated ones wait for the control plane and
- * run with the approved (possibly reviewer-edited) args; denied, expired or failed ones do not run
- * and the model reads an `execution-denied` result with the reason.
+ * Makes each tool's own `execute` the last gate: the call runs only if Signoff says so at that
+ * moment, whatever the SDK (or an older SDK that ignores `toolApproval`) decided before. Inside
+ * `execute` the local policy decides again: `allow` runs the call as is, with no control-plane
+ * traffic; `deny` never runs it. An escalated call must be approved on the control plane: the
+ * wrapper finds its request by the idempotency key (creating it if there is none), waits for it if
+ * `wait` says so, checks that it covers this call (same tool; the requested or the approved args),
+ * **claims** it (an approval runs its call once) and runs exactly the claimed args — the reviewers'
+ * edited ones when they edited them — then reports the outcome (best effort). Anything else returns
+ * `{ type: 'execution-denied', reason, deniedBy: 'signoff' }`, which the model reads as an
+ * `execution-denied` tool result: pending, denied, expired, already used, unreachable.
  *
- * Combined with {@link signoffToolApproval}, it is also how reviewer-edited args run after a pause.
+ * Recommended setup: together with {@link signoffToolApproval} (same options, `wait: false`), which
+ * pauses the run and then leaves the claim to this wrapper, so each call is claimed in exactly one
+ * place. Alone (default `wait: true`) it is the blocking mode, for apps that keep the request open.
  *
  * @example
- * const result = await generateText({ model, tools: withSignoff({ payment_send }, signoff), prompt: 'Pay acme $500' });
+ * const options = { idempotencyKey: (call: SignoffToolCall) => `${chatId}:${call.toolCallId}` };
+ * const result = await generateText({ model, messages, tools: withSignoff(tools, signoff, { ...options, wait: false }), toolApproval: signoffToolApproval(signoff, options) });
  */
 export function withSignoff<TOOLS extends ToolSet>(tools: TOOLS, signoff: Signoff, options: WithSignoffOptions = {}): SignoffTools<TOOLS> {
+  assertSupportedAiVersion();
+  const wait = options.wait ?? true;
   const wrapped: Record<string, unknown> = {};
   for (const [toolName, tool] of Object.entries(tools)) {
     const execute = tool.execute;
@@ -58,13 +74,24 @@ export function withSignoff<TOOLS extends ToolSet>(tools: TOOLS, signoff: Signof
           ...tool,
           [marker]: true,
           execute: async (input: unknown, executionOptions: Parameters<typeof execute>[1]) => {
-            const verdict = await getToolCallVerdict(
-              signoff,
-              { toolCallId: executionOptions.toolCallId, toolName, input },
-              { ...options, wait: options.wait ?? true, ...(executionOptions.abortSignal ? { signal: executionOptions.abortSignal } : {}) },
-            );
-            if (verdict.status !== 'allow') return denied(verdict.status === 'pending' ? `Not run: no decision on approval ${verdict.approval.id} in time` : verdict.reason);
-            return lastValue(await execute(verdict.args as never, executionOptions));
+            const signal = executionOptions.abortSignal;
+            const toolCall = { toolCallId: executionOptions.toolCallId, toolName, input };
+            const judged = await judgeToolCall(signoff, toolCall, { ...options, wait, ...(signal ? { signal } : {}) }, 'find');
+            const verdict = await claimVerdict(signoff, judged, signal);
+            if (verdict.status === 'pending') {
+              return denied(wait ? `Not run: no decision on approval ${verdict.approval.id} in time` : `Not run: approval ${verdict.approval.id} is still pending on the control plane`);
+            }
+            if (verdict.status === 'deny') return denied(verdict.reason);
+            if (!verdict.grant) return lastValue(await execute(verdict.args as never, executionOptions));
+            let output: unknown;
+            try {
+              output = await lastValue(await execute(verdict.args as never, executionOptions));
+            } catch (error) {
+              await reportOutcome(signoff, verdict.grant, 'failed', error instanceof Error ? error.message : String(error));
+              throw error;
+            }
+            await reportOutcome(signoff, verdict.grant, 'succeeded');
+            return output;
           },
           toModelOutput: async (output: { toolCallId: string; input: unknown; output: unknown }) => {
             if (isSignoffDenied(output.output)) return { type: 'execution-denied', reason: output.output.reason };

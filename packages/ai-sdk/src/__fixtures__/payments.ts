@@ -9,6 +9,12 @@ export const policy = `
 version: 1
 default: deny
 rules:
+  - id: huge-payments
+    tool: payment_send
+    action: deny
+    when:
+      args.amount: { gt: 10000 }
+    reason: "Payments over $10,000 are never made by an agent"
   - id: big-payments
     tool: payment_send
     action: escalate
@@ -112,4 +118,14 @@ export function lastToolResults(prompts: readonly unknown[]): Array<{ toolCallId
     .filter((message) => message.role === 'tool')
     .flatMap((message) => message.content as Array<{ type: string; toolCallId: string; output: { type: string; reason?: string } }>)
     .filter((part) => part.type === 'tool-result');
+}
+
+/** A new Signoff client for the world's control plane, as a restarted process builds it; `fetch` sees its HTTP calls. */
+export function connect(world: PaymentsWorld, fetchImpl?: typeof fetch): Signoff {
+  return createSignoff({ policy, controlPlane: { url: world.controlPlane.url, apiKey: world.controlPlane.agentKey, ...(fetchImpl ? { fetch: fetchImpl } : {}) } });
+}
+
+/** The control plane's current state of a request (read with a fresh client). */
+export async function currentRequest(world: PaymentsWorld, id: string): Promise<ApprovalRequest> {
+  return connect(world).getApproval(id);
 }
