@@ -35,7 +35,9 @@ type Gate<TAnswer extends ToolAnswer, TMode extends Mode> = TMode extends 'block
  * Puts Signoff between the model's tool calls and your tools, for hand-written Chat Completions or
  * Responses API loops. Every call is answered exactly once, in the model's order: allowed calls
  * run; denied ones get a message with the policy's reason; malformed arguments, unknown tools and
- * tools that throw get a message saying so; escalated ones wait (`block`) or pause the batch.
+ * tools that throw get a message saying so; escalated ones wait (`block`) or pause the batch. An
+ * approved call runs once: its grant is claimed on the control plane just before the handler runs
+ * with the claimed args, so a replayed model message (the same call id) is answered "already used".
  *
  * @example
  * const message = (await openai.chat.completions.create({ model, messages, tools: schemas })).choices[0]!.message;
@@ -63,8 +65,8 @@ async function gateOne(call: ToolCallIdentity, options: GateToolCallsOptions): P
   if (!parsed.ok) return rejectToolCall(call, call.input, `its arguments are not valid JSON (${parsed.error}); call it again with a JSON object`);
   if (!options.tools[call.tool]) return rejectToolCall(call, parsed.args, `there is no tool named ${call.tool}`);
   const decision = options.signoff.guard(call.tool, parsed.args, options.context);
-  if (decision.action === 'allow') return settleToolCall(call, parsed.args, { kind: 'allowed', reason: decision.reason }, options.tools);
-  if (decision.action === 'deny') return settleToolCall(call, parsed.args, { kind: 'refused', reason: decision.reason }, options.tools);
+  if (decision.action === 'allow') return settleToolCall(call, parsed.args, { kind: 'allowed', reason: decision.reason }, options);
+  if (decision.action === 'deny') return settleToolCall(call, parsed.args, { kind: 'refused', reason: decision.reason }, options);
   const verdict = await askForApproval(options.signoff, decision, {
     idempotencyKey: options.runId ? `${options.runId}:${call.callId}` : call.callId,
     wait: options.mode === 'block',
@@ -72,7 +74,7 @@ async function gateOne(call: ToolCallIdentity, options: GateToolCallsOptions): P
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
   });
-  return settleToolCall(call, parsed.args, verdict, options.tools);
+  return settleToolCall(call, parsed.args, verdict, options);
 }
 
 /**
