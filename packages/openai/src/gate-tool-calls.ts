@@ -2,6 +2,7 @@ import type { Signoff } from '@signoff/core';
 import type { ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { askForApproval } from './ask-for-approval.js';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
 import { readToolCall, type ToolCallIdentity } from './read-tool-call.js';
 import { rejectToolCall, settleToolCall } from './settle-tool-call.js';
@@ -38,6 +39,7 @@ type Gate<TAnswer extends ToolAnswer, TMode extends Mode> = TMode extends 'block
  * tools that throw get a message saying so; escalated ones wait (`block`) or pause the batch. An
  * approved call runs once: its grant is claimed on the control plane just before the handler runs
  * with the claimed args, so a replayed model message (the same call id) is answered "already used".
+ * Throws `CONFIG_INVALID` when the installed `openai` is not 7.x.
  *
  * @example
  * const message = (await openai.chat.completions.create({ model, messages, tools: schemas })).choices[0]!.message;
@@ -56,6 +58,7 @@ export async function gateToolCalls(
   toolCalls: readonly (ChatCompletionMessageToolCall | ResponseOutputItem)[] | null | undefined,
   options: GateToolCallsOptions,
 ): Promise<GateResult> {
+  assertSupportedFramework('openai');
   const calls = (toolCalls ?? []).map(readToolCall).filter((call) => call !== undefined);
   return toGateResult(await Promise.all(calls.map((call) => gateOne(call, options))));
 }

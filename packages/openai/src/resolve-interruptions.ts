@@ -1,6 +1,7 @@
 import type { Agent, RunContext, RunResult, RunState, RunToolApprovalItem } from '@openai/agents';
 import type { ApprovalRequest, Signoff } from '@signoff/core';
 import { askForApproval, type ApprovalVerdict } from './ask-for-approval.js';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
 import { claimGrant } from './run-claimed.js';
 import { isGatedTool, type SignoffAgentsOptions } from './with-signoff.js';
@@ -39,7 +40,7 @@ export interface ResolvedInterruptions<TState> {
  * it runs (claiming here too would make that claim fail). For an escalated call of a tool that is not
  * wrapped (a plain tool with its own `needsApproval`), nothing else would claim, so it claims here
  * before approving — and rejects the call when the reviewers edited its args, which the SDK could not
- * run.
+ * run. Throws `CONFIG_INVALID` when the installed `@openai/agents` is not `>=0.20.0 <1`.
  *
  * @example
  * let result = await run(agent, 'Pay acme $500');
@@ -53,6 +54,7 @@ export async function resolveInterruptions<TContext, TAgent extends Agent<any, a
   signoff: Signoff,
   options: ResolveInterruptionsOptions<TOptionsContext> = {},
 ): Promise<ResolvedInterruptions<RunState<TContext, TAgent>>> {
+  assertSupportedFramework('@openai/agents');
   const state = 'getInterruptions' in source ? source : source.state;
   // RunState keeps its RunContext in `_context`; it is where the SDK itself reads approvals from.
   // A state restored with RunState.fromString types its context as unknown, hence the separate options type.

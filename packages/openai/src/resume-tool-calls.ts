@@ -1,5 +1,6 @@
 import { SignoffError, type Signoff } from '@signoff/core';
 import { recheckApproval } from './ask-for-approval.js';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { toGateResult } from './gate-tool-calls.js';
 import { settleToolCall } from './settle-tool-call.js';
 import type { GateResult, PausedToolCalls, ToolAnswer, ToolHandlers } from './tool-call-record.js';
@@ -30,6 +31,7 @@ export interface ResumeToolCallsOptions {
  * if (resumed.status === 'complete') saved.messages.push(...resumed.messages);
  */
 export async function resumeToolCalls<TAnswer extends ToolAnswer>(state: PausedToolCalls<TAnswer>, options: ResumeToolCallsOptions): Promise<GateResult<TAnswer>> {
+  assertSupportedFramework('openai');
   if (state?.version !== 1 || !Array.isArray(state.calls)) {
     throw new SignoffError('INVALID_ARGUMENT', 'resumeToolCalls needs the `state` of a paused gateToolCalls result (version 1)');
   }

@@ -2,6 +2,7 @@
 import type { FunctionTool, RunContext, Tool, ToolGuardrailFunctionOutput, ToolInputGuardrailDefinition } from '@openai/agents';
 import type { Decision, Signoff } from '@signoff/core';
 import { findApprovalFor } from './ask-for-approval.js';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
 import { runClaimed } from './run-claimed.js';
 
@@ -55,7 +56,8 @@ const reject = (message: string): ToolGuardrailFunctionOutput => ({ behavior: { 
  * or the call id), checks it covers this tool and these args, claims it and runs only the claimed
  * (possibly reviewer-edited) args. So an approval runs its call once however often a state is
  * resumed, and a runner that ignores `needsApproval` or the guardrail — or an app that approves in
- * the run state without the control plane — runs nothing that was not granted.
+ * the run state without the control plane — runs nothing that was not granted. Throws
+ * `CONFIG_INVALID` when the installed `@openai/agents` is not `>=0.20.0 <1`.
  *
  * @example
  * const sendPayment = withSignoff(tool({ name: 'send_payment', description: 'Pay a vendor', parameters: z.object({ to: z.string(), amount: z.number() }), execute: pay }), signoff);
@@ -67,6 +69,7 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
   signoff: Signoff,
   options: WithSignoffOptions<TContext> = {},
 ): TTool {
+  assertSupportedFramework('@openai/agents');
   const mode = options.mode ?? 'pause';
   const decide = (runContext: RunContext<TContext>, args: unknown): Decision => signoff.guard(tool.name, args, options.context?.(runContext));
 
