@@ -15,8 +15,14 @@ describe('pnpm start (scripted model, scripted reviewers)', () => {
       { tool: 'send_email', output: 'Tool call denied: Denied by Sam Okafor: Remittance advice goes out from the billing system, not from the agent' },
     ]);
     expect(outcome.approvals.map(({ tool, status, requirements }) => ({ tool, status, requiredApprovals: requirements.requiredApprovals }))).toEqual([
-      { tool: 'send_payment', status: 'approved', requiredApprovals: 2 },
+      { tool: 'send_payment', status: 'executed', requiredApprovals: 2 },
       { tool: 'send_email', status: 'denied', requiredApprovals: 1 },
+    ]);
+    expect(outcome.approvals[0]!.execution).toMatchObject({ claimedBy: 'agent', claimedAt: expect.any(String) });
+    // The same stored RunState resumed again runs nothing: the payment's approval was used.
+    expect(outcome.replayed).toEqual([
+      { tool: 'send_payment', output: expect.stringMatching(/^Tool call denied: approval apr_\S+ was already used at \S+; an approval runs its call once$/) },
+      { tool: 'send_email', output: 'Tool call denied: Denied by Sam Okafor: Remittance advice goes out from the billing system, not from the agent' },
     ]);
     expect(outcome.answer).toBe('send_payment: Paid 1250 USD to acme-supplies (ref inv_1042)\nsend_email: not done — Denied by Sam Okafor: Remittance advice goes out from the billing system, not from the agent');
 
@@ -24,5 +30,6 @@ describe('pnpm start (scripted model, scripted reviewers)', () => {
     expect(output).toContain('⏸  interrupted: 2 tool call(s) wait for approval');
     expect(output).toContain('Payments over $100 require human approval (1250 to acme-supplies) — needs 2 approval(s) from finance + engineering-lead');
     expect(output).toMatch(/▶ {2}restored \d+ characters of RunState; approved 1, rejected 1/);
+    expect(output).toMatch(/✗ {2}refused send_payment: Tool call denied: approval apr_\S+ was already used at/);
   });
 });

@@ -28,9 +28,11 @@ export interface RunOutcome {
   readonly executed: readonly Executed[];
   /** Tool calls that were not run, with what the model was told. */
   readonly refused: ReadonlyArray<{ readonly tool: string; readonly output: string }>;
-  /** Every approval request, as the control plane finally decided it. */
+  /** Every approval request, as the control plane finally decided it (a used one is `executed`). */
   readonly approvals: readonly ApprovalRequest[];
   readonly answer: string;
+  /** What the escalated calls answered when the stored RunState was resumed once more (a retried webhook): nothing ran again. */
+  readonly replayed: ReadonlyArray<{ readonly tool: string; readonly output: string }>;
 }
 
 const signoffOptions: SignoffAgentsOptions<PaymentsContext> = { runId: ({ context }) => context.runId };
@@ -39,7 +41,9 @@ const signoffOptions: SignoffAgentsOptions<PaymentsContext> = { runId: ({ contex
  * Runs the payments/email agent against a local control plane: the allowed tool runs, the denied one
  * is refused by Signoff's tool input guardrail, escalated ones become interruptions; reviewers
  * decide; the run state is stored as a string, restored in a "restarted" process with
- * `RunState.fromString`, and `resolveInterruptions` approves or rejects from the verdicts.
+ * `RunState.fromString`, and `resolveInterruptions` approves or rejects from the verdicts. Then the
+ * same stored string is resumed once more, as a retried webhook would: the payment does not run
+ * again — the wrapped tool claims its approval before it runs, and an approval runs its call once.
  */
 export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcome> {
   const print = options.print ?? console.log;
@@ -72,6 +76,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
     const seen = new Set<string>();
     const refused = report(result.newItems, seen, print);
     const approvalIds: string[] = [];
+    let stored: string | undefined;
     while (result.interruptions.length > 0) {
       const paused = await resolveInterruptions(result, signoff, signoffOptions); // creates the approval requests
       print(`⏸  interrupted: ${paused.pending.length} tool call(s) wait for approval`);
@@ -86,7 +91,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
       if (options.manual) print('   waiting for the decisions (long-poll)…');
 
       // A paused run is a string: store it, "restart" with a new client and agent, restore, resolve, run.
-      const stored = paused.state.toString();
+      stored = paused.state.toString();
       signoff = connect();
       agent = createAgent(signoff);
       const state = await RunState.fromString<PaymentsContext, typeof agent>(agent, stored);
@@ -97,11 +102,29 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<RunOutcom
     }
     const answer = String(result.finalOutput ?? '');
     print(`agent: ${answer}`);
+    const replayed = stored === undefined ? [] : await replay(stored, connect(), createAgent, print);
     const approvals = await Promise.all(approvalIds.map((id) => signoff.getApproval(id)));
-    return { executed, refused, approvals, answer };
+    return { executed, refused, approvals, answer, replayed };
   } finally {
     await Promise.all([controlPlane.close(), scripted?.close()]);
   }
+}
+
+/** Restores, resolves and runs the same stored RunState again, with a new client and agent, as a retried webhook would. */
+async function replay(
+  stored: string,
+  signoff: Signoff,
+  createAgent: (signoff: Signoff) => Agent<PaymentsContext>,
+  print: (line: string) => void,
+): Promise<RunOutcome['replayed']> {
+  print('↺  restoring the same stored RunState again (a retried webhook, a second worker)');
+  const agent = createAgent(signoff);
+  const state = await RunState.fromString<PaymentsContext, typeof agent>(agent, stored);
+  const interrupted = new Set(state.getInterruptions().flatMap((item) => (item.rawItem.type === 'function_call' ? [item.rawItem.callId] : [])));
+  const result = await run(agent, (await resolveInterruptions(state, signoff, signoffOptions)).state);
+  // Print only the calls that were waiting for approval; the earlier ones were answered before the pause.
+  const earlier = new Set(result.newItems.flatMap((item) => (item.type === 'tool_call_output_item' && item.rawItem.type === 'function_call_result' && !interrupted.has(item.rawItem.callId) ? [item.rawItem.callId] : [])));
+  return report(result.newItems, earlier, print);
 }
 
 /** Prints each tool output once; returns the refused ones (Signoff's answers start with "Tool call"). */

@@ -28,15 +28,19 @@ export interface LoopOutcome {
   readonly executed: readonly Executed[];
   /** Tool calls that were not run, with the reason the model was given. */
   readonly refused: ReadonlyArray<{ readonly tool: string; readonly reason: string }>;
-  /** Every approval request, as the control plane finally decided it. */
+  /** Every approval request, as the control plane finally decided it (a used one is `executed`). */
   readonly approvals: readonly ApprovalRequest[];
   readonly answer: string;
+  /** The escalated calls when the stored paused state is resumed once more (a retried webhook): none runs again. */
+  readonly replayed: ReadonlyArray<{ readonly tool: string; readonly status: string; readonly reason: string }>;
 }
 
 /**
  * Runs the payments/email story against a local control plane: allowed calls run, the denied one is
  * answered with the policy's reason, escalated ones pause the loop; reviewers decide; the paused
- * state is stored as JSON, a "restarted" process resumes it with a new Signoff client.
+ * state is stored as JSON, a "restarted" process resumes it with a new Signoff client. Then the same
+ * stored state is resumed once more, as a retried webhook would: the approved payment does not run
+ * again — an approval runs its call once.
  */
 export async function runLoop(options: RunLoopOptions = {}): Promise<LoopOutcome> {
   const print = options.print ?? console.log;
@@ -46,11 +50,12 @@ export async function runLoop(options: RunLoopOptions = {}): Promise<LoopOutcome
     if (scripted) scriptTheModel(scripted);
     const client = options.client ?? new OpenAI({ baseURL: scripted?.baseURL, apiKey: 'offline', maxRetries: 0 });
     const connect = (): Signoff => createSignoff({ policy: POLICY_FILE, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
-    const story: Story = { client, model: options.model ?? 'scripted', connect, controlPlane, manual: options.manual ?? false, print, executed: [], calls: [] };
+    const story: Story = { client, model: options.model ?? 'scripted', connect, controlPlane, manual: options.manual ?? false, print, executed: [], calls: [], stored: [] };
     print(`control plane ${controlPlane.url} · policy ${POLICY_FILE} · ${options.api === 'responses' ? 'Responses API' : 'Chat Completions'}`);
     print(`user: ${REQUEST}`);
     const answer = options.api === 'responses' ? await responsesLoop(story) : await chatLoop(story);
     print(`agent: ${answer}`);
+    const replayed = await replayStoredState(story);
     const signoff = connect();
     const approvalIds = story.calls.flatMap((call) => (call.status !== 'pending' && call.approvalId ? [call.approvalId] : []));
     return {
@@ -58,6 +63,7 @@ export async function runLoop(options: RunLoopOptions = {}): Promise<LoopOutcome
       refused: story.calls.filter((call) => call.status === 'denied' || call.status === 'failed').map(({ tool, reason }) => ({ tool, reason })),
       approvals: await Promise.all(approvalIds.map((id) => signoff.getApproval(id))),
       answer,
+      replayed,
     };
   } finally {
     await Promise.all([controlPlane.close(), scripted?.close()]);
@@ -74,6 +80,8 @@ interface Story {
   readonly executed: Executed[];
   /** Every settled call, in order. */
   readonly calls: ToolCallRecord[];
+  /** Every paused batch as it was stored (JSON), in order. */
+  readonly stored: string[];
 }
 
 /** Chat Completions: `runToolLoop` does the loop; a pause comes back as JSON, and `resume` picks it up. */
@@ -85,6 +93,7 @@ async function chatLoop(story: Story): Promise<string> {
     if (result.status === 'complete') return result.message.content ?? '';
     await review(story, result.pending);
     const stored = JSON.stringify(result.state); // all a paused loop is: the messages and the paused batch
+    story.stored.push(JSON.stringify(result.state.toolCalls));
     story.print(`▶  resuming from ${stored.length} bytes of JSON with a new Signoff client (as after a restart)`);
     result = await runToolLoop({ ...settings, signoff: story.connect(), mode: story.manual ? 'block' : 'pause', resume: JSON.parse(stored) as PausedToolLoop });
   }
@@ -104,6 +113,7 @@ async function responsesLoop(story: Story): Promise<string> {
       report(story, gate.calls);
       await review(story, gate.pending);
       const stored = JSON.stringify({ input, paused: gate.state }); // all a paused loop is: the input items and the paused batch
+      story.stored.push(JSON.stringify(gate.state));
       story.print(`▶  resuming from ${stored.length} bytes of JSON with a new Signoff client (as after a restart)`);
       const restored = JSON.parse(stored) as { input: ResponseInputItem[]; paused: PausedToolCalls<ResponsesToolAnswer> };
       input = restored.input;
@@ -113,6 +123,20 @@ async function responsesLoop(story: Story): Promise<string> {
     input.push(...gate.messages);
   }
   throw new Error('the model was still calling tools after 10 turns');
+}
+
+/**
+ * Resumes the last stored paused batch once more, with a new client, as a retried webhook or a second
+ * worker would: the approval was used when the payment ran, so the call is answered "already used".
+ */
+async function replayStoredState(story: Story): Promise<LoopOutcome['replayed']> {
+  const last = story.stored.at(-1);
+  if (last === undefined) return [];
+  story.print('↺  resuming the same stored state again (a retried webhook, a second worker)');
+  const replay = await resumeToolCalls(JSON.parse(last) as PausedToolCalls, { signoff: story.connect(), tools: createHandlers(story.executed) });
+  const escalated = replay.calls.filter((call) => call.approvalId !== undefined);
+  for (const call of escalated) story.print(`${call.status === 'ran' ? '✓  ran    ' : '✗  refused'} ${call.tool}: ${call.reason}`);
+  return escalated.map(({ tool, status, reason }) => ({ tool, status, reason }));
 }
 
 /** Prints each call once it is settled (a resumed batch repeats the calls answered before the pause). */

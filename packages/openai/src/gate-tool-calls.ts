@@ -2,6 +2,7 @@ import type { Signoff } from '@signoff/core';
 import type { ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 import { askForApproval } from './ask-for-approval.js';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
 import { readToolCall, type ToolCallIdentity } from './read-tool-call.js';
 import { rejectToolCall, settleToolCall } from './settle-tool-call.js';
@@ -35,7 +36,10 @@ type Gate<TAnswer extends ToolAnswer, TMode extends Mode> = TMode extends 'block
  * Puts Signoff between the model's tool calls and your tools, for hand-written Chat Completions or
  * Responses API loops. Every call is answered exactly once, in the model's order: allowed calls
  * run; denied ones get a message with the policy's reason; malformed arguments, unknown tools and
- * tools that throw get a message saying so; escalated ones wait (`block`) or pause the batch.
+ * tools that throw get a message saying so; escalated ones wait (`block`) or pause the batch. An
+ * approved call runs once: its grant is claimed on the control plane just before the handler runs
+ * with the claimed args, so a replayed model message (the same call id) is answered "already used".
+ * Throws `CONFIG_INVALID` when the installed `openai` is not 7.x.
  *
  * @example
  * const message = (await openai.chat.completions.create({ model, messages, tools: schemas })).choices[0]!.message;
@@ -54,6 +58,7 @@ export async function gateToolCalls(
   toolCalls: readonly (ChatCompletionMessageToolCall | ResponseOutputItem)[] | null | undefined,
   options: GateToolCallsOptions,
 ): Promise<GateResult> {
+  assertSupportedFramework('openai');
   const calls = (toolCalls ?? []).map(readToolCall).filter((call) => call !== undefined);
   return toGateResult(await Promise.all(calls.map((call) => gateOne(call, options))));
 }
@@ -63,8 +68,8 @@ async function gateOne(call: ToolCallIdentity, options: GateToolCallsOptions): P
   if (!parsed.ok) return rejectToolCall(call, call.input, `its arguments are not valid JSON (${parsed.error}); call it again with a JSON object`);
   if (!options.tools[call.tool]) return rejectToolCall(call, parsed.args, `there is no tool named ${call.tool}`);
   const decision = options.signoff.guard(call.tool, parsed.args, options.context);
-  if (decision.action === 'allow') return settleToolCall(call, parsed.args, { kind: 'allowed', reason: decision.reason }, options.tools);
-  if (decision.action === 'deny') return settleToolCall(call, parsed.args, { kind: 'refused', reason: decision.reason }, options.tools);
+  if (decision.action === 'allow') return settleToolCall(call, parsed.args, { kind: 'allowed', reason: decision.reason }, options);
+  if (decision.action === 'deny') return settleToolCall(call, parsed.args, { kind: 'refused', reason: decision.reason }, options);
   const verdict = await askForApproval(options.signoff, decision, {
     idempotencyKey: options.runId ? `${options.runId}:${call.callId}` : call.callId,
     wait: options.mode === 'block',
@@ -72,7 +77,7 @@ async function gateOne(call: ToolCallIdentity, options: GateToolCallsOptions): P
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
   });
-  return settleToolCall(call, parsed.args, verdict, options.tools);
+  return settleToolCall(call, parsed.args, verdict, options);
 }
 
 /**

@@ -1,7 +1,8 @@
-import { run, RunState } from '@openai/agents';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent, OpenAIResponsesModel, run, RunState, tool, type RunItem } from '@openai/agents';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { startHarness, type Harness } from './__fixtures__/harness.js';
-import { createExecutors, createPaymentAgent, type RunContextShape } from './__fixtures__/payment-agent.js';
+import { createExecutors, createPaymentAgent, type Executors, type RunContextShape } from './__fixtures__/payment-agent.js';
 import { toolOutputs } from './testing/scripted-openai-server.js';
 import { resolveInterruptions } from './resolve-interruptions.js';
 import type { SignoffAgentsOptions } from './with-signoff.js';
@@ -143,5 +144,97 @@ describe('resolveInterruptions', () => {
     const final = await run(agent, resolved.state);
     expect(harness.model.requests.at(-1)!.path).toBe('/v1/chat/completions');
     expect(final.finalOutput).toContain('paid 222 to hooli');
+  });
+});
+
+describe('resolveInterruptions: an approval runs its call once', () => {
+  const alreadyUsed = /^Tool call denied: approval apr_\S+ was already used at \S+Z; an approval runs its call once$/;
+  const outputsOf = (result: { readonly newItems: readonly RunItem[] }): string[] =>
+    result.newItems.flatMap((item) => (item.type === 'tool_call_output_item' ? [typeof item.output === 'string' ? item.output : JSON.stringify(item.output)] : []));
+
+  /** Runs until the payment interrupts, creates its request, and stores the paused run as a string. */
+  async function pausedRun(amount: number, threadId: string, executors: Executors): Promise<string> {
+    const signoff = harness.newSignoff();
+    harness.model.script({ toolCalls: [{ name: 'send_payment', arguments: { to: 'acme', amount } }] });
+    const first = await run(createPaymentAgent(harness, signoff, executors, byThread), 'Pay acme', { context: { threadId } });
+    return (await resolveInterruptions(first, signoff, byThread)).state.toString();
+  }
+
+  /** What a process picking the run up does: its own agent, the stored string, resolve, run. */
+  async function resume(saved: string, executors: Executors, signoff = harness.newSignoff()) {
+    const agent = createPaymentAgent(harness, signoff, executors, byThread);
+    const resolved = await resolveInterruptions(await RunState.fromString(agent, saved), signoff, byThread);
+    const result = await run(agent, resolved.state);
+    return { resolved, outputs: outputsOf(result) };
+  }
+
+  it('runs it once across replayed resumes of the same saved RunState, a restarted process included', async () => {
+    const executors = createExecutors();
+    const saved = await pausedRun(610, 'thread-replay', executors);
+    await harness.decideNext('ana', 'approve', { forArgs: { amount: 610 } });
+    const signoff = harness.newSignoff();
+
+    const first = await resume(saved, executors, signoff);
+    expect(first.outputs).toEqual(['paid 610 to acme']);
+    const again = await resume(saved, executors, signoff);
+    const restarted = await resume(saved, createExecutors());
+    expect(executors.send_payment).toHaveBeenCalledTimes(1);
+    for (const later of [again, restarted]) {
+      expect(later.resolved.rejected).toHaveLength(1);
+      expect(later.outputs).toEqual([expect.stringMatching(alreadyUsed)]);
+    }
+  });
+
+  it('runs it once when two resumes of the same RunState race', async () => {
+    const executors = createExecutors();
+    const saved = await pausedRun(620, 'thread-race', executors);
+    await harness.decideNext('ana', 'approve', { forArgs: { amount: 620 } });
+    const results = await Promise.all([resume(saved, executors), resume(saved, executors)]);
+    expect(executors.send_payment).toHaveBeenCalledTimes(1);
+    expect(results.flatMap((each) => each.outputs).sort()).toEqual([expect.stringMatching(alreadyUsed), 'paid 620 to acme'].sort());
+  });
+
+  it('runs an approved RunState once however often it is run: the tool claims, not the state', async () => {
+    const executors = createExecutors();
+    const saved = await pausedRun(630, 'thread-approved', executors);
+    await harness.decideNext('ana', 'approve', { forArgs: { amount: 630 } });
+    const signoff = harness.newSignoff();
+    const agent = createPaymentAgent(harness, signoff, executors, byThread);
+    const approved = (await resolveInterruptions(await RunState.fromString(agent, saved), signoff, byThread)).state.toString();
+    const runs = await Promise.all([run(agent, await RunState.fromString(agent, approved)), run(agent, await RunState.fromString(agent, approved))]);
+    await run(agent, await RunState.fromString(agent, approved));
+    expect(executors.send_payment).toHaveBeenCalledTimes(1);
+    expect(runs.flatMap(outputsOf).sort()).toEqual([expect.stringMatching(alreadyUsed), 'paid 630 to acme'].sort());
+  });
+
+  it('claims for a tool that is not wrapped (its own needsApproval) before approving it, so a replay runs nothing', async () => {
+    const pay = vi.fn(async ({ to, amount }: { to: string; amount: number }) => `paid ${amount} to ${to}`);
+    const plain = tool({ name: 'send_payment', description: 'Pay', parameters: z.object({ to: z.string(), amount: z.number() }), needsApproval: true, execute: pay });
+    const agent = new Agent<RunContextShape>({ name: 'Plain', model: new OpenAIResponsesModel(harness.openai, 'scripted'), tools: [plain] });
+    const signoff = harness.newSignoff();
+    harness.model.script({ toolCalls: [{ name: 'send_payment', arguments: { to: 'acme', amount: 640 } }] });
+    const first = await run(agent, 'Pay acme', { context: { threadId: 'thread-plain' } });
+    const saved = (await resolveInterruptions(first, signoff, byThread)).state.toString();
+    const approval = await harness.decideNext('ana', 'approve', { forArgs: { amount: 640 } });
+
+    const resolved = await resolveInterruptions(await RunState.fromString(agent, saved), signoff, byThread);
+    expect(resolved.approved).toHaveLength(1);
+    expect((await signoff.getApproval(approval.id)).status).toBe('executed');
+    await run(agent, resolved.state);
+    const replay = await resolveInterruptions(await RunState.fromString(agent, saved), harness.newSignoff(), byThread);
+    expect(replay.rejected).toHaveLength(1);
+    expect(outputsOf(await run(agent, replay.state))).toEqual([expect.stringMatching(alreadyUsed)]);
+    expect(pay).toHaveBeenCalledTimes(1);
+
+    // Reviewer-edited args cannot reach a tool the SDK runs itself: rejected, not run with the model's args.
+    harness.model.script({ toolCalls: [{ name: 'send_payment', arguments: { to: 'acme', amount: 650 } }] });
+    const edited = await run(agent, 'Pay acme', { context: { threadId: 'thread-plain' } });
+    await resolveInterruptions(edited, signoff, byThread);
+    await harness.decideNext('ana', 'approve', { forArgs: { amount: 650 }, args: { to: 'acme', amount: 150 } });
+    const refused = await resolveInterruptions(edited, signoff, byThread);
+    expect(refused.rejected).toHaveLength(1);
+    await run(agent, refused.state);
+    expect(pay).toHaveBeenCalledTimes(1);
+    expect(lastOutputs().at(-1)).toBe('Tool call denied: the reviewers edited the args of send_payment, and only a tool wrapped with withSignoff can run edited args');
   });
 });

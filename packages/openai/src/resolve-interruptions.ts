@@ -1,8 +1,10 @@
 import type { Agent, RunContext, RunResult, RunState, RunToolApprovalItem } from '@openai/agents';
 import type { ApprovalRequest, Signoff } from '@signoff/core';
 import { askForApproval, type ApprovalVerdict } from './ask-for-approval.js';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
-import type { SignoffAgentsOptions } from './with-signoff.js';
+import { claimGrant } from './run-claimed.js';
+import { isGatedTool, type SignoffAgentsOptions } from './with-signoff.js';
 
 export interface ResolveInterruptionsOptions<TContext = unknown> extends SignoffAgentsOptions<TContext> {
   /** Long-poll each request until it resolves (or `timeoutMs`, then reject); default: look once and report `pending`. */
@@ -30,8 +32,15 @@ export interface ResolvedInterruptions<TState> {
  * Answers a run's interruptions from the control plane's verdicts: for each escalated call it
  * creates the approval request (or replays it by its idempotency key), then approves the call when
  * the control plane granted it and rejects it — with the reason as the model-visible message — when
- * the reviewers denied it or it expired. Works on a `RunResult` or on a `RunState` restored with
- * `RunState.fromString(agent, saved)` after a restart.
+ * the reviewers denied it or it expired — or was already used: an approval runs its call once, so
+ * resolving the same saved state again rejects that call with "already used". Works on a `RunResult`
+ * or on a `RunState` restored with `RunState.fromString(agent, saved)` after a restart.
+ *
+ * It never claims for a tool wrapped with `withSignoff`: that tool's own `invoke` claims, just before
+ * it runs (claiming here too would make that claim fail). For an escalated call of a tool that is not
+ * wrapped (a plain tool with its own `needsApproval`), nothing else would claim, so it claims here
+ * before approving — and rejects the call when the reviewers edited its args, which the SDK could not
+ * run. Throws `CONFIG_INVALID` when the installed `@openai/agents` is not `>=0.20.0 <1`.
  *
  * @example
  * let result = await run(agent, 'Pay acme $500');
@@ -45,6 +54,7 @@ export async function resolveInterruptions<TContext, TAgent extends Agent<any, a
   signoff: Signoff,
   options: ResolveInterruptionsOptions<TOptionsContext> = {},
 ): Promise<ResolvedInterruptions<RunState<TContext, TAgent>>> {
+  assertSupportedFramework('@openai/agents');
   const state = 'getInterruptions' in source ? source : source.state;
   // RunState keeps its RunContext in `_context`; it is where the SDK itself reads approvals from.
   // A state restored with RunState.fromString types its context as unknown, hence the separate options type.
@@ -60,13 +70,15 @@ export async function resolveInterruptions<TContext, TAgent extends Agent<any, a
       const decision = signoff.guard(item.name, parsed.args, options.context?.(runContext));
       if (decision.action === 'allow') return 'skip';
       if (decision.action === 'deny') return { kind: 'refused', reason: decision.reason };
-      return askForApproval(signoff, decision, {
+      const verdict = await askForApproval(signoff, decision, {
         idempotencyKey: runId ? `${runId}:${item.rawItem.callId}` : item.rawItem.callId,
         wait: options.wait ?? false,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(onBehalfOf ? { onBehalfOf } : {}),
       });
+      const tool = item.agent.tools.find((each) => each.type === 'function' && each.name === item.name);
+      return verdict.kind === 'granted' && !isGatedTool(tool) ? claimForUngatedTool(signoff, verdict, options.signal) : verdict;
     }),
   );
   const resolved: ResolvedInterruptions<RunState<TContext, TAgent>> = { state, approved: [], rejected: [], pending: [], skipped: [], approvals: {} };
@@ -84,4 +96,14 @@ export async function resolveInterruptions<TContext, TAgent extends Agent<any, a
     }
   });
   return resolved;
+}
+
+/** A tool without Signoff's gate runs the model's args as soon as it is approved in the state: claim first. */
+async function claimForUngatedTool(signoff: Signoff, verdict: ApprovalVerdict & { readonly kind: 'granted' }, signal?: AbortSignal): Promise<ApprovalVerdict> {
+  const { approval } = verdict;
+  if (approval.approvedArgsHash !== approval.argsHash) {
+    return { kind: 'refused', reason: `the reviewers edited the args of ${approval.tool}, and only a tool wrapped with withSignoff can run edited args`, approval };
+  }
+  const claim = await claimGrant(signoff, approval, signal);
+  return claim.kind === 'claimed' ? verdict : { kind: 'refused', reason: claim.reason, approval };
 }

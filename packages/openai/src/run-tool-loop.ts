@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessage, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { gateToolCalls, type GateToolCallsOptions } from './gate-tool-calls.js';
 import { resumeToolCalls } from './resume-tool-calls.js';
 import type { ChatToolAnswer, PausedToolCalls, ToolCallRecord } from './tool-call-record.js';
@@ -45,6 +46,7 @@ export type ToolLoopResult =
  * else console.log(result.message.content);
  */
 export async function runToolLoop(options: RunToolLoopOptions): Promise<ToolLoopResult> {
+  assertSupportedFramework('openai');
   const messages = [...(options.resume?.messages ?? options.messages ?? [])];
   const calls: ToolCallRecord<ChatToolAnswer>[] = [];
   if (options.resume) {

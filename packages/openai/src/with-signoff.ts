@@ -1,8 +1,10 @@
 // Type-only imports: raw-loop users need not install @openai/agents, and the guardrail is a plain object.
-import type { FunctionTool, RunContext, ToolGuardrailFunctionOutput, ToolInputGuardrailDefinition } from '@openai/agents';
+import type { FunctionTool, RunContext, Tool, ToolGuardrailFunctionOutput, ToolInputGuardrailDefinition } from '@openai/agents';
 import type { Decision, Signoff } from '@signoff/core';
-import { askForApproval } from './ask-for-approval.js';
+import { findApprovalFor } from './ask-for-approval.js';
+import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
+import { runClaimed } from './run-claimed.js';
 
 /**
  * How a run maps to Signoff. Pass the same options to `withSignoff` and `resolveInterruptions`, so
@@ -37,15 +39,25 @@ export interface WithSignoffOptions<TContext = unknown> extends SignoffAgentsOpt
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ToolContext<TTool> = TTool extends FunctionTool<infer TContext, any, any> ? TContext : unknown;
 
+/** Marks a tool whose own `invoke` gates and claims, so `resolveInterruptions` leaves the claim to it. */
+const GATED = Symbol.for('signoff.openai.gated-tool');
+
 const allow: ToolGuardrailFunctionOutput = { behavior: { type: 'allow' } };
 const reject = (message: string): ToolGuardrailFunctionOutput => ({ behavior: { type: 'rejectContent', message } });
 
 /**
  * Puts an Agents SDK function tool under the Signoff policy. An escalated call sets `needsApproval`,
  * so the run stops with `result.interruptions`; a denied call is refused by a tool input guardrail
- * whose message (the policy's reason) the model sees. Before an escalated call runs, the guardrail
- * asks the control plane again: a call approved in the run state but not by the control plane is
- * refused, and the reviewers' edited args, when they edited them, are the ones the tool gets.
+ * whose message (the policy's reason) the model sees.
+ *
+ * The wrapped tool's own `invoke` is the last gate, and the one place a grant is claimed: it decides
+ * again with the local policy (deny → the reason is the tool's output, nothing runs), and for an
+ * escalated call finds its request on the control plane by the idempotency key (`${runId}:${callId}`
+ * or the call id), checks it covers this tool and these args, claims it and runs only the claimed
+ * (possibly reviewer-edited) args. So an approval runs its call once however often a state is
+ * resumed, and a runner that ignores `needsApproval` or the guardrail — or an app that approves in
+ * the run state without the control plane — runs nothing that was not granted. Throws
+ * `CONFIG_INVALID` when the installed `@openai/agents` is not `>=0.20.0 <1`.
  *
  * @example
  * const sendPayment = withSignoff(tool({ name: 'send_payment', description: 'Pay a vendor', parameters: z.object({ to: z.string(), amount: z.number() }), execute: pay }), signoff);
@@ -57,11 +69,11 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
   signoff: Signoff,
   options: WithSignoffOptions<TContext> = {},
 ): TTool {
+  assertSupportedFramework('@openai/agents');
   const mode = options.mode ?? 'pause';
-  // The args the control plane granted, by call id, for the invoke that follows the guardrail.
-  const grantedArgs = new Map<string, unknown>();
   const decide = (runContext: RunContext<TContext>, args: unknown): Decision => signoff.guard(tool.name, args, options.context?.(runContext));
 
+  // Local policy only: the model hears "denied" early; the control plane is asked in invoke, once.
   const guardrail: ToolInputGuardrailDefinition<TContext> = {
     type: 'tool_input',
     name: 'signoff',
@@ -69,38 +81,47 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
       const parsed = parseArguments(toolCall.arguments);
       if (!parsed.ok) return reject(`Tool call not run: its arguments are not valid JSON (${parsed.error}).`);
       const decision = decide(runContext, parsed.args);
-      if (decision.action === 'allow') return allow;
-      if (decision.action === 'deny') return reject(`Tool call denied: ${decision.reason}`);
-      // Pre-approval guardrails (runner option) see the call before its interruption: needsApproval holds it.
-      if (mode === 'pause' && runContext.isToolApproved({ toolName: tool.name, callId: toolCall.callId }) !== true) return allow;
-      const runId = options.runId?.(runContext);
-      const onBehalfOf = options.onBehalfOf?.(runContext);
-      const verdict = await askForApproval(signoff, decision, {
-        idempotencyKey: runId ? `${runId}:${toolCall.callId}` : toolCall.callId,
-        wait: mode === 'block',
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        ...(onBehalfOf ? { onBehalfOf } : {}),
-      });
-      if (verdict.kind === 'granted') {
-        grantedArgs.set(toolCall.callId, verdict.args);
-        return allow;
-      }
-      return reject(`Tool call denied: ${verdict.kind === 'pending' ? `approval ${verdict.approval.id} is still pending` : verdict.reason}`);
+      return decision.action === 'deny' ? reject(`Tool call denied: ${decision.reason}`) : allow;
     },
   };
 
-  const wrapped: FunctionTool<TContext, never, unknown> = {
+  const wrapped: FunctionTool<TContext, never, unknown> & { readonly [GATED]: true } = {
     ...tool,
+    [GATED]: true,
     needsApproval: async (runContext, input, callId) =>
       (mode === 'pause' && decide(runContext as RunContext<TContext>, input).action === 'escalate') || tool.needsApproval(runContext, input as never, callId),
     inputGuardrails: [guardrail, ...((tool.inputGuardrails ?? []) as ToolInputGuardrailDefinition<TContext>[])],
     invoke: async (runContext, input, details) => {
+      const parsed = parseArguments(input);
+      if (!parsed.ok) return `Tool call not run: its arguments are not valid JSON (${parsed.error}).`;
+      const decision = decide(runContext, parsed.args);
+      if (decision.action === 'allow') return tool.invoke(runContext, input, details);
+      if (decision.action === 'deny') return `Tool call denied: ${decision.reason}`;
       const callId = details?.toolCall?.callId;
-      if (callId === undefined || !grantedArgs.has(callId)) return tool.invoke(runContext, input, details);
-      const args = grantedArgs.get(callId);
-      grantedArgs.delete(callId);
-      return tool.invoke(runContext, JSON.stringify(args), details);
+      if (!callId) return `Tool call not run: ${tool.name} needs approval, and this call has no call id to find its approval by.`;
+      const runId = options.runId?.(runContext);
+      const onBehalfOf = options.onBehalfOf?.(runContext);
+      const verdict = await findApprovalFor(signoff, decision, {
+        idempotencyKey: runId ? `${runId}:${callId}` : callId,
+        wait: mode === 'block',
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(details?.signal ? { signal: details.signal } : {}),
+        ...(onBehalfOf ? { onBehalfOf } : {}),
+      });
+      if (verdict.kind !== 'granted') return `Tool call denied: ${verdict.kind === 'pending' ? `approval ${verdict.approval.id} is still pending` : verdict.reason}`;
+      const ran = await runClaimed(signoff, verdict.approval, (args) => tool.invoke(runContext, JSON.stringify(args), details), details?.signal);
+      return ran.kind === 'ran' ? ran.output : `Tool call denied: ${ran.reason}`;
     },
   };
-  return wrapped as TTool;
+  return wrapped as unknown as TTool;
+}
+
+/**
+ * Whether a tool is wrapped with `withSignoff` (its own `invoke` gates and claims).
+ *
+ * @example
+ * if (!isGatedTool(tool)) console.warn(`${tool.name} runs without Signoff's tool-level gate`);
+ */
+export function isGatedTool(tool: Tool | undefined): boolean {
+  return tool !== undefined && (tool as { readonly [GATED]?: unknown })[GATED] === true;
 }

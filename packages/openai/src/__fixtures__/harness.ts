@@ -39,8 +39,11 @@ export interface Harness {
   readonly model: ScriptedOpenAIServer;
   /** The official client, pointed at the scripted server. */
   readonly openai: OpenAI;
-  /** A fresh agent-side Signoff client, as a restarted process would create it. */
-  newSignoff(): Signoff;
+  /**
+   * A fresh agent-side Signoff client, as a restarted process would create it. `traffic` collects
+   * each control-plane call it makes (`POST /v1/approvals/apr_…/execution`); `fetch` replaces its fetch.
+   */
+  newSignoff(options?: { traffic?: string[]; fetch?: typeof fetch }): Signoff;
   /** Waits until `reviewer` has a pending request (for these args, when given) to act on, then decides it. */
   decideNext(reviewer: string, verdict: 'approve' | 'deny', extra?: { comment?: string; args?: unknown; forArgs?: Record<string, unknown> }): Promise<ApprovalRequest>;
   close(): Promise<void>;
@@ -50,7 +53,13 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const controlPlane = await startLocalControlPlane({ policy, sweepIntervalSeconds: 0.1 });
   const model = await startScriptedOpenAIServer();
-  const newSignoff = (): Signoff => createSignoff({ policy, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
+  const newSignoff = ({ traffic, fetch: customFetch = fetch }: { traffic?: string[]; fetch?: typeof fetch } = {}): Signoff => {
+    const recordingFetch: typeof fetch = async (input, init) => {
+      traffic?.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return customFetch(input, init);
+    };
+    return createSignoff({ policy, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey, fetch: recordingFetch } });
+  };
   return {
     controlPlane,
     model,
