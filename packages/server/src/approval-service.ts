@@ -212,6 +212,10 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     await store.appendAudit([event]);
   }
 
+  async function recordRefusals(events: readonly AuditEventInput[]): Promise<void> {
+    await store.appendAudit(events);
+  }
+
   /** Stops taking waits and releases every waiting client with `shutdown`. */
   function close(): void {
     closing = true;
@@ -219,7 +223,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     for (const set of waiters.values()) for (const wake of [...set]) wake('shutdown');
   }
 
-  return { create, get, list, decide, claim, report, waitForResolution, sweep, recordRefusal, close, reviewerById: (id: string) => reviewerById.get(id) };
+  return { create, get, list, decide, claim, report, waitForResolution, sweep, recordRefusal, recordRefusals, close, reviewerById: (id: string) => reviewerById.get(id) };
 }
 
 export type ApprovalService = ReturnType<typeof createApprovalService>;

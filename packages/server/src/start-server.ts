@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createGuard, loadPolicy, SignoffError } from '@signoff/core';
 import { createApprovalService, type ApprovalService } from './approval-service.js';
+import { createRefusalLimiter } from './http/refusal-limiter.js';
 import type { ServerConfig } from './config/server-config.js';
 import type { Channel } from './channels/channel.js';
 import { startOutboxDispatcher, type OutboxDispatcher } from './channels/outbox-dispatcher.js';
@@ -52,7 +53,12 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     defaultGrantTtlMs: config.grantTtlMs,
     channels,
   });
-  const app = createApp({ service, apiKeys: config.apiKeys, acceptsCallbacks: config.webhooks !== undefined, channels });
+  const refusals = createRefusalLimiter({
+    record: (events) => service.recordRefusals(events),
+    auditedPerWindow: config.refusalLimits.auditedPerMinute,
+    answeredPerWindow: config.refusalLimits.answeredPerMinute,
+  });
+  const app = createApp({ service, apiKeys: config.apiKeys, acceptsCallbacks: config.webhooks !== undefined, channels, refusals });
   const dispatcher = startOutboxDispatcher({
     store,
     channels,
@@ -68,6 +74,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   }).catch(async (error: unknown) => {
     // Nothing listens: stop what already started, and say what to change instead of a stack trace.
     service.close();
+    await refusals.flush();
     await dispatcher.stop();
     await store.close();
     const code = (error as { code?: string }).code;
@@ -101,6 +108,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
         const dropIdle = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 20);
         await stopped;
         clearInterval(dropIdle);
+        await refusals.flush().catch((error: unknown) => console.error('signoff: writing refusal summaries failed', error));
         await dispatcher.stop();
         await store.close();
       })();

@@ -16,7 +16,7 @@ export const TEST_KEYS = {
 } as const;
 
 /** Writes a config next to a fresh SQLite file and starts a real server on a free loopback port. */
-export async function startTestServer(options: { sweepSeconds?: number } = {}): Promise<RunningServer & { directory: string; cleanup(): Promise<void> }> {
+export async function startTestServer(options: { sweepSeconds?: number; refusalLimits?: { audited: number; answered: number } } = {}): Promise<RunningServer & { directory: string; cleanup(): Promise<void> }> {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-server-'));
   const policy = fileURLToPath(new URL('./__fixtures__/policy.yaml', import.meta.url));
   const key = (name: string, kind: 'agent' | 'reviewer', secret: string, extra = '') =>
@@ -28,6 +28,7 @@ export async function startTestServer(options: { sweepSeconds?: number } = {}): 
       'store: sqlite:./signoff.db',
       'listen: 127.0.0.1:0',
       `sweep_interval_seconds: ${options.sweepSeconds ?? 0.05}`,
+      ...(options.refusalLimits ? [`refusal_limits: { audited_per_minute: ${options.refusalLimits.audited}, answered_per_minute: ${options.refusalLimits.answered} }`] : []),
       'reviewers:',
       '  - { id: ana, name: Ana, roles: [finance] }',
       '  - { id: bo, name: Bo, roles: [finance] }',

@@ -37,7 +37,7 @@ function rawRequest(head: string, body = ''): Promise<number> {
 
 beforeAll(async () => {
   // A long sweep interval, so a decision after the deadline meets the request still pending (EXPIRED, not ALREADY_RESOLVED).
-  server = await startTestServer({ sweepSeconds: 600 });
+  server = await startTestServer({ sweepSeconds: 600, refusalLimits: { audited: 100_000, answered: 1_000_000 } });
 });
 afterAll(async () => server?.cleanup());
 
@@ -230,14 +230,14 @@ const cases: AttackCase[] = [
     audit: [{ type: 'decision.refused', channel: 'api', actor: 'payments-agent', code: 'REVIEWER_KEY_REQUIRED' }], after: stillPending,
   },
   {
-    name: 'a reviewer key creating a request (wrong principal kind) → 403 AGENT_KEY_REQUIRED (not audited: nothing created)',
+    name: 'a reviewer key creating a request (wrong principal kind) → 403 AGENT_KEY_REQUIRED, access.refused',
     attack: async () => ({ response: await as(TEST_KEYS.ana)('POST', '/v1/approvals', bigPayment()) }),
-    status: 403, code: 'AGENT_KEY_REQUIRED', audit: [],
+    status: 403, code: 'AGENT_KEY_REQUIRED', audit: [{ type: 'access.refused', channel: 'api', actor: 'ana', code: 'AGENT_KEY_REQUIRED' }],
   },
   {
-    name: 'an agent asking for actionable=true (a reviewer-only view) → 403 REVIEWER_KEY_REQUIRED (not audited: a read)',
+    name: 'an agent asking for actionable=true (a reviewer-only view) → 403 REVIEWER_KEY_REQUIRED, access.refused',
     attack: async () => ({ response: await as(TEST_KEYS.agent)('GET', '/v1/approvals?actionable=true') }),
-    status: 403, code: 'REVIEWER_KEY_REQUIRED', audit: [],
+    status: 403, code: 'REVIEWER_KEY_REQUIRED', audit: [{ type: 'access.refused', channel: 'api', actor: 'payments-agent', code: 'REVIEWER_KEY_REQUIRED' }],
   },
   {
     name: "a reviewer approving their own agent's request (sam owns sams-agent) → 403 SELF_APPROVAL, decision.refused",
@@ -347,27 +347,27 @@ const cases: AttackCase[] = [
   },
   // Ids from outside.
   {
-    name: 'path traversal in the id (..%2F..%2Fetc%2Fpasswd) on GET → 404 (not audited: no such request)',
+    name: 'path traversal in the id (..%2F..%2Fetc%2Fpasswd) on GET → 404, access.refused (a probe)',
     attack: async () => ({ response: await as(TEST_KEYS.ana)('GET', '/v1/approvals/..%2F..%2Fetc%2Fpasswd') }),
-    status: 404, code: 'NOT_FOUND', audit: [],
+    status: 404, code: 'NOT_FOUND', audit: [{ type: 'access.refused', channel: 'api', actor: 'ana', code: 'NOT_FOUND' }],
   },
   {
-    name: 'path traversal in the id on a decision (apr_..%2F..%2Fx) → 404, nothing decided (not audited)',
+    name: 'path traversal in the id on a decision (apr_..%2F..%2Fx) → 404, nothing decided, access.refused',
     attack: async () => ({ response: await as(TEST_KEYS.ana)('POST', '/v1/approvals/apr_..%2F..%2F..%2Fsecrets/decision', { verdict: 'approve' }) }),
-    status: 404, code: 'NOT_FOUND', audit: [],
+    status: 404, code: 'NOT_FOUND', audit: [{ type: 'access.refused', channel: 'api', actor: 'ana', code: 'NOT_FOUND' }],
   },
   {
-    name: "SQL in the id (apr_x' OR '1'='1) → 404 (not audited)",
+    name: "SQL in the id (apr_x' OR '1'='1) → 404, access.refused",
     attack: async () => ({ response: await as(TEST_KEYS.ana)('GET', `/v1/approvals/${encodeURIComponent("apr_x' OR '1'='1")}`) }),
-    status: 404, code: 'NOT_FOUND', audit: [],
+    status: 404, code: 'NOT_FOUND', audit: [{ type: 'access.refused', channel: 'api', actor: 'ana', code: 'NOT_FOUND' }],
   },
   {
-    name: "an agent reading another agent's request → 404, never a hint (not audited: a read)",
+    name: "an agent reading another agent's request → 404, never a hint, access.refused",
     attack: async () => {
       const requestId = await pending(TEST_KEYS.ownedAgent);
       return { requestId, response: await as(TEST_KEYS.agent)('GET', `/v1/approvals/${requestId}`) };
     },
-    status: 404, code: 'NOT_FOUND', audit: [],
+    status: 404, code: 'NOT_FOUND', audit: [{ type: 'access.refused', channel: 'api', actor: 'payments-agent', code: 'NOT_FOUND' }],
   },
 ];
 

@@ -93,6 +93,13 @@ const ConfigSchema = strictMapping(
     public_url: z.url({ error: 'expected the URL reviewers reach this server at' }).optional(),
     default_timeout_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(60),
     grant_ttl_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(1_440),
+    refusal_limits: strictMapping(
+      {
+        audited_per_minute: z.number({ error: 'expected a whole number' }).int().min(1).max(100_000).default(5),
+        answered_per_minute: z.number({ error: 'expected a whole number' }).int().min(1).max(1_000_000).default(120),
+      },
+      'refusal_limits key',
+    ).default({ audited_per_minute: 5, answered_per_minute: 120 }),
     sweep_interval_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(5),
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
     webhooks: WebhooksSchema.optional(),
@@ -128,6 +135,8 @@ export interface ServerConfig {
   readonly defaultTimeoutMs: number;
   /** How long a granted approval stays usable (single use) when its rule does not say. */
   readonly grantTtlMs: number;
+  /** Refused API calls per source (address or key) and minute: written to the audit log in full, and answered before `429`. */
+  readonly refusalLimits: { readonly auditedPerMinute: number; readonly answeredPerMinute: number };
   readonly sweepIntervalMs: number;
   readonly reviewers: readonly Reviewer[];
   readonly apiKeys: readonly ApiKey[];
@@ -174,6 +183,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
     publicUrl: config.public_url,
     defaultTimeoutMs: config.default_timeout_minutes * 60_000,
     grantTtlMs: config.grant_ttl_minutes * 60_000,
+    refusalLimits: { auditedPerMinute: config.refusal_limits.audited_per_minute, answeredPerMinute: config.refusal_limits.answered_per_minute },
     sweepIntervalMs: config.sweep_interval_seconds * 1000,
     reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
     webhooks: config.webhooks && {

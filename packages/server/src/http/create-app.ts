@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { limitBody } from './limit-body.js';
+import { createRefusalLimiter, type RefusalLimiter } from './refusal-limiter.js';
 import { Hono, type Context } from 'hono';
 import type { ApprovalRequest } from '@signoff/core';
 import type { ApprovalService, Principal } from '../approval-service.js';
+import type { AuditEventInput } from '../audit/audit-event.js';
 import type { Channel } from '../channels/channel.js';
 import type { ApiKey } from '../config/server-config.js';
 import type { RefusalCode } from '../engine/apply-decision.js';
@@ -21,6 +24,8 @@ export interface AppOptions {
   readonly acceptsCallbacks?: boolean;
   /** Channels whose own routes (interactions, links, pages) this app serves. */
   readonly channels?: readonly Channel[];
+  /** Audits refused access with a bound per source (default: one of its own; pass one to flush it on shutdown). */
+  readonly refusals?: RefusalLimiter;
 }
 
 const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
@@ -42,6 +47,15 @@ const CLAIM_REFUSAL_STATUS: Record<ClaimRefusalCode, 409> = {
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Deeper JSON is refused with a 400 (recursive validation would otherwise overflow the stack). */
 const MAX_JSON_DEPTH = 64;
+
+/** The client's address as the socket saw it ('unknown' outside Node's server, e.g. in app.request tests). */
+function remoteAddress(context: Context): string {
+  try {
+    return getConnInfo(context).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** Database errors that mean "cannot write now" (full disk, read-only file or disk, I/O), not a bug. */
 function storageFailure(error: unknown): string | undefined {
@@ -78,7 +92,29 @@ export function createApp(options: AppOptions): Hono<Env> {
   const { service } = options;
   const keysByHash = new Map(options.apiKeys.map((key) => [key.keySha256, key]));
   const metrics = createMetrics();
+  const refusals = options.refusals ?? createRefusalLimiter({ record: (events) => service.recordRefusals(events) });
   const app = new Hono<Env>();
+
+  /**
+   * The one place the API refuses access: counted, audited (in full for the first few per source and
+   * minute, then summarized, so nobody can fill the disk with refusals), and `429` past an allowance.
+   */
+  async function refuseAccess(context: Context<Env>, refusal: { status: 401 | 403 | 404; code: string; message: string; event?: AuditEventInput; field?: string }): Promise<Response> {
+    const principal = context.get('principal') as Principal | undefined;
+    const source = principal ? `key ${principal.name}` : `address ${remoteAddress(context)}`;
+    const event: AuditEventInput = refusal.event ?? {
+      type: 'access.refused',
+      actor: principal?.name ?? 'unknown',
+      channel: 'api',
+      detail: { code: refusal.code, reason: refusal.message, method: context.req.method, path: context.req.path.slice(0, 200) },
+    };
+    metrics.refusals.inc({ code: refusal.code });
+    if ((await refusals.refuse(source, event)) === 'throttled') {
+      context.header('retry-after', String(refusals.retryAfterSeconds()));
+      return apiError(context, 429, 'TOO_MANY_REFUSALS', `too many refused requests from this ${principal ? 'key' : 'address'}; retry later`);
+    }
+    return apiError(context, refusal.status, refusal.code, refusal.message, refusal.field);
+  }
 
   app.onError((error, context) => {
     // The client went away mid-body (e.g. broken chunked framing): its problem, and nobody is listening.
@@ -108,9 +144,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     const key = token === undefined ? undefined : keysByHash.get(createHash('sha256').update(token).digest('hex'));
     if (!key) {
       const reason = token === undefined ? 'missing or malformed Authorization: Bearer <api key>' : 'unknown API key';
-      await service.recordRefusal({ type: 'access.refused', actor: 'unknown', channel: 'api', detail: { reason, method: context.req.method, path: context.req.path } });
-      metrics.refusals.inc({ code: 'UNAUTHENTICATED' });
-      return apiError(context, 401, 'UNAUTHENTICATED', reason);
+      return refuseAccess(context, { status: 401, code: 'UNAUTHENTICATED', message: reason });
     }
     const reviewer = key.reviewer === undefined ? undefined : service.reviewerById(key.reviewer);
     context.set('principal', { name: reviewer?.id ?? key.name, kind: key.kind, ...(reviewer ? { reviewer } : {}) });
@@ -136,7 +170,7 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   app.post('/v1/approvals', async (context) => {
     const principal = context.get('principal');
-    if (principal.kind !== 'agent') return apiError(context, 403, 'AGENT_KEY_REQUIRED', 'only agent keys create approval requests');
+    if (principal.kind !== 'agent') return refuseAccess(context, { status: 403, code: 'AGENT_KEY_REQUIRED', message: 'only agent keys create approval requests' });
     const json = await readJson(context);
     if (!json.ok) return json.response;
     const parsed = CreateApprovalBody.safeParse(json.body);
@@ -159,7 +193,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     const parsed = ListQuery.safeParse(context.req.query());
     if (!parsed.success) return invalidRequest(context, parsed.error, 'query');
     const { actionable, ...filter } = parsed.data;
-    if (actionable === 'true' && !principal.reviewer) return apiError(context, 403, 'REVIEWER_KEY_REQUIRED', 'actionable=true needs a reviewer key');
+    if (actionable === 'true' && !principal.reviewer) return refuseAccess(context, { status: 403, code: 'REVIEWER_KEY_REQUIRED', message: 'actionable=true needs a reviewer key' });
     const requests = await service.list({
       ...filter,
       ...(principal.kind === 'agent' ? { requester: principal.name } : {}),
@@ -171,7 +205,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.get('/v1/approvals/:id', async (context) => {
     const id = context.req.param('id');
     const request = APPROVAL_ID.test(id) ? await service.get(id) : undefined;
-    if (!visible(context.get('principal'), request)) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (!visible(context.get('principal'), request)) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     return context.json(request);
   });
 
@@ -180,11 +214,11 @@ export function createApp(options: AppOptions): Hono<Env> {
     const parsed = WaitQuery.safeParse(context.req.query());
     if (!parsed.success) return invalidRequest(context, parsed.error, 'query');
     if (!APPROVAL_ID.test(id) || !visible(context.get('principal'), await service.get(id))) {
-      return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+      return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     }
     metrics.waiting.inc();
     const outcome = await service.waitForResolution(id, parsed.data.timeout * 1000).finally(() => metrics.waiting.dec());
-    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (!outcome) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     if (outcome.ended === 'shutdown') {
       return context.json({ error: { code: 'SHUTTING_DOWN', message: 'the server is stopping; retry the wait' } }, 503, { 'retry-after': '1' });
     }
@@ -195,9 +229,12 @@ export function createApp(options: AppOptions): Hono<Env> {
     const principal = context.get('principal');
     const id = context.req.param('id');
     if (!principal.reviewer) {
-      await service.recordRefusal({ type: 'decision.refused', requestId: id, actor: principal.name, channel: 'api', detail: { code: 'REVIEWER_KEY_REQUIRED', reason: 'an agent key tried to decide' } });
-      metrics.refusals.inc({ code: 'REVIEWER_KEY_REQUIRED' });
-      return apiError(context, 403, 'REVIEWER_KEY_REQUIRED', 'only reviewer keys decide approval requests');
+      return refuseAccess(context, {
+        status: 403,
+        code: 'REVIEWER_KEY_REQUIRED',
+        message: 'only reviewer keys decide approval requests',
+        event: { type: 'decision.refused', ...(APPROVAL_ID.test(id) ? { requestId: id } : {}), actor: principal.name, channel: 'api', detail: { code: 'REVIEWER_KEY_REQUIRED', reason: 'an agent key tried to decide' } },
+      });
     }
     const json = await readJson(context);
     if (!json.ok) return json.response;
@@ -213,7 +250,7 @@ export function createApp(options: AppOptions): Hono<Env> {
           ...(parsed.data.argsHash !== undefined ? { argsHash: parsed.data.argsHash } : {}),
         })
       : undefined;
-    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (!outcome) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     if (outcome.kind === 'refused') {
       metrics.refusals.inc({ code: outcome.code });
       return apiError(context, REFUSAL_STATUS[outcome.code], outcome.code, outcome.reason);
@@ -226,14 +263,14 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.post('/v1/approvals/:id/execution', async (context) => {
     const principal = context.get('principal');
     const id = context.req.param('id');
-    if (principal.kind !== 'agent') return apiError(context, 403, 'AGENT_KEY_REQUIRED', 'only the agent that asked claims its approval');
+    if (principal.kind !== 'agent') return refuseAccess(context, { status: 403, code: 'AGENT_KEY_REQUIRED', message: 'only the agent that asked claims its approval' });
     const json = await readJson(context);
     if (!json.ok) return json.response;
     const parsed = ClaimBody.safeParse(json.body);
     if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
-    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     const outcome = await service.claim(id, { principal: principal.name, ...parsed.data });
-    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (!outcome) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     if (outcome.kind === 'refused') {
       metrics.refusals.inc({ code: outcome.code });
       return apiError(context, CLAIM_REFUSAL_STATUS[outcome.code], outcome.code, outcome.reason);
@@ -244,15 +281,15 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.post('/v1/approvals/:id/execution/outcome', async (context) => {
     const principal = context.get('principal');
     const id = context.req.param('id');
-    if (principal.kind !== 'agent') return apiError(context, 403, 'AGENT_KEY_REQUIRED', 'only the agent that ran the call reports its outcome');
+    if (principal.kind !== 'agent') return refuseAccess(context, { status: 403, code: 'AGENT_KEY_REQUIRED', message: 'only the agent that ran the call reports its outcome' });
     const json = await readJson(context);
     if (!json.ok) return json.response;
     const parsed = ReportBody.safeParse(json.body);
     if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
-    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     const { detail, ...report } = parsed.data;
     const outcome = await service.report(id, { principal: principal.name, ...report, ...(detail ? { detail } : {}) });
-    if (!outcome) return apiError(context, 404, 'NOT_FOUND', `no approval request ${id}`);
+    if (!outcome) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
     if (outcome.kind === 'refused') return apiError(context, 409, outcome.code, outcome.reason);
     return context.json(outcome.request);
   });

@@ -15,6 +15,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Refused and recorded: already resolved, expired (late decision), this reviewer already decided, the args changed since the reviewer saw them (ARGS_CHANGED), an idempotency key reused for another call (IDEMPOTENCY_CONFLICT), or a claim of a grant that is used (ALREADY_EXECUTED), not granted, past its use-by time, for other args, or from another policy',
   413: 'Body too large',
   422: 'Edited args that the policy denies (recorded)',
+  429: 'Too many refused requests from this address or key this minute (TOO_MANY_REFUSALS); see Retry-After',
   503: 'Server shutting down; retry',
 };
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^apr_[\\w-]{10,40}$' } };
