@@ -58,7 +58,7 @@ export function signoffToolApproval(signoff: Signoff, options: SignoffAiSdkOptio
         ? { type: 'denied', reason: `Not run: approval ${verdict.approval.id} is still pending on the control plane` }
         : { type: 'user-approval', reason: verdict.reason };
     }
-    if (!verdict.approval || isSignoffTool(tools?.[toolCall.toolName])) return { type: 'approved', reason: verdict.reason };
+    if (!verdict.approval || isSignoffTool(tools && Object.hasOwn(tools, toolCall.toolName) ? tools[toolCall.toolName] : undefined)) return { type: 'approved', reason: verdict.reason };
     if (hashArgs(verdict.args) !== hashArgs(toolCall.input)) {
       return {
         type: 'denied',

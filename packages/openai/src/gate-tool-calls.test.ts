@@ -72,6 +72,13 @@ describe('gateToolCalls with Chat Completions', () => {
     await expect(sendBack(messages)).resolves.toBeDefined();
   });
 
+  it('finds no tool behind built-in names a model may call (constructor, toString, __proto__)', async () => {
+    const { message } = await chatTurn({ name: 'constructor', arguments: {} }, { name: 'toString', arguments: {} }, { name: '__proto__', arguments: {} }, { name: 'hasOwnProperty', arguments: {} });
+    const gate = await gateToolCalls(message.tool_calls, { signoff: harness.newSignoff(), tools, mode: 'block' });
+    expect(gate.calls.map((call) => call.status)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    expect(gate.messages.map((answer) => answer.content)).toEqual(['constructor', 'toString', '__proto__', 'hasOwnProperty'].map((name) => `Tool call not run: there is no tool named ${name}.`));
+  });
+
   it('turns a tool that throws into an answer', async () => {
     const { message } = await chatTurn({ name: 'get_invoice', arguments: { id: 'inv_404' } });
     const throwing = { get_invoice: async () => Promise.reject(new Error('invoice service down')) };

@@ -6,7 +6,7 @@ import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
 import { readToolCall, type ToolCallIdentity } from './read-tool-call.js';
 import { rejectToolCall, settleToolCall } from './settle-tool-call.js';
-import type { ChatToolAnswer, CompletedGate, GateResult, ResponsesToolAnswer, ToolAnswer, ToolCallRecord, ToolHandlers } from './tool-call-record.js';
+import { toolHandler, type ChatToolAnswer, type CompletedGate, type GateResult, type ResponsesToolAnswer, type ToolAnswer, type ToolCallRecord, type ToolHandlers } from './tool-call-record.js';
 
 export interface GateToolCallsOptions {
   readonly signoff: Signoff;
@@ -66,7 +66,7 @@ export async function gateToolCalls(
 async function gateOne(call: ToolCallIdentity, options: GateToolCallsOptions): Promise<ToolCallRecord> {
   const parsed = call.kind === 'custom' ? ({ ok: true, args: call.input } as const) : parseArguments(call.input);
   if (!parsed.ok) return rejectToolCall(call, call.input, `its arguments are not valid JSON (${parsed.error}); call it again with a JSON object`);
-  if (!options.tools[call.tool]) return rejectToolCall(call, parsed.args, `there is no tool named ${call.tool}`);
+  if (!toolHandler(options.tools, call.tool)) return rejectToolCall(call, parsed.args, `there is no tool named ${call.tool}`);
   const decision = options.signoff.guard(call.tool, parsed.args, options.context);
   if (decision.action === 'allow') return settleToolCall(call, parsed.args, { kind: 'allowed', reason: decision.reason }, options);
   if (decision.action === 'deny') return settleToolCall(call, parsed.args, { kind: 'refused', reason: decision.reason }, options);

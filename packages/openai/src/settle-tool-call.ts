@@ -2,7 +2,7 @@ import type { Signoff } from '@signoff/core';
 import type { ApprovalVerdict } from './ask-for-approval.js';
 import { answerToolCall } from './read-tool-call.js';
 import { runClaimed } from './run-claimed.js';
-import type { ToolCallRecord, ToolHandlers } from './tool-call-record.js';
+import { toolHandler, type ToolCallRecord, type ToolHandlers } from './tool-call-record.js';
 
 type CallIdentity = Pick<ToolCallRecord, 'api' | 'kind' | 'callId' | 'tool'>;
 
@@ -34,7 +34,7 @@ export async function settleToolCall(
   const base = { api: call.api, kind: call.kind, callId: call.callId, tool: call.tool, args, ...(approvalId ? { approvalId } : {}) };
   if (verdict.kind === 'pending') return { ...base, status: 'pending', reason: verdict.approval.reason };
   if (verdict.kind === 'refused') return answered(base, 'denied', verdict.reason, `Tool call denied: ${verdict.reason}`);
-  const handler = options.tools[call.tool];
+  const handler = toolHandler(options.tools, call.tool);
   if (!handler) return answered(base, 'failed', `no tool named ${call.tool}`, `Tool call not run: there is no tool named ${call.tool}.`);
   const run = async (runArgs: unknown): Promise<string> => {
     const output = await handler(runArgs, { callId: call.callId, tool: call.tool });

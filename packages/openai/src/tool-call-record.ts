@@ -23,6 +23,18 @@ export type ToolAnswer = ChatToolAnswer | ResponsesToolAnswer;
 export type ToolHandlers = Readonly<Record<string, (args: any, call: { readonly callId: string; readonly tool: string }) => unknown>>;
 
 /**
+ * The handler for a tool name the model chose: own properties only, so a model calling
+ * `constructor`, `toString` or `__proto__` finds no tool rather than something built in.
+ *
+ * @example
+ * const handler = toolHandler(tools, call.tool); // undefined for 'constructor'
+ */
+export function toolHandler(tools: ToolHandlers, name: string): ToolHandlers[string] | undefined {
+  const handler = Object.hasOwn(tools, name) ? tools[name] : undefined;
+  return typeof handler === 'function' ? handler : undefined;
+}
+
+/**
  * What happened to one tool call: `ran` (allowed or approved, then executed), `denied` (policy,
  * reviewers, timeout or a control-plane failure: nothing ran), `failed` (malformed arguments, unknown
  * tool, or the tool threw) or `pending` (waiting for reviewers).
