@@ -12,7 +12,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or unknown API key (recorded in the audit log)',
   403: 'Wrong kind of key, self-approval, or a reviewer without a required role (recorded)',
   404: 'No such request visible to this key',
-  409: 'Already resolved, expired (late decision), or this reviewer already decided (recorded)',
+  409: 'Already resolved, expired (late decision), or this reviewer already decided (recorded); or STATE_TAMPERED: the stored request does not match its audit log (refused, fail-closed)',
   413: 'Body too large',
   422: 'Edited args that the policy denies (recorded)',
   503: 'Server shutting down; retry',
@@ -64,21 +64,21 @@ export const openApiDocument = {
       post: {
         summary: 'Ask for approval of a tool call (agent key). The server policy decides what it needs.',
         requestBody: { required: true, ...json({ $ref: '#/components/schemas/CreateApproval' }) },
-        responses: { 201: { description: 'Created', ...json(request) }, 200: { description: 'Replay of an idempotency key: the existing request', ...json(request) }, ...errors(400, 401, 403, 413) },
+        responses: { 201: { description: 'Created', ...json(request) }, 200: { description: 'Replay of an idempotency key: the existing request', ...json(request) }, ...errors(400, 401, 403, 409, 413) },
       },
       get: {
         summary: 'List requests (agents: their own). Filters: status, tool, actionable=true (reviewer keys), limit.',
-        responses: { 200: { description: 'Newest first', ...json({ type: 'object', properties: { data: { type: 'array', items: request } } }) }, ...errors(400, 401, 403) },
+        responses: { 200: { description: 'Newest first', ...json({ type: 'object', properties: { data: { type: 'array', items: request } } }) }, ...errors(400, 401, 403, 409) },
       },
     },
     '/v1/approvals/{id}': {
-      get: { summary: 'Read one request (an overdue one expires on read)', parameters: [idParameter], responses: { 200: { description: 'The request', ...json(request) }, ...errors(401, 404) } },
+      get: { summary: 'Read one request (an overdue one expires on read)', parameters: [idParameter], responses: { 200: { description: 'The request', ...json(request) }, ...errors(401, 404, 409) } },
     },
     '/v1/approvals/{id}/wait': {
       get: {
         summary: 'Long-poll: returns as soon as the request resolves, or after `timeout` seconds (≤ 60) with it still pending',
         parameters: [idParameter, { name: 'timeout', in: 'query', schema: { type: 'number', minimum: 0, maximum: 60, default: 30 } }],
-        responses: { 200: { description: 'The request', ...json(request) }, ...errors(400, 401, 404, 503) },
+        responses: { 200: { description: 'The request', ...json(request) }, ...errors(400, 401, 404, 409, 503) },
       },
     },
     '/v1/approvals/{id}/decision': {
