@@ -4,6 +4,7 @@ import { createGuard, loadPolicy } from '@signoff/core';
 import { createApprovalService, type ApprovalService } from './approval-service.js';
 import type { ServerConfig } from './config/server-config.js';
 import type { Channel } from './channels/channel.js';
+import { startAuditHeadPublisher } from './channels/audit-head-publisher.js';
 import { startOutboxDispatcher, type OutboxDispatcher } from './channels/outbox-dispatcher.js';
 import { createEmailChannel } from './channels/email/email-channel.js';
 import { createSlackChannel } from './channels/slack/slack-channel.js';
@@ -60,6 +61,12 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
       : {}),
   });
 
+  // Witnesses that record the chain head can later show that its newest entries were cut.
+  const headPublisher =
+    config.webhooks?.publishHeadMs !== undefined && config.webhooks.endpoints.length > 0
+      ? startAuditHeadPublisher({ store, channel: 'webhook', targets: config.webhooks.endpoints, intervalMs: config.webhooks.publishHeadMs })
+      : undefined;
+
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: config.host, port: overrides.port ?? config.port }, () => resolve(started));
     started.once('error', reject);
@@ -86,6 +93,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
         const dropIdle = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 20);
         await stopped;
         clearInterval(dropIdle);
+        await headPublisher?.stop();
         await dispatcher.stop();
         await store.close();
       })();
