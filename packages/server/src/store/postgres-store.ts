@@ -46,6 +46,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const requests = `${prefix}approval_requests`;
   const audit = `${prefix}audit_log`;
   const outbox = `${prefix}outbox`;
+  // Named (prepared once per connection) where a read runs on every request: planning the checked read costs more than running it.
+  const statementPrefix = `signoff_${schema ?? ''}_`;
   // One channel per schema, so stores in other schemas (isolated tests, other tenants) don't wake each other.
   const channel = schema === undefined ? CHANNEL : `${CHANNEL}_${schema}`;
   if (Buffer.byteLength(channel) > MAX_IDENTIFIER_BYTES) {
@@ -144,11 +146,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
    * waited for committed — a join would report a fresh, honest state as tampered.
    */
   const checkLocked = async (client: PoolClient, row: Pick<RequestRow, 'id' | 'body' | 'state_hash' | 'audit_sequence'>): Promise<RequestRowCheck> => {
-    const { rows } = await client.query<Pick<RequestRow, 'entry_body' | 'newest_state_sequence'>>(
-      `SELECT (SELECT body FROM ${audit} WHERE sequence = $2) AS entry_body,
+    const { rows } = await client.query<Pick<RequestRow, 'entry_body' | 'newest_state_sequence'>>({
+      name: `${statementPrefix}evidence`,
+      text: `SELECT (SELECT body FROM ${audit} WHERE sequence = $2) AS entry_body,
               (SELECT max(sequence) FROM ${audit} WHERE request_id = $1 AND state_hash IS NOT NULL) AS newest_state_sequence`,
-      [row.id, row.audit_sequence],
-    );
+      values: [row.id, row.audit_sequence],
+    });
     return checkRequestRowColumns({ ...row, entry_body: rows[0]?.entry_body ?? null, newest_state_sequence: rows[0]?.newest_state_sequence ?? null });
   };
   const lockedColumns = 'id, body, state_hash, audit_sequence';
@@ -283,7 +286,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return 'existing' in outcome ? { request: checkedRequest(outcome.existing), created: false } : { request: outcome.created, created: true };
     },
     async getRequest(id) {
-      const { rows } = await pool.query<RequestRow>(`${selectRequestRows(prefix)} WHERE r.id = $1`, [id]);
+      const { rows } = await pool.query<RequestRow>({ name: `${statementPrefix}get`, text: `${selectRequestRows(prefix)} WHERE r.id = $1`, values: [id] });
       return rows[0] && checkedRequest(rows[0]);
     },
     async listRequests(filter: ApprovalFilter = {}) {
