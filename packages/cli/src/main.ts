@@ -4,6 +4,7 @@ import { policyCheck } from './commands/policy-check.js';
 import { policyExplain } from './commands/policy-explain.js';
 import { policyTest } from './commands/policy-test.js';
 import { approvals } from './commands/approvals.js';
+import { auditHead } from './commands/audit-head.js';
 import { auditVerify } from './commands/audit-verify.js';
 import { serve } from './commands/serve.js';
 
@@ -22,10 +23,13 @@ Commands:
   approvals list [--all | --status S] | show <id> | approve <id> [--comment C] [--args JSON] [--args-hash H] | deny <id> [--comment C]
       Review from a terminal. Connect with --url (or SIGNOFF_URL) and --key (or SIGNOFF_API_KEY),
       or --as <reviewer> (key from SIGNOFF_KEY_<REVIEWER> or --keys-file, default .signoff/reviewer-keys.json).
-  audit verify [--config signoff.yaml | --store URL]
-      Check the hash-chained audit log; exit 1 naming the first tampered entry.
+  audit verify [--config signoff.yaml | --store URL] [--expect-head <sequence>:<hash>]
+      Check the hash-chained audit log and that every request row is its newest logged state;
+      with --expect-head, that the log still holds a head recorded earlier. Exit 1 naming each problem.
+  audit head [--config signoff.yaml | --store URL] [--json]
+      Print the chain head as <sequence>:<hash>; record it elsewhere to detect a later cut.
 
-Exit codes: 0 ok, 1 failed (invalid policy or config, failing case, --strict warning, broken audit log), 2 usage error.`;
+Exit codes: 0 ok, 1 failed (invalid policy or config, failing case, --strict warning, audit log that does not verify), 2 usage error.`;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | number> = {
   'policy check': policyCheck,
@@ -33,6 +37,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | 
   'policy test': policyTest,
   'serve ': serve,
   'audit verify': auditVerify,
+  'audit head': auditHead,
   'approvals ': approvals,
 };
 

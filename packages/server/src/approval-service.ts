@@ -9,7 +9,7 @@ import { canApprove } from './engine/quorum.js';
 import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
-import type { OutboxMessageInput, OutboxTopic } from './store/outbox-message.js';
+import type { OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
 import type { ApprovalFilter, RequestChange, Store } from './store/store.js';
 
 /** Who is calling: resolved from an API key (or, later, a channel's own identity check). */
@@ -59,7 +59,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   let closing = false;
 
   /** One outbox message per channel target, written in the transaction that caused the event. */
-  const outboxFor = (topic: OutboxTopic, request: ApprovalRequest): OutboxMessageInput[] =>
+  const outboxFor = (topic: RequestTopic, request: ApprovalRequest): OutboxMessageInput[] =>
     channels.flatMap((channel) => channel.targets(topic, request).map((target) => ({ channel: channel.name, topic, requestId: request.id, target })));
   /** The deliveries a change causes: a resolution when the request leaves `pending`. */
   const resolutionOutbox = (before: ApprovalRequest, after: ApprovalRequest | undefined): OutboxMessageInput[] =>

@@ -23,8 +23,8 @@ export interface LocalControlPlaneOptions {
   readonly sweepIntervalSeconds?: number;
   /** Use this store instead of a SQLite file in `directory` (e.g. a PostgreSQL store). */
   readonly store?: Store;
-  /** Signed webhooks: the `whsec_…` secret, endpoints for every event, and the first retry delay. */
-  readonly webhooks?: { readonly secret: string; readonly endpoints?: readonly string[]; readonly firstRetrySeconds?: number };
+  /** Signed webhooks: the `whsec_…` secret, endpoints for every event, the first retry delay, and how often to publish the audit head. */
+  readonly webhooks?: { readonly secret: string; readonly endpoints?: readonly string[]; readonly firstRetrySeconds?: number; readonly publishHeadMinutes?: number };
   /** Serve the web inbox at `<url>/inbox` (plain-http loopback, so cookies are not `Secure`); reviewers sign in with `reviewerKey(id)`. */
   readonly inbox?: { readonly sessionSecret?: string };
 }
@@ -79,7 +79,14 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       default_timeout_minutes: options.defaultTimeoutMinutes ?? 60,
       sweep_interval_seconds: options.sweepIntervalSeconds ?? 1,
       ...(options.webhooks
-        ? { webhooks: { secret: options.webhooks.secret, endpoints: options.webhooks.endpoints ?? [], first_retry_seconds: options.webhooks.firstRetrySeconds ?? 1 } }
+        ? {
+            webhooks: {
+              secret: options.webhooks.secret,
+              endpoints: options.webhooks.endpoints ?? [],
+              first_retry_seconds: options.webhooks.firstRetrySeconds ?? 1,
+              ...(options.webhooks.publishHeadMinutes === undefined ? {} : { publish_head_minutes: options.webhooks.publishHeadMinutes }),
+            },
+          }
         : {}),
       ...(options.inbox ? { inbox: { session_secret: options.inbox.sessionSecret ?? randomBytes(32).toString('base64url'), secure_cookies: false } } : {}),
       reviewers: reviewers.map(({ slackUserId, ...reviewer }) => ({ ...reviewer, ...(slackUserId ? { slack_user_id: slackUserId } : {}) })),

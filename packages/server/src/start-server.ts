@@ -5,6 +5,7 @@ import { createApprovalService, type ApprovalService } from './approval-service.
 import { createRefusalLimiter } from './http/refusal-limiter.js';
 import type { ServerConfig } from './config/server-config.js';
 import type { Channel } from './channels/channel.js';
+import { startAuditHeadPublisher } from './channels/audit-head-publisher.js';
 import { startOutboxDispatcher, type OutboxDispatcher } from './channels/outbox-dispatcher.js';
 import { createEmailChannel } from './channels/email/email-channel.js';
 import { createSlackChannel } from './channels/slack/slack-channel.js';
@@ -68,6 +69,12 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   });
 
   const listenPort = overrides.port ?? config.port;
+  // Witnesses that record the chain head can later show that its newest entries were cut.
+  const headPublisher =
+    config.webhooks?.publishHeadMs !== undefined && config.webhooks.endpoints.length > 0
+      ? startAuditHeadPublisher({ store, channel: 'webhook', targets: config.webhooks.endpoints, intervalMs: config.webhooks.publishHeadMs })
+      : undefined;
+
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: config.host, port: listenPort }, () => resolve(started));
     started.once('error', reject);
@@ -109,6 +116,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
         await stopped;
         clearInterval(dropIdle);
         await refusals.flush().catch((error: unknown) => console.error('signoff: writing refusal summaries failed', error));
+        await headPublisher?.stop();
         await dispatcher.stop();
         await store.close();
       })();

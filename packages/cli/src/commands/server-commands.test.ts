@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignoff } from '@signoff/core';
-import { startLocalControlPlane } from '@signoff/server';
+import { hashRequestState, startLocalControlPlane } from '@signoff/server';
 import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 
@@ -38,6 +39,71 @@ describe('signoff audit verify', () => {
     db.prepare('UPDATE audit_log SET body = ? WHERE sequence = 2').run(row.body.replace('"deny"', '"approve"'));
     db.close();
     expect(await run('audit', 'verify', '--store', store)).toMatchObject({ code: 1, err: expect.stringContaining('audit log BROKEN at entry #2: the entry was modified') });
+  });
+
+  /** A request denied through the API in a fresh SQLite store; its row as created; the head after the denial. */
+  async function deniedInFreshStore(name: string, options: { thenRefused?: number } = {}) {
+    const folder = join(directory, name);
+    mkdirSync(folder);
+    const controlPlane = await startLocalControlPlane({ policy, directory: folder });
+    const signoff = createSignoff({ policy, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
+    const request = await signoff.requestApproval(signoff.guard('payment.send', { to: 'acme', amount: 900 }));
+    const file = join(folder, 'signoff.db');
+    const readRow = () => {
+      const db = new Database(file, { readonly: true });
+      const row = db.prepare('SELECT body, state_hash, audit_sequence FROM approval_requests WHERE id = ?').get(request.id) as { body: string; state_hash: string; audit_sequence: number };
+      db.close();
+      return row;
+    };
+    const asCreated = readRow();
+    const denied = await controlPlane.decide(request.id, 'ana', 'deny', { comment: 'no' });
+    for (let attempt = 0; attempt < (options.thenRefused ?? 0); attempt += 1) await fetch(`${controlPlane.url}/v1/approvals`, { headers: { authorization: 'Bearer sk_not_a_key_0123456789' } });
+    await controlPlane.close();
+    const store = `sqlite:${file}`;
+    const head = (await run('audit', 'head', '--store', store)).out;
+    return { id: request.id, denied, asCreated, store, head, sql: (statement: string, ...params: unknown[]) => {
+      const db = new Database(file);
+      db.prepare(statement).run(...params);
+      db.close();
+    } };
+  }
+
+  it('prints the chain head as <sequence>:<hash>, or as JSON', async () => {
+    const { store, head } = await deniedInFreshStore('head');
+    expect(head).toMatch(/^3:[0-9a-f]{64}$/);
+    const json = JSON.parse((await run('audit', 'head', '--store', store, '--json')).out) as Record<string, unknown>;
+    expect(json).toEqual({ sequence: 3, hash: head.slice(2), at: expect.stringMatching(/^\d{4}-/) });
+    expect(await run('audit', 'verify', '--store', store, '--expect-head', head)).toMatchObject({ code: 0, out: expect.stringContaining('still holds head #3') });
+    expect((await run('audit', 'verify', '--store', store, '--expect-head', '3:abc')).code).toBe(2);
+  });
+
+  it('names a request whose denial was cut from the log and whose row was rewritten to approved', async () => {
+    const { id, denied, asCreated, store, sql } = await deniedInFreshStore('rewritten');
+    const approved = { ...denied, status: 'approved', granted: true, resolution: 'Approved by Ana Lima' };
+    sql('DELETE FROM audit_log WHERE sequence > 1');
+    sql("UPDATE approval_requests SET status = 'approved', body = ?, state_hash = ?, audit_sequence = ? WHERE id = ?", JSON.stringify(approved), hashRequestState(approved), asCreated.audit_sequence, id);
+    const result = await run('audit', 'verify', '--store', store);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(`request ${id} does not match the audit log: the row body is not the state logged last, at entry #1`);
+  });
+
+  it('finds a plain cut of the newest entries only against a head recorded before it', async () => {
+    const { id, asCreated, store, head, sql } = await deniedInFreshStore('cut');
+    // The denial cut, and the row put back exactly as the log's newest remaining state says: consistent.
+    sql('DELETE FROM audit_log WHERE sequence > 1');
+    sql("UPDATE approval_requests SET status = 'pending', body = ?, state_hash = ?, audit_sequence = ? WHERE id = ?", asCreated.body, asCreated.state_hash, asCreated.audit_sequence, id);
+    expect((await run('audit', 'verify', '--store', store)).code).toBe(0); // the limit: the chain alone cannot see it
+    const checked = await run('audit', 'verify', '--store', store, '--expect-head', head);
+    expect(checked).toMatchObject({ code: 1, err: expect.stringContaining('audit log CUT: the log no longer contains the expected head #3 (it ends at #1): entries were cut') });
+  });
+
+  it('finds a cut of trailing entries that touch no request state, and a head whose entry was rewritten', async () => {
+    const { store, head, sql } = await deniedInFreshStore('trailing', { thenRefused: 2 });
+    expect(head).toMatch(/^5:/); // created, decision, denied, two refused API calls
+    sql('DELETE FROM audit_log WHERE sequence > 3');
+    expect((await run('audit', 'verify', '--store', store)).code).toBe(0);
+    expect(await run('audit', 'verify', '--store', store, '--expect-head', head)).toMatchObject({ code: 1, err: expect.stringContaining('(it ends at #3): entries were cut') });
+    expect((await run('audit', 'verify', '--store', store, '--expect-head', `1:${'0'.repeat(64)}`)).err).toContain('audit log CUT: entry #1 has hash');
   });
 
   it('names the field of a bad config and exits 1', async () => {

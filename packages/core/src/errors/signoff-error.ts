@@ -12,7 +12,9 @@ export type SignoffErrorCode =
   | 'APPROVAL_DENIED'
   | 'ALREADY_EXECUTED'
   | 'WEBHOOK_INVALID'
-  | 'STORAGE_UNAVAILABLE';
+  | 'STORAGE_UNAVAILABLE'
+  /** A stored approval request does not match the audit event that produced it (edited, rolled back or its entry cut): refused, fail-closed. */
+  | 'STATE_TAMPERED';
 
 /**
  * Base class of every error Signoff throws. Check with {@link SignoffError.isInstance}, which works

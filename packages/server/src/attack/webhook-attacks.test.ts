@@ -1,7 +1,7 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { SignoffError, verifyWebhook } from '@signoff/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebhookReceiver, type WebhookReceiver } from '../__fixtures__/webhook-receiver.js';
 import { startLocalControlPlane, type LocalControlPlane } from '../local-control-plane.js';
 import { auditMark, summary } from './attack-helpers.js';
 
@@ -15,22 +15,12 @@ const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const policy = 'version: 1\ndefault: deny\nrules:\n  - { tool: payment.send, action: escalate }\n';
 
 let controlPlane: LocalControlPlane;
-let receiver: { url: string; received: Array<{ headers: IncomingHttpHeaders; body: string }>; close(): Promise<void> };
+let receiver: WebhookReceiver;
 let genuine: { headers: Record<string, string>; body: string };
 let genuineId: string;
 
 beforeAll(async () => {
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, close: () => new Promise((done) => server.close(() => done())) };
+  receiver = await startWebhookReceiver();
   controlPlane = await startLocalControlPlane({ policy, webhooks: { secret, endpoints: [receiver.url], firstRetrySeconds: 0.05 } });
 
   const mark = await auditMark(controlPlane.store);

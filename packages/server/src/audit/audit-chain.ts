@@ -39,14 +39,25 @@ export function verifyAuditChain(entries: Iterable<AuditEntry>): AuditBreak | un
     if (entry.previousHash !== previousHash) {
       return { sequence: entry.sequence, problem: 'previousHash does not match the entry before: an entry was deleted, inserted or reordered' };
     }
-    const { hash, ...unsealed } = entry;
-    if (hashEntry(unsealed) !== hash) {
+    if (!entryHashMatches(entry)) {
       return { sequence: entry.sequence, problem: 'the entry was modified after it was written (its hash does not match its content)' };
     }
-    previousHash = hash;
+    previousHash = entry.hash;
     expectedSequence += 1;
   }
   return undefined;
+}
+
+/**
+ * Whether an entry's `hash` still matches its content (it was not edited after it was written).
+ * Checks the entry alone, not its place in the chain: {@link verifyAuditChain} does that.
+ *
+ * @example
+ * if (!entryHashMatches(entry)) throw new Error(`audit entry #${entry.sequence} was modified`);
+ */
+export function entryHashMatches(entry: AuditEntry): boolean {
+  const { hash, ...unsealed } = entry;
+  return hashEntry(unsealed) === hash;
 }
 
 function hashEntry(unsealed: Omit<AuditEntry, 'hash'>): string {

@@ -8,13 +8,17 @@ export type AuditEventType =
   | 'request.expired'
   | 'request.requirements_changed'
   | 'request.refused'
+  /** A new state of a request written by a change that logged no event of its own for it (so no state goes unlogged). */
+  | 'request.updated'
   | 'decision.recorded'
   | 'decision.refused'
   | 'execution.claimed'
   | 'execution.refused'
   | 'execution.reported'
   | 'access.refused'
-  | 'delivery.failed';
+  | 'delivery.failed'
+  /** A stored request did not match its audit chain; the change was refused (`detail.problems` says what differed). */
+  | 'state.tampered';
 
 /** An event to append; the log adds sequence, time and hashes. */
 export interface AuditEventInput {
@@ -26,6 +30,11 @@ export interface AuditEventInput {
   readonly channel?: ApprovalChannel | 'system';
   /** Event-specific facts (verdict, reason of a refusal, status reached, …). */
   readonly detail: Readonly<Record<string, unknown>>;
+  /**
+   * On the event that produced a request's state: sha256 (hex) of the canonical JSON of that state,
+   * as written to its row. Set by the store, never by callers; covered by the entry's hash.
+   */
+  readonly stateHash?: string;
 }
 
 /** An event as stored: chained to the one before by `previousHash`. */

@@ -37,11 +37,17 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions) {
 
   async function deliver(message: OutboxMessage): Promise<void> {
     const channel = channels.get(message.channel);
-    const request = await store.getRequest(message.requestId);
     try {
       if (!channel) throw new Error(`no channel '${message.channel}' is configured on this server`);
-      if (!request) throw new Error(`request ${message.requestId} not found`);
-      await channel.deliver(message, request);
+      if (message.topic === 'audit.head') {
+        if (!channel.deliverHead) throw new Error(`channel '${message.channel}' does not publish audit heads`);
+        await channel.deliverHead(message);
+      } else {
+        // Read at delivery and checked against the audit chain: a tampered request is never announced.
+        const request = await store.getRequest(message.requestId);
+        if (!request) throw new Error(`request ${message.requestId} not found`);
+        await channel.deliver(message, request);
+      }
       await store.settleOutbox(message.id, { outcome: 'delivered' });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -50,10 +56,10 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions) {
         await store.settleOutbox(message.id, { outcome: 'failed', error: reason }, [
           {
             type: 'delivery.failed',
-            requestId: message.requestId,
+            ...(message.topic === 'audit.head' ? {} : { requestId: message.requestId }),
             actor: 'system',
             channel: 'system',
-            detail: { messageId: message.id, channel: message.channel, target: message.target, attempts: message.attempts + 1, error: reason },
+            detail: { messageId: message.id, channel: message.channel, topic: message.topic, target: message.target, attempts: message.attempts + 1, error: reason },
           },
         ]);
         return;

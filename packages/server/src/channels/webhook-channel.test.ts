@@ -1,46 +1,19 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createSignoff, SignoffError, verifyWebhook, type ApprovalWebhookEvent } from '@signoff/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebhookReceiver, type WebhookReceiver } from '../__fixtures__/webhook-receiver.js';
 import { startLocalControlPlane, type LocalControlPlane } from '../local-control-plane.js';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const policy = 'version: 1\ndefault: deny\nrules:\n  - { tool: payment.send, action: escalate }\n';
 
-/** A receiver that answers 503 to the first `failures` attempts of each delivery, then 204. */
-function startReceiver(failures: number) {
-  const attempts = new Map<string, number>();
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      const id = String(request.headers['webhook-id']);
-      const attempt = (attempts.get(id) ?? 0) + 1;
-      attempts.set(id, attempt);
-      response.writeHead(attempt <= failures ? 503 : 204).end();
-    });
-  });
-  return new Promise<{ url: string; received: typeof received; close: () => Promise<void> }>((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-        received,
-        close: () => new Promise((done) => server.close(() => done())),
-      }),
-    ),
-  );
-}
-
 describe('signed webhooks from the outbox', () => {
   let controlPlane: LocalControlPlane;
-  let endpoint: Awaited<ReturnType<typeof startReceiver>>;
-  let callback: Awaited<ReturnType<typeof startReceiver>>;
+  let endpoint: WebhookReceiver;
+  let callback: WebhookReceiver;
 
   beforeAll(async () => {
-    endpoint = await startReceiver(0);
-    callback = await startReceiver(2);
+    endpoint = await startWebhookReceiver();
+    callback = await startWebhookReceiver({ failures: 2 });
     controlPlane = await startLocalControlPlane({ policy, webhooks: { secret, endpoints: [endpoint.url], firstRetrySeconds: 0.05 } });
   });
   afterAll(async () => {

@@ -1,23 +1,31 @@
 import type { ApprovalRequest } from '@signoff/core';
 import { Webhook } from 'standardwebhooks';
-import type { OutboxMessage, OutboxTopic } from '../store/outbox-message.js';
+import type { AuditHead } from '../audit/audit-head.js';
+import type { AuditHeadOutboxMessage, OutboxMessage, RequestOutboxMessage, RequestTopic } from '../store/outbox-message.js';
 import type { Channel } from './channel.js';
 
 export interface WebhookChannelOptions {
   /** The signing secret (`whsec_…`, base64 after the prefix), shared with receivers. */
   readonly secret: string;
-  /** URLs that receive every event (`approval.created` and `approval.resolved`). */
+  /** URLs that receive every event (`approval.created`, `approval.resolved`, and `audit.head` when published). */
   readonly endpoints?: readonly string[];
   /** Per-attempt timeout (default 10 s). */
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
 }
 
-/** What a Signoff webhook POSTs (JSON). */
+/** What a Signoff webhook about a request POSTs (JSON). */
 export interface ApprovalWebhookPayload {
-  readonly type: OutboxTopic;
+  readonly type: RequestTopic;
   readonly timestamp: string;
   readonly data: ApprovalRequest;
+}
+
+/** What a published audit chain head POSTs (JSON): record it, and later check it with `signoff audit verify --expect-head`. */
+export interface AuditHeadWebhookPayload {
+  readonly type: 'audit.head';
+  readonly timestamp: string;
+  readonly data: AuditHead;
 }
 
 /**
@@ -32,31 +40,40 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   const signer = new Webhook(options.secret);
   const doFetch = options.fetch ?? fetch;
   const endpoints = options.endpoints ?? [];
+
+  /** POSTs one signed payload; throws on anything but a 2xx, so the outbox retries it. */
+  async function post(message: OutboxMessage, payload: (timestamp: string) => ApprovalWebhookPayload | AuditHeadWebhookPayload): Promise<void> {
+    const sentAt = new Date();
+    const body = JSON.stringify(payload(sentAt.toISOString()));
+    const response = await doFetch(message.target, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Signoff-Webhooks/1',
+        'webhook-id': message.id,
+        'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+        'webhook-signature': signer.sign(message.id, sentAt, body),
+      },
+      body,
+      redirect: 'manual', // a redirect is not a delivery, and following it could reach somewhere unintended
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status} from ${message.target}`);
+  }
+
   return {
     name: 'webhook',
     targets(topic, request) {
       const callback = topic === 'approval.resolved' && request.callbackUrl ? [request.callbackUrl] : [];
       return [...new Set([...callback, ...endpoints])];
     },
-    async deliver(message: OutboxMessage, request: ApprovalRequest) {
-      const sentAt = new Date();
-      const payload: ApprovalWebhookPayload = { type: message.topic, timestamp: sentAt.toISOString(), data: request };
-      const body = JSON.stringify(payload);
-      const response = await doFetch(message.target, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Signoff-Webhooks/1',
-          'webhook-id': message.id,
-          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-          'webhook-signature': signer.sign(message.id, sentAt, body),
-        },
-        body,
-        redirect: 'manual', // a redirect is not a delivery, and following it could reach somewhere unintended
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status} from ${message.target}`);
+    async deliver(message: RequestOutboxMessage, request: ApprovalRequest) {
+      await post(message, (timestamp) => ({ type: message.topic, timestamp, data: request }));
+    },
+    async deliverHead(message: AuditHeadOutboxMessage) {
+      const { sequence, hash, at } = message.head;
+      await post(message, (timestamp) => ({ type: 'audit.head', timestamp, data: { sequence, hash, at } }));
     },
   };
 }

@@ -38,6 +38,7 @@ const WebhooksSchema = strictMapping(
     give_up_after_hours: z.number({ error: 'expected a number of hours' }).positive().max(24 * 30).default(24),
     first_retry_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(1),
     lease_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(60),
+    publish_head_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(1_440).optional(),
   },
   'webhooks key',
 );
@@ -144,7 +145,15 @@ export interface ServerConfig {
   readonly slack: { readonly botToken: string; readonly signingSecret: string; readonly channel: string; readonly apiUrl: string; readonly teamId?: string } | undefined;
   /** Signed webhook deliveries, when configured (also required for agents' `callbackUrl`). */
   readonly webhooks:
-    | { readonly secret: string; readonly endpoints: readonly string[]; readonly giveUpAfterMs: number; readonly firstRetryMs: number; readonly leaseMs: number }
+    | {
+        readonly secret: string;
+        readonly endpoints: readonly string[];
+        readonly giveUpAfterMs: number;
+        readonly firstRetryMs: number;
+        readonly leaseMs: number;
+        /** How often the audit chain head is published to `endpoints` as a signed `audit.head` event; `undefined` = never. */
+        readonly publishHeadMs: number | undefined;
+      }
     | undefined;
   /** Email approvals over SMTP, when configured (links point at `publicUrl`). */
   readonly email:
@@ -192,6 +201,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       giveUpAfterMs: config.webhooks.give_up_after_hours * 3_600_000,
       firstRetryMs: config.webhooks.first_retry_seconds * 1000,
       leaseMs: config.webhooks.lease_seconds * 1000,
+      publishHeadMs: config.webhooks.publish_head_minutes === undefined ? undefined : config.webhooks.publish_head_minutes * 60_000,
     },
     email: config.email && {
       smtpUrl: config.email.smtp_url ?? (env[config.email.smtp_url_env as string] as string),

@@ -3,7 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { limitBody } from './limit-body.js';
 import { createRefusalLimiter, type RefusalLimiter } from './refusal-limiter.js';
 import { Hono, type Context } from 'hono';
-import type { ApprovalRequest } from '@signoff/core';
+import { SignoffError, type ApprovalRequest } from '@signoff/core';
 import type { ApprovalService, Principal } from '../approval-service.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import type { Channel } from '../channels/channel.js';
@@ -119,6 +119,13 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.onError((error, context) => {
     // The client went away mid-body (e.g. broken chunked framing): its problem, and nobody is listening.
     if (error instanceof Error && error.message === 'aborted') return apiError(context, 400, 'REQUEST_ABORTED', 'the request body was cut off');
+    // A request row that does not match its audit chain: refuse, loudly, and keep serving the rest.
+    // 409, not 5xx: retrying cannot help, and clients retry 5xx.
+    if (SignoffError.isInstance(error) && error.code === 'STATE_TAMPERED') {
+      console.error(`signoff: ${error.message}`);
+      metrics.refusals.inc({ code: 'STATE_TAMPERED' });
+      return apiError(context, 409, 'STATE_TAMPERED', `${error.message}. Nothing was changed.`);
+    }
     const storage = storageFailure(error);
     if (storage) {
       console.error(`signoff: storage unavailable (${storage}); nothing was written`, error);

@@ -12,7 +12,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or unknown API key (recorded in the audit log)',
   403: 'Wrong kind of key, self-approval, or a reviewer without a required role (recorded)',
   404: 'No such request visible to this key',
-  409: 'Refused and recorded: already resolved, expired (late decision), this reviewer already decided, the args changed since the reviewer saw them (ARGS_CHANGED), an idempotency key reused for another call (IDEMPOTENCY_CONFLICT), or a claim of a grant that is used (ALREADY_EXECUTED), not granted, past its use-by time, for other args, or from another policy',
+  409: 'Refused and recorded: already resolved, expired (late decision), this reviewer already decided, the args changed since the reviewer saw them (ARGS_CHANGED), an idempotency key reused for another call (IDEMPOTENCY_CONFLICT), a claim of a grant that is used (ALREADY_EXECUTED), not granted, past its use-by time, for other args, or from another policy; or STATE_TAMPERED: the stored request does not match its audit log (refused, fail-closed)',
   413: 'Body too large',
   422: 'Edited args that the policy denies (recorded)',
   429: 'Too many refused requests from this address or key this minute (TOO_MANY_REFUSALS); see Retry-After',
@@ -81,17 +81,17 @@ export const openApiDocument = {
       },
       get: {
         summary: 'List requests (agents: their own). Filters: status, tool, actionable=true (reviewer keys), limit.',
-        responses: { 200: { description: 'Newest first', ...json({ type: 'object', properties: { data: { type: 'array', items: request } } }) }, ...errors(400, 401, 403) },
+        responses: { 200: { description: 'Newest first', ...json({ type: 'object', properties: { data: { type: 'array', items: request } } }) }, ...errors(400, 401, 403, 409) },
       },
     },
     '/v1/approvals/{id}': {
-      get: { summary: 'Read one request (an overdue one expires on read)', parameters: [idParameter], responses: { 200: { description: 'The request', ...json(request) }, ...errors(401, 404) } },
+      get: { summary: 'Read one request (an overdue one expires on read)', parameters: [idParameter], responses: { 200: { description: 'The request', ...json(request) }, ...errors(401, 404, 409) } },
     },
     '/v1/approvals/{id}/wait': {
       get: {
         summary: 'Long-poll: returns as soon as the request resolves, or after `timeout` seconds (≤ 60) with it still pending',
         parameters: [idParameter, { name: 'timeout', in: 'query', schema: { type: 'number', minimum: 0, maximum: 60, default: 30 } }],
-        responses: { 200: { description: 'The request', ...json(request) }, ...errors(400, 401, 404, 503) },
+        responses: { 200: { description: 'The request', ...json(request) }, ...errors(400, 401, 404, 409, 503) },
       },
     },
     '/v1/approvals/{id}/decision': {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { OutboxMessage, OutboxTopic } from './outbox-message.js';
+import type { AuditHead } from '../audit/audit-head.js';
+import type { OutboxMessage, OutboxMessageInput, RequestTopic } from './outbox-message.js';
 
 /** An outbox row as both SQL stores select it. */
 export interface OutboxRow {
@@ -11,6 +12,7 @@ export interface OutboxRow {
   readonly attempts: number;
   readonly created_at: string | Date;
   readonly last_error: string | null;
+  readonly payload: string | null;
 }
 
 /** A new delivery id (`msg_…`), sent as `webhook-id`. */
@@ -18,15 +20,28 @@ export function newOutboxId(): string {
   return `msg_${randomBytes(15).toString('base64url')}`;
 }
 
+/**
+ * The columns a message is stored in. `request_id` is NOT NULL in databases created before heads
+ * were published (SQLite cannot relax it in place), so a message about no request stores `''`
+ * there and its data in `payload`.
+ */
+export function toOutboxColumns(message: OutboxMessageInput): { channel: string; topic: string; requestId: string; target: string; payload: string | null } {
+  const { channel, topic, target } = message;
+  return message.topic === 'audit.head'
+    ? { channel, topic, target, requestId: '', payload: JSON.stringify(message.head) }
+    : { channel, topic, target, requestId: message.requestId, payload: null };
+}
+
 export function fromOutboxRow(row: OutboxRow): OutboxMessage {
-  return {
+  const delivery = {
     id: row.id,
     channel: row.channel,
-    topic: row.topic as OutboxTopic,
-    requestId: row.request_id,
     target: row.target,
     attempts: Number(row.attempts),
     createdAt: row.created_at instanceof Date ? row.created_at.toISOString() : row.created_at,
     lastError: row.last_error ?? undefined,
   };
+  return row.topic === 'audit.head'
+    ? { ...delivery, topic: 'audit.head', head: JSON.parse(row.payload ?? 'null') as AuditHead }
+    : { ...delivery, topic: row.topic as RequestTopic, requestId: row.request_id };
 }

@@ -4,8 +4,10 @@ import pg from 'pg';
  * The PostgreSQL tables, mirroring SQLite's: the request as JSON in `body` plus the columns queries
  * filter on. Bodies are TEXT, not JSONB: JSONB refuses `\u0000` in strings (tool arguments may hold
  * anything), and TEXT gives audit entries back byte for byte. Times are `timestamptz`, so deadlines
- * compare as instants whatever offset the ISO string was written with. Idempotent (`IF NOT EXISTS`);
- * the caller serializes concurrent runs with an advisory lock.
+ * compare as instants whatever offset the ISO string was written with. Idempotent (`IF NOT EXISTS`),
+ * and it migrates tables created by an earlier version (`ADD COLUMN IF NOT EXISTS`); the caller
+ * serializes concurrent runs with an advisory lock. `audit_log.request_id` and `state_hash` repeat
+ * fields of the entry's body so a request's newest state event is one index lookup away.
  *
  * @example
  * await client.query(postgresSchemaSql('signoff'));
@@ -23,6 +25,8 @@ CREATE TABLE IF NOT EXISTS ${prefix}approval_requests (
   created_at TIMESTAMPTZ NOT NULL,
   expires_at TIMESTAMPTZ NOT NULL,
   body TEXT NOT NULL,
+  audit_sequence BIGINT,
+  state_hash TEXT,
   UNIQUE (requester, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS approval_requests_due ON ${prefix}approval_requests (status, expires_at);
@@ -37,13 +41,22 @@ CREATE TABLE IF NOT EXISTS ${prefix}outbox (
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at TIMESTAMPTZ NOT NULL,
   created_at TIMESTAMPTZ NOT NULL,
-  last_error TEXT
+  last_error TEXT,
+  payload TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON ${prefix}outbox (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS ${prefix}audit_log (
   sequence BIGINT PRIMARY KEY,
   hash TEXT NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  request_id TEXT,
+  state_hash TEXT
 );
+ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS audit_sequence BIGINT;
+ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS state_hash TEXT;
+ALTER TABLE ${prefix}audit_log ADD COLUMN IF NOT EXISTS request_id TEXT;
+ALTER TABLE ${prefix}audit_log ADD COLUMN IF NOT EXISTS state_hash TEXT;
+ALTER TABLE ${prefix}outbox ADD COLUMN IF NOT EXISTS payload TEXT;
+CREATE INDEX IF NOT EXISTS audit_log_request ON ${prefix}audit_log (request_id, sequence);
 `;
 }

@@ -2,6 +2,7 @@ import type { ApprovalRequest } from '@signoff/core';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { legacyPostgresSchema } from '../__fixtures__/legacy-schema.js';
 import { verifyAuditChain } from '../audit/audit-chain.js';
 import { openPostgresStore } from './postgres-store.js';
 import type { Store } from './store.js';
@@ -16,6 +17,16 @@ function freshSchema(): string {
   const schema = `signoff_test_${run}_${schemas.length + 1}`;
   schemas.push(schema);
   return schema;
+}
+
+async function withClient<T>(connectionString: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
 }
 
 if (!url) {
@@ -40,6 +51,17 @@ describe.skipIf(!url)('PostgreSQL store', () => {
     },
     async reopen() {
       return openPostgresStore({ connectionString, schema });
+    },
+    async sql(statement, params = []) {
+      let index = 0;
+      return withClient(connectionString, async (client) => {
+        await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+        return (await client.query(statement.replace(/\?/g, () => `$${(index += 1)}`), [...params])).rows as Record<string, unknown>[];
+      });
+    },
+    async createLegacy() {
+      schema = freshSchema();
+      await withClient(connectionString, (client) => client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}; ${legacyPostgresSchema(`${pg.escapeIdentifier(schema)}.`)}`));
     },
   });
 

@@ -3,10 +3,14 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import type { RequestRowCheck } from '../audit/check-request-row.js';
+import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { postgresSchemaSql } from './postgres-schema.js';
 import type { OutboxMessageInput } from './outbox-message.js';
-import { fromOutboxRow, newOutboxId, type OutboxRow } from './outbox-row.js';
+import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
+import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
+import { stateTampered } from './state-tampered.js';
 import type { ApprovalFilter, RequestChange, Store } from './store.js';
 
 /** Where the PostgreSQL store lives. */
@@ -42,6 +46,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const requests = `${prefix}approval_requests`;
   const audit = `${prefix}audit_log`;
   const outbox = `${prefix}outbox`;
+  // Named (prepared once per connection) where a read runs on every request: planning the checked read costs more than running it.
+  const statementPrefix = `signoff_${schema ?? ''}_`;
   // One channel per schema, so stores in other schemas (isolated tests, other tenants) don't wake each other.
   const channel = schema === undefined ? CHANNEL : `${CHANNEL}_${schema}`;
   if (Buffer.byteLength(channel) > MAX_IDENTIFIER_BYTES) {
@@ -71,8 +77,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
 
-  const appendEvents = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<void> => {
-    if (events.length === 0) return;
+  const appendEvents = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
+    if (events.length === 0) return [];
     // Held to commit: the next writer (any connection, any replica) reads the last entry only after we commit.
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
     // The database clock, read under the lock, so `at` never goes backwards between replicas with skewed clocks.
@@ -84,39 +90,112 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     let sequence = Number(last?.sequence ?? 0);
     let previousHash = last?.hash ?? GENESIS_HASH;
     const at = (last?.now ?? new Date()).toISOString();
+    const entries: AuditEntry[] = [];
     for (const event of events) {
       sequence += 1;
       const entry = sealAuditEntry(event, sequence, at, previousHash);
-      await client.query(`INSERT INTO ${audit} (sequence, hash, body) VALUES ($1, $2, $3)`, [sequence, entry.hash, JSON.stringify(entry)]);
+      await client.query(`INSERT INTO ${audit} (sequence, hash, body, request_id, state_hash) VALUES ($1, $2, $3, $4, $5)`, [
+        sequence,
+        entry.hash,
+        JSON.stringify(entry),
+        entry.requestId ?? null,
+        entry.stateHash ?? null,
+      ]);
       previousHash = entry.hash;
+      entries.push(entry);
     }
+    return entries;
   };
 
-  /** Writes what a change decided, in the caller's transaction; `NOTIFY` is delivered only if it commits. */
+  /**
+   * Writes what a change decided, in the caller's transaction: its events (the state event stamped),
+   * then the state with the sequence of that event. `NOTIFY` is delivered only if it commits.
+   */
   const applyChange = async (client: PoolClient, id: string, outcome: RequestChange<unknown>): Promise<void> => {
-    if (outcome.request) {
+    const bound = bindRequestState(outcome.request, outcome.events);
+    const entries = await appendEvents(client, bound.events);
+    if (outcome.request && bound.state) {
       const request = outcome.request;
-      await client.query(`UPDATE ${requests} SET status = $2, expires_at = $3, body = $4 WHERE id = $1`, [id, request.status, request.expiresAt, requestToJson(request)]);
+      await client.query(`UPDATE ${requests} SET status = $2, expires_at = $3, body = $4, audit_sequence = $5, state_hash = $6 WHERE id = $1`, [
+        id,
+        request.status,
+        request.expiresAt,
+        requestToJson(request),
+        entries[bound.state.index]?.sequence,
+        bound.state.hash,
+      ]);
       await client.query('SELECT pg_notify($1, $2)', [channel, id]);
     }
-    await appendEvents(client, outcome.events);
     await enqueue(client, outcome.outbox);
   };
 
   const enqueue = async (client: PoolClient, messages: readonly OutboxMessageInput[] = []): Promise<void> => {
     for (const message of messages) {
+      const columns = toOutboxColumns(message);
       await client.query(
-        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, now(), now())`,
-        [newOutboxId(), message.channel, message.topic, message.requestId, message.target],
+        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload) VALUES ($1, $2, $3, $4, $5, now(), now(), $6)`,
+        [newOutboxId(), columns.channel, columns.topic, columns.requestId, columns.target, columns.payload],
       );
     }
   };
 
-  // Create the tables once, even when several replicas start at the same moment.
+  /**
+   * Checks a row locked `FOR UPDATE` against its chain. The evidence is read by a second statement
+   * on purpose: after waiting for the lock, PostgreSQL re-reads the locked row but evaluates the
+   * rest of that statement in its old snapshot, which cannot see the audit entry the writer we
+   * waited for committed — a join would report a fresh, honest state as tampered.
+   */
+  const checkLocked = async (client: PoolClient, row: Pick<RequestRow, 'id' | 'body' | 'state_hash' | 'audit_sequence'>): Promise<RequestRowCheck> => {
+    const { rows } = await client.query<Pick<RequestRow, 'entry_body' | 'newest_state_sequence'>>({
+      name: `${statementPrefix}evidence`,
+      text: `SELECT (SELECT body FROM ${audit} WHERE sequence = $2) AS entry_body,
+              (SELECT max(sequence) FROM ${audit} WHERE request_id = $1 AND state_hash IS NOT NULL) AS newest_state_sequence`,
+      values: [row.id, row.audit_sequence],
+    });
+    return checkRequestRowColumns({ ...row, entry_body: rows[0]?.entry_body ?? null, newest_state_sequence: rows[0]?.newest_state_sequence ?? null });
+  };
+  const lockedColumns = 'id, body, state_hash, audit_sequence';
+
+  /** Audits a refused tampered row in its own transaction; `once` skips it when that is already the request's newest event (the sweeper retries every few seconds). */
+  const recordTampering = async (id: string, problems: readonly string[], once: boolean) => {
+    const tampered = stateTampered(id, problems);
+    await transaction(async (client) => {
+      if (once) {
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+        const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${audit} WHERE request_id = $1 ORDER BY sequence DESC LIMIT 1`, [id]);
+        if (rows[0] && (JSON.parse(rows[0].body) as AuditEntry).type === 'state.tampered') return;
+      }
+      await appendEvents(client, [tampered.event]);
+    });
+    return tampered.error;
+  };
+
+  /**
+   * Binds each row of a database from before state binding as found, with one `request.updated`
+   * event. Trust on first use, once: it runs only in the migration that adds the columns, so a row
+   * without a binding found later is refused as tampered.
+   */
+  const bindFoundRows = async (client: PoolClient): Promise<void> => {
+    const { rows } = await client.query<{ id: string; body: string }>(`SELECT id, body FROM ${requests} ORDER BY created_at, id`);
+    for (const row of rows) {
+      const bound = bindRequestState(requestFromJson(row.body), [adoptionEvent(row.id)]);
+      const [entry] = await appendEvents(client, bound.events);
+      await client.query(`UPDATE ${requests} SET audit_sequence = $2, state_hash = $3 WHERE id = $1`, [row.id, entry?.sequence, bound.state?.hash]);
+    }
+  };
+
+  // Create the tables once, even when several replicas start at the same moment; a database from
+  // before state binding gets the new columns and its rows bound as found (once, under the lock).
   try {
     await transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, 0)', [DDL_LOCK]);
+      const { rows: columns } = await client.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = coalesce($1, current_schema()) AND table_name = 'approval_requests'`,
+        [schema ?? null],
+      );
+      const unbound = columns.length > 0 && !columns.some((column) => column.column_name === 'state_hash');
       await client.query(postgresSchemaSql(schema));
+      if (unbound) await bindFoundRows(client);
     });
   } catch (error) {
     await pool.end();
@@ -183,48 +262,59 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   return {
     async createRequest(request, events, outboxMessages) {
-      return transaction(async (client) => {
+      const bound = bindRequestState(request, events);
+      const outcome = await transaction(async (client): Promise<{ existing: RequestRow } | { created: ApprovalRequest }> => {
         // The unique (requester, idempotency_key) decides races: a concurrent twin waits for ours, then does nothing.
+        // The audit sequence is known only once the events are appended (after the lock they take), so it is set after.
         const inserted = await client.query(
-          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (requester, idempotency_key) DO NOTHING`,
-          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request)],
+          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (requester, idempotency_key) DO NOTHING`,
+          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), bound.state?.hash],
         );
         if (inserted.rowCount === 0) {
-          const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE requester = $1 AND idempotency_key = $2`, [request.requester, request.idempotencyKey]);
+          const { rows } = await client.query<RequestRow>(`${selectRequestRows(prefix)} WHERE r.requester = $1 AND r.idempotency_key = $2`, [request.requester, request.idempotencyKey]);
           const existing = rows[0];
           if (!existing) throw new Error(`request with idempotency key '${request.idempotencyKey}' conflicted but cannot be read`);
-          return { request: requestFromJson(existing.body), created: false };
+          return { existing };
         }
-        await appendEvents(client, events);
+        const entries = await appendEvents(client, bound.events);
+        await client.query(`UPDATE ${requests} SET audit_sequence = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]?.sequence]);
         await enqueue(client, outboxMessages);
         await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
-        return { request, created: true };
+        return { created: request };
       });
+      return 'existing' in outcome ? { request: checkedRequest(outcome.existing), created: false } : { request: outcome.created, created: true };
     },
     async getRequest(id) {
-      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${requests} WHERE id = $1`, [id]);
-      return rows[0] ? requestFromJson(rows[0].body) : undefined;
+      const { rows } = await pool.query<RequestRow>({ name: `${statementPrefix}get`, text: `${selectRequestRows(prefix)} WHERE r.id = $1`, values: [id] });
+      return rows[0] && checkedRequest(rows[0]);
     },
     async listRequests(filter: ApprovalFilter = {}) {
       const where: string[] = [];
       const values: unknown[] = [];
       for (const [column, value] of [['status', filter.status], ['tool', filter.tool], ['requester', filter.requester], ['idempotency_key', filter.idempotencyKey]] as const) {
-        if (value) (values.push(value), where.push(`${column} = $${values.length}`));
+        if (value) (values.push(value), where.push(`r.${column} = $${values.length}`));
       }
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-      const sql = `SELECT body FROM ${requests} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
-      const { rows } = await pool.query<{ body: string }>(sql, values);
-      return rows.map((row) => requestFromJson(row.body));
+      const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
+      const { rows } = await pool.query<RequestRow>(sql, values);
+      return checkRequestRows(rows);
     },
     async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Promise<T | undefined> {
-      return transaction(async (client) => {
-        const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE id = $1 FOR UPDATE`, [id]);
-        if (!rows[0]) return undefined;
-        const outcome = change(requestFromJson(rows[0].body));
+      type Update = { found: false } | { found: true; tampered: readonly string[] } | { found: true; result: T };
+      const outcome = await transaction(async (client): Promise<Update> => {
+        const { rows } = await client.query<RequestRow>(`SELECT ${lockedColumns} FROM ${requests} WHERE id = $1 FOR UPDATE`, [id]);
+        if (!rows[0]) return { found: false };
+        const check = await checkLocked(client, rows[0]);
+        // Fail closed before `change` runs: nothing a tampered row says may decide anything.
+        if (!check.ok) return { found: true, tampered: check.problems };
+        const outcome = change(check.request);
         await applyChange(client, id, outcome);
-        return outcome.result;
+        return { found: true, result: outcome.result };
       });
+      if (!outcome.found) return undefined;
+      if ('tampered' in outcome) throw await recordTampering(id, outcome.tampered, false);
+      return outcome.result;
     },
     async updateOverdue(now, limit, change) {
       // One request per transaction: a slow or failing one holds no other lock, and SKIP LOCKED lets
@@ -233,19 +323,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       let changed = 0;
       while (seen.length < limit) {
         const claimed = await transaction(async (client) => {
-          const { rows } = await client.query<{ id: string; body: string }>(
-            `SELECT id, body FROM ${requests} WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($2::text[]))
+          const { rows } = await client.query<RequestRow>(
+            `SELECT ${lockedColumns} FROM ${requests} WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($2::text[]))
              ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
             [now, seen],
           );
           const row = rows[0];
           if (!row) return undefined;
-          const outcome = change(requestFromJson(row.body));
+          const check = await checkLocked(client, row);
+          if (!check.ok) return { id: row.id, changed: false, tampered: check.problems };
+          const outcome = change(check.request);
           await applyChange(client, row.id, outcome);
           return { id: row.id, changed: outcome.request !== undefined };
         });
         if (!claimed) break;
         seen.push(claimed.id);
+        if (claimed.tampered) await recordTampering(claimed.id, claimed.tampered, true);
         if (claimed.changed) changed += 1;
       }
       return changed;
@@ -256,7 +349,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const { rows } = await client.query<OutboxRow>(
           `UPDATE ${outbox} SET next_attempt_at = $2 WHERE id IN (
              SELECT id FROM ${outbox} WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
-           ) RETURNING id, channel, topic, request_id, target, attempts, created_at, last_error`,
+           ) RETURNING id, channel, topic, request_id, target, attempts, created_at, last_error, payload`,
           [now, new Date(now.getTime() + leaseMs), limit],
         );
         return rows.map(fromOutboxRow).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -268,15 +361,28 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           `UPDATE ${outbox} SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 WHERE id = $1`,
           [id, settlement.outcome === 'retry' ? 'pending' : settlement.outcome, settlement.outcome === 'retry' ? settlement.at : new Date(), settlement.outcome === 'delivered' ? null : settlement.error],
         );
-        await appendEvents(client, events);
+        await appendEvents(client, bindRequestState(undefined, events).events);
       });
     },
     async appendAudit(events) {
-      await transaction((client) => appendEvents(client, events));
+      await transaction((client) => appendEvents(client, bindRequestState(undefined, events).events));
+    },
+    async enqueueOutbox(messages) {
+      await transaction((client) => enqueue(client, messages));
     },
     async readAudit() {
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence`);
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
+    },
+    async readAuditHead() {
+      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence DESC LIMIT 1`);
+      if (!rows[0]) return undefined;
+      const { sequence, hash, at } = JSON.parse(rows[0].body) as AuditEntry;
+      return { sequence, hash, at };
+    },
+    async readRequestStates() {
+      const { rows } = await pool.query<RequestRow>(`SELECT id, body, state_hash, audit_sequence FROM ${requests} ORDER BY id`);
+      return rows.map(toStoredRequestState);
     },
     onRequestChanged(listener) {
       listeners.add(listener);

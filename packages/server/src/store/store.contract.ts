@@ -1,6 +1,9 @@
-import { createGuard, parsePolicy, type ApprovalRequest } from '@signoff/core';
+import { createGuard, parsePolicy, SignoffError, type ApprovalRequest } from '@signoff/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../audit/audit-chain.js';
+import { GENESIS_HASH, sealAuditEntry, verifyAuditChain } from '../audit/audit-chain.js';
+import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import { compareRequestStates } from '../audit/compare-request-states.js';
+import { hashRequestState } from '../audit/hash-request-state.js';
 import { openApprovalRequest } from '../engine/open-approval-request.js';
 import type { Store } from './store.js';
 
@@ -8,6 +11,13 @@ import type { Store } from './store.js';
 export interface StoreFactory {
   open(): Promise<Store>;
   reopen(): Promise<Store>;
+  /**
+   * Runs SQL straight against the database of the last opened store (`?` placeholders), as someone
+   * with database access would — bypassing the store.
+   */
+  sql(statement: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Makes a fresh database holding the tables as Signoff 0.1 created them (no store open); `reopen` opens it. */
+  createLegacy(): Promise<void>;
 }
 
 const policy = createGuard(parsePolicy('rules: [{ tool: "**", action: escalate, metadata: { approval_timeout_minutes: 10 } }]'));
@@ -168,6 +178,157 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       const [claimed] = await store.claimOutbox(now, 10, 5_000);
       expect(await store.claimOutbox(new Date(now.getTime() + 4_000), 10, 5_000)).toEqual([]);
       expect(await store.claimOutbox(new Date(now.getTime() + 6_000), 10, 5_000)).toEqual([expect.objectContaining({ id: claimed!.id })]);
+    });
+
+    /** A request denied the way the engine denies one: its decision and its resolution events. */
+    const deniedRequest = async (id: string, now = start) => {
+      const { request, events } = newRequest(id, { now });
+      await store.createRequest(request, events);
+      return store.updateRequest(id, (current) => {
+        const denied: ApprovalRequest = { ...current, status: 'denied', granted: false, resolution: 'Denied by Ana', resolvedAt: now.toISOString() };
+        return {
+          request: denied,
+          events: [
+            { type: 'decision.recorded', requestId: id, actor: 'ana', channel: 'api', detail: { verdict: 'deny' } },
+            { type: 'request.denied', requestId: id, actor: 'ana', channel: 'api', detail: {} },
+          ],
+          result: denied,
+        };
+      }) as Promise<ApprovalRequest>;
+    };
+    const approve = (current: ApprovalRequest) => ({
+      request: { ...current, status: 'approved' as const, granted: true },
+      events: [{ type: 'request.approved' as const, requestId: current.id, actor: 'sam', channel: 'api' as const, detail: {} }],
+      result: 'approved',
+    });
+    const isTampered = (error: unknown) => SignoffError.isInstance(error) && error.code === 'STATE_TAMPERED';
+    const rowOf = async (id: string) => (await factory.sql('SELECT body, state_hash, audit_sequence FROM approval_requests WHERE id = ?', [id]))[0];
+
+    it('binds each row to the audit event that produced its state, and logs a state no event announced', async () => {
+      const { request, events } = newRequest('apr_bind');
+      await store.createRequest(request, events);
+      const created = (await store.readAudit()).at(-1);
+      expect(created).toMatchObject({ type: 'request.created', requestId: 'apr_bind', stateHash: hashRequestState(request) });
+      expect(await store.readRequestStates()).toEqual([{ id: 'apr_bind', body: expect.any(String), stateHash: hashRequestState(request), auditSequence: created?.sequence }]);
+
+      // A change that writes a state but logs nothing about it still leaves the state in the log.
+      await store.updateRequest('apr_bind', (current) => ({ request: { ...current, resolution: 'Waiting for 1 more approval(s)' }, events: [], result: null }));
+      const updated = (await store.readAudit()).at(-1);
+      expect(updated).toMatchObject({ type: 'request.updated', requestId: 'apr_bind', actor: 'system', stateHash: hashRequestState(await store.getRequest('apr_bind')) });
+      // Events that change no state carry none, and a caller cannot stamp one.
+      await store.updateRequest('apr_bind', () => ({ events: [{ type: 'decision.refused', requestId: 'apr_bind', actor: 'lee', detail: {}, stateHash: 'forged' }], result: null }));
+      await store.appendAudit([{ type: 'access.refused', requestId: 'apr_bind', actor: 'unknown', detail: {}, stateHash: 'forged' } as AuditEventInput]);
+      const audit = await store.readAudit();
+      expect(audit.slice(-2).map((entry) => entry.stateHash)).toEqual([undefined, undefined]);
+      expect((await store.readRequestStates())[0]?.auditSequence).toBe(updated?.sequence);
+      expect(verifyAuditChain(audit)).toBeUndefined();
+      expect(compareRequestStates(audit, await store.readRequestStates())).toEqual([]);
+    });
+
+    for (const rehashed of [false, true]) {
+      it(`refuses to decide a row flipped denied → approved with raw SQL (${rehashed ? 'state_hash recomputed' : 'state_hash left'}): audited, row unchanged`, async () => {
+        const denied = await deniedRequest('apr_flip');
+        const forged = JSON.stringify({ ...denied, status: 'approved', granted: true, resolution: 'Approved by Ana' });
+        await factory.sql(`UPDATE approval_requests SET status = 'approved', body = ?${rehashed ? ', state_hash = ?' : ''} WHERE id = ?`, [
+          forged,
+          ...(rehashed ? [hashRequestState(JSON.parse(forged))] : []),
+          'apr_flip',
+        ]);
+        const tampered = await rowOf('apr_flip');
+
+        let changeCalled = false;
+        const attempt = store.updateRequest('apr_flip', (current) => ((changeCalled = true), approve(current)));
+        await expect(attempt).rejects.toSatisfy(isTampered);
+        expect(changeCalled).toBe(false);
+        const audit = await store.readAudit();
+        const problem = rehashed ? 'commits to another state' : 'does not hash to its state_hash';
+        expect(audit.at(-1)).toMatchObject({ type: 'state.tampered', requestId: 'apr_flip', actor: 'system', detail: { problems: [expect.stringContaining(problem)] } });
+        expect(await rowOf('apr_flip')).toEqual(tampered);
+
+        // Reads refuse it too: nothing may show the forged grant.
+        await expect(store.getRequest('apr_flip')).rejects.toSatisfy(isTampered);
+        await expect(store.listRequests()).rejects.toThrow(/apr_flip/);
+        expect(verifyAuditChain(audit)).toBeUndefined(); // the chain itself is intact: only the row lies
+        expect(compareRequestStates(audit, await store.readRequestStates())).toEqual([{ requestId: 'apr_flip', problems: expect.arrayContaining([expect.stringContaining('not the state logged last')]) }]);
+      });
+    }
+
+    it('refuses a row rolled back to an earlier logged state while its newer state is still logged', async () => {
+      const { request, events } = newRequest('apr_back');
+      await store.createRequest(request, events);
+      const pending = await rowOf('apr_back');
+      await deniedRequest('apr_other');
+      await store.updateRequest('apr_back', (current) => ({ request: { ...current, status: 'denied', granted: false }, events: [{ type: 'request.denied', requestId: 'apr_back', actor: 'ana', detail: {} }], result: null }));
+      await factory.sql("UPDATE approval_requests SET status = 'pending', body = ?, state_hash = ?, audit_sequence = ? WHERE id = ?", [pending?.body, pending?.state_hash, pending?.audit_sequence, 'apr_back']);
+
+      await expect(store.updateRequest('apr_back', approve)).rejects.toThrow(/rolled back/);
+      await expect(store.getRequest('apr_back')).rejects.toSatisfy(isTampered);
+      expect(await store.getRequest('apr_other')).toMatchObject({ status: 'denied' }); // others are unaffected
+    });
+
+    it('refuses a row whose state event was cut from the log', async () => {
+      await deniedRequest('apr_cut');
+      await factory.sql('DELETE FROM audit_log WHERE sequence > 1');
+      await expect(store.updateRequest('apr_cut', approve)).rejects.toThrow(/entry #\d+ does not exist/);
+      expect((await store.readAudit()).map((entry) => entry.type)).toEqual(['request.created', 'state.tampered']);
+    });
+
+    it('lets the sweeper skip a tampered overdue row, audited once however often it sweeps', async () => {
+      const { request, events } = newRequest('apr_late');
+      await store.createRequest(request, events);
+      await factory.sql('UPDATE approval_requests SET body = ? WHERE id = ?', [JSON.stringify({ ...request, args: { to: 'mallory', amount: 1 } }), 'apr_late']);
+      let changeCalled = false;
+      const expire = (current: ApprovalRequest) => ((changeCalled = true), { request: { ...current, status: 'expired' as const }, events: [], result: null });
+      const afterDeadline = new Date(start.getTime() + 11 * 60_000);
+      expect(await store.updateOverdue(afterDeadline, 100, expire)).toBe(0);
+      expect(await store.updateOverdue(afterDeadline, 100, expire)).toBe(0);
+      expect(changeCalled).toBe(false);
+      expect((await store.readAudit()).filter((entry) => entry.type === 'state.tampered')).toEqual([expect.objectContaining({ requestId: 'apr_late' })]);
+    });
+
+    it('migrates a database from before state binding: its rows are bound as found, once', async () => {
+      await store.close();
+      await factory.createLegacy();
+      const { request, events } = newRequest('apr_old');
+      const chained: AuditEntry[] = [];
+      for (const [index, event] of events.entries()) chained.push(sealAuditEntry(event, index + 1, start.toISOString(), chained.at(-1)?.hash ?? GENESIS_HASH));
+      await factory.sql('INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        request.id, request.requester, null, request.status, request.tool, request.createdAt, request.expiresAt, JSON.stringify(request),
+      ]);
+      for (const entry of chained) await factory.sql('INSERT INTO audit_log (sequence, hash, body) VALUES (?, ?, ?)', [entry.sequence, entry.hash, JSON.stringify(entry)]);
+      await factory.sql("INSERT INTO outbox (id, channel, topic, request_id, target, next_attempt_at, created_at) VALUES ('msg_old', 'webhook', 'approval.created', 'apr_old', 'x', ?, ?)", [start.toISOString(), start.toISOString()]);
+
+      store = await factory.reopen();
+      expect(await store.getRequest('apr_old')).toEqual(request);
+      const audit = await store.readAudit();
+      expect(audit.at(-1)).toMatchObject({ type: 'request.updated', requestId: 'apr_old', detail: { reason: expect.stringContaining('upgrade') }, stateHash: hashRequestState(request) });
+      expect(verifyAuditChain(audit)).toBeUndefined();
+      expect(compareRequestStates(audit, await store.readRequestStates())).toEqual([]);
+      expect(await store.claimOutbox(new Date(start.getTime() + 1_000), 10, 1_000)).toEqual([expect.objectContaining({ id: 'msg_old', topic: 'approval.created', requestId: 'apr_old' })]);
+      expect(await store.updateRequest('apr_old', approve)).toBe('approved');
+
+      // Only that migration adopts rows: one inserted behind the store's back later is refused.
+      await store.close();
+      store = await factory.reopen();
+      expect(await store.readAudit()).toHaveLength(audit.length + 1);
+      const stray = newRequest('apr_stray').request;
+      await factory.sql('INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        stray.id, stray.requester, null, 'approved', stray.tool, stray.createdAt, stray.expiresAt, JSON.stringify({ ...stray, status: 'approved', granted: true }),
+      ]);
+      await expect(store.getRequest('apr_stray')).rejects.toThrow(/no state_hash/);
+    });
+
+    it('reads the chain head and queues deliveries that concern no request', async () => {
+      expect(await store.readAuditHead()).toBeUndefined();
+      const { request, events } = newRequest('apr_h');
+      await store.createRequest(request, events);
+      const audit = await store.readAudit();
+      const head = await store.readAuditHead();
+      expect(head).toEqual({ sequence: audit.at(-1)?.sequence, hash: audit.at(-1)?.hash, at: audit.at(-1)?.at });
+      await store.enqueueOutbox([{ channel: 'webhook', topic: 'audit.head', head: head!, target: 'https://witness.example.com/heads' }]);
+      const [claimed] = await store.claimOutbox(new Date(Date.now() + 1_000), 10, 30_000);
+      expect(claimed).toMatchObject({ topic: 'audit.head', head, target: 'https://witness.example.com/heads', attempts: 0 });
+      expect(await store.readAudit()).toHaveLength(audit.length); // queuing a head is not itself an event (it would move the head)
     });
 
     it('keeps a verifiable audit chain across restarts', async () => {

@@ -1,6 +1,8 @@
 import type { ApprovalRequest, ApprovalStatus } from '@signoff/core';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import type { AuditHead } from '../audit/audit-head.js';
 import type { OutboxMessage, OutboxMessageInput, OutboxSettlement } from './outbox-message.js';
+import type { StoredRequestState } from './stored-request-state.js';
 
 /** Which requests to list; all filters combine (AND). Newest first. */
 export interface ApprovalFilter {
@@ -25,6 +27,9 @@ export interface RequestChange<T> {
 /**
  * Durable storage of approval requests and the audit log. Every write happens in one transaction
  * with its audit events, so a request and its log never disagree, and a crash leaves no half state.
+ * Each request row is bound to the audit chain: it stores the sequence and `stateHash` of the event
+ * that produced its state (the store stamps them itself), and every read checks them — a row that
+ * does not match its chain is refused with `SignoffError('STATE_TAMPERED')`, fail-closed.
  * Implementations: SQLite (embedded default) and PostgreSQL (several replicas); one contract test
  * suite runs against both.
  */
@@ -32,23 +37,28 @@ export interface Store {
   /**
    * Stores a new request with its events, unless the requester already made one with the same
    * idempotency key: then nothing is written and the existing request comes back (`created: false`).
+   * The last event about the request is stamped with the state's hash (or a `request.updated` is added).
    */
   createRequest(
     request: ApprovalRequest,
     events: readonly AuditEventInput[],
     outbox?: readonly OutboxMessageInput[],
   ): Promise<{ request: ApprovalRequest; created: boolean }>;
+  /** A request, checked against its audit chain (throws `STATE_TAMPERED` when it does not match). */
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
+  /** Requests, each checked like `getRequest`; one that does not match fails the whole list (`STATE_TAMPERED`, naming it). */
   listRequests(filter?: ApprovalFilter): Promise<ApprovalRequest[]>;
   /**
    * Read-modify-write of one request under a lock: `change` sees the current committed state (no
    * other writer can interleave) and its new state and events are committed together.
-   * `undefined` when there is no such request.
+   * `undefined` when there is no such request. When the stored state does not match its audit
+   * chain, `change` is not called: a `state.tampered` event is appended and `STATE_TAMPERED` thrown.
    */
   updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Promise<T | undefined>;
   /**
    * Applies `change` to up to `limit` pending requests whose deadline is at or before `now`, each in
-   * its own locked transaction; requests another replica is already handling are skipped.
+   * its own locked transaction; requests another replica is already handling are skipped, and so
+   * are rows that do not match their chain (audited once as `state.tampered`, never changed).
    * Returns how many were changed.
    */
   updateOverdue(now: Date, limit: number, change: (current: ApprovalRequest) => RequestChange<unknown>): Promise<number>;
@@ -61,8 +71,14 @@ export interface Store {
   settleOutbox(id: string, settlement: OutboxSettlement, events?: readonly AuditEventInput[]): Promise<void>;
   /** Appends events that concern no stored change (refused access, forged tokens, …). */
   appendAudit(events: readonly AuditEventInput[]): Promise<void>;
+  /** Queues deliveries that no request change causes (the audit head published to witnesses). */
+  enqueueOutbox(messages: readonly OutboxMessageInput[]): Promise<void>;
   /** The whole audit log in sequence order. */
   readAudit(): Promise<AuditEntry[]>;
+  /** The newest audit entry's sequence, hash and time; `undefined` while the log is empty. */
+  readAuditHead(): Promise<AuditHead | undefined>;
+  /** Every request row as stored, unchecked, with its binding columns, by id — for `audit verify` to compare with the log. */
+  readRequestStates(): Promise<StoredRequestState[]>;
   /** Calls `listener(id)` after a change to a request commits — from this process or, where the store can tell, another replica. */
   onRequestChanged(listener: (id: string) => void): () => void;
   close(): Promise<void>;

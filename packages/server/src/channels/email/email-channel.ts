@@ -8,7 +8,7 @@ import type { AuditEventInput } from '../../audit/audit-event.js';
 import type { RefusalCode } from '../../engine/apply-decision.js';
 import { canApprove } from '../../engine/quorum.js';
 import type { Reviewer } from '../../engine/reviewer.js';
-import type { OutboxMessage } from '../../store/outbox-message.js';
+import type { RequestOutboxMessage } from '../../store/outbox-message.js';
 import type { Channel } from '../channel.js';
 import { composeApprovalEmail } from './compose-approval-email.js';
 import { EMAIL_PAGE_HEADERS, renderConfirmPage, renderResultPage } from './email-pages.js';
@@ -86,7 +86,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
       const addresses = new Map(mailable(request).map((reviewer) => [(reviewer.email as string).toLowerCase(), reviewer.email as string]));
       return [...addresses.values()];
     },
-    async deliver(message: OutboxMessage, request: ApprovalRequest) {
+    async deliver(message: RequestOutboxMessage, request: ApprovalRequest) {
       const at = now();
       // Retries can come late: don't ask for a decision that can no longer be made.
       if (message.topic !== 'approval.created' || request.status !== 'pending' || Date.parse(request.expiresAt) <= at.getTime()) return;

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import type { ApprovalService } from '../../approval-service.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { apiError } from '../../http/api-error.js';
-import type { OutboxMessage } from '../../store/outbox-message.js';
+import type { RequestOutboxMessage } from '../../store/outbox-message.js';
 import type { Channel } from '../channel.js';
 import { ACTIONS_BLOCK_PREFIX, APPROVE_ACTION, composeSlackMessage, DENY_ACTION, escapeMrkdwn } from './compose-slack-message.js';
 import { verifySlackSignature } from './verify-slack-signature.js';
@@ -146,7 +146,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
       const decidedByPolicy = request.status !== 'expired' && request.decisions.length === 0;
       return decidedByPolicy ? [] : [channel];
     },
-    async deliver(message: OutboxMessage, request: ApprovalRequest) {
+    async deliver(message: RequestOutboxMessage, request: ApprovalRequest) {
       if (message.topic === 'approval.created') {
         // Resolved (or about to be swept): the resolution's delivery posts the outcome instead of buttons nobody can use.
         if (request.status !== 'pending' || Date.parse(request.expiresAt) <= now().getTime()) return;

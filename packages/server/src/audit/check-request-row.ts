@@ -1,0 +1,75 @@
+import type { ApprovalRequest } from '@signoff/core';
+import { requestFromJson } from '../store/request-json.js';
+import type { StoredRequestState } from '../store/stored-request-state.js';
+import { entryHashMatches } from './audit-chain.js';
+import type { AuditEntry } from './audit-event.js';
+import { hashRequestState } from './hash-request-state.js';
+
+/** What the audit log holds about a row's state, read in the same snapshot as the row. */
+export interface StateEvidence {
+  /** The audit entry at the row's `auditSequence` (its stored JSON), if there is one. */
+  readonly entryBody: string | undefined;
+  /** The sequence of the request's newest state event (an entry with `stateHash`), if any. */
+  readonly newestStateSequence: number | undefined;
+}
+
+/** A row that matches its chain (with the request it holds), or what did not match. */
+export type RequestRowCheck =
+  | { readonly ok: true; readonly request: ApprovalRequest }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/**
+ * Checks that a request row is the state its audit chain produced, before anything trusts it:
+ * (a) the body hashes to the row's `state_hash`; (b) the entry at `audit_sequence` exists, is this
+ * request's, carries that `stateHash`, and was not edited; (c) no newer state event of the request
+ * exists (the row was not rolled back). Cheap enough for every read: one entry, one index lookup.
+ * It cannot see a cut of the newest entries made together with a matching row rollback — only a
+ * chain head recorded elsewhere (`audit verify --expect-head`) catches that.
+ *
+ * @example
+ * const check = checkRequestRow(row, { entryBody, newestStateSequence });
+ * if (!check.ok) throw new SignoffError('STATE_TAMPERED', check.problems.join('; '));
+ */
+export function checkRequestRow(row: StoredRequestState, evidence: StateEvidence): RequestRowCheck {
+  const problems: string[] = [];
+  const body = parseJson(row.body);
+  if (body === undefined) problems.push('the row body is not valid JSON');
+  if (row.stateHash === undefined) problems.push('the row has no state_hash (it was not written by Signoff)');
+  else if (body !== undefined && hashRequestState(body) !== row.stateHash) problems.push('the row body does not hash to its state_hash (the body was changed)');
+
+  if (row.auditSequence === undefined) {
+    problems.push('the row has no audit_sequence (no audit event produced it)');
+  } else {
+    problems.push(...entryProblems(row, row.auditSequence, evidence.entryBody));
+    if (evidence.newestStateSequence !== row.auditSequence) {
+      problems.push(
+        evidence.newestStateSequence !== undefined && evidence.newestStateSequence > row.auditSequence
+          ? `a newer state of this request was logged at entry #${evidence.newestStateSequence}: the row was rolled back`
+          : `the log's newest state event for this request is ${evidence.newestStateSequence === undefined ? 'missing' : `#${evidence.newestStateSequence}`}, not #${row.auditSequence}`,
+      );
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, request: requestFromJson(body as object) };
+}
+
+/** What is wrong with the entry a row says produced it. */
+function entryProblems(row: StoredRequestState, sequence: number, entryBody: string | undefined): string[] {
+  if (entryBody === undefined) return [`audit entry #${sequence} does not exist (the log was cut, or the row points past it)`];
+  const entry = parseJson(entryBody) as AuditEntry | undefined;
+  if (entry === undefined || entry === null || typeof entry !== 'object') return [`audit entry #${sequence} is not valid JSON`];
+  const problems: string[] = [];
+  if (!entryHashMatches(entry)) problems.push(`audit entry #${sequence} was modified (its hash does not match its content)`);
+  if (entry.sequence !== sequence) problems.push(`audit entry #${sequence} says it is #${String(entry.sequence)}`);
+  if (entry.requestId !== row.id) problems.push(`audit entry #${sequence} belongs to ${entry.requestId ?? 'no request'}, not ${row.id}`);
+  else if (entry.stateHash !== row.stateHash) problems.push(`audit entry #${sequence} commits to another state than the row's state_hash`);
+  return problems;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

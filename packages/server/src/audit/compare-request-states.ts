@@ -1,0 +1,62 @@
+import type { StoredRequestState } from '../store/stored-request-state.js';
+import type { AuditEntry } from './audit-event.js';
+import { hashRequestState } from './hash-request-state.js';
+
+/** A request whose row and audit log disagree, and how. */
+export interface RequestStateMismatch {
+  readonly requestId: string;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Replays the log and compares every request's final logged state with its row: the newest
+ * `stateHash` logged for a request must equal the row's `state_hash`, the hash of its body, and
+ * sit at the row's `audit_sequence`. A row that no state event produced, and logged states of a
+ * request that has no row, are reported too. (Events without a state — refusals — may name ids
+ * that never existed, e.g. an agent key trying to decide `apr_whatever`; they are not states.)
+ * Run it after {@link verifyAuditChain}: it trusts the entries it is given. Empty when all agree.
+ *
+ * @example
+ * for (const mismatch of compareRequestStates(await store.readAudit(), await store.readRequestStates())) {
+ *   console.error(`${mismatch.requestId}: ${mismatch.problems.join('; ')}`);
+ * }
+ */
+export function compareRequestStates(entries: Iterable<AuditEntry>, rows: Iterable<StoredRequestState>): RequestStateMismatch[] {
+  const newestState = new Map<string, { sequence: number; stateHash: string }>();
+  for (const entry of entries) {
+    if (entry.requestId !== undefined && entry.stateHash !== undefined) newestState.set(entry.requestId, { sequence: entry.sequence, stateHash: entry.stateHash });
+  }
+  const mismatches: RequestStateMismatch[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    seen.add(row.id);
+    const problems = rowProblems(row, newestState.get(row.id));
+    if (problems.length > 0) mismatches.push({ requestId: row.id, problems });
+  }
+  for (const [requestId, logged] of newestState) {
+    if (!seen.has(requestId)) mismatches.push({ requestId, problems: [`the log holds states of this request (newest at entry #${logged.sequence}) but it has no row: the row was deleted`] });
+  }
+  return mismatches;
+}
+
+function rowProblems(row: StoredRequestState, logged: { sequence: number; stateHash: string } | undefined): string[] {
+  if (!logged) return ['no audit event produced this row (inserted outside Signoff, or its events were deleted)'];
+  const problems: string[] = [];
+  const bodyHash = hashBody(row.body);
+  if (bodyHash !== logged.stateHash) problems.push(`the row body is not the state logged last, at entry #${logged.sequence}`);
+  if (row.stateHash !== logged.stateHash) problems.push(`the row's state_hash ${short(row.stateHash)} is not the logged ${short(logged.stateHash)}`);
+  if (row.auditSequence !== logged.sequence) problems.push(`the row points at entry #${row.auditSequence ?? '(none)'}, but its newest logged state is #${logged.sequence}`);
+  return problems;
+}
+
+function hashBody(body: string): string | undefined {
+  try {
+    return hashRequestState(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+}
+
+function short(hash: string | undefined): string {
+  return hash === undefined ? '(none)' : `${hash.slice(0, 12)}…`;
+}

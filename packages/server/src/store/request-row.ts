@@ -1,0 +1,61 @@
+import type { ApprovalRequest } from '@signoff/core';
+import { checkRequestRow, type RequestRowCheck } from '../audit/check-request-row.js';
+import { stateTamperedError } from './state-tampered.js';
+import type { StoredRequestState } from './stored-request-state.js';
+
+/** A request row joined with the audit evidence its check needs, as both SQL stores select it. */
+export interface RequestRow {
+  readonly id: string;
+  readonly body: string;
+  readonly state_hash: string | null;
+  readonly audit_sequence: number | string | null;
+  /** The audit entry at `audit_sequence`. */
+  readonly entry_body: string | null;
+  /** The request's newest state event. */
+  readonly newest_state_sequence: number | string | null;
+}
+
+/**
+ * The `SELECT … FROM` (alias `r` for the request row) that reads a request with its evidence in
+ * one statement, so row and log come from one snapshot. `prefix` is a schema (`"signoff".`).
+ * Callers add `WHERE`, `ORDER BY`, `LIMIT`.
+ *
+ * @example
+ * db.prepare(`${selectRequestRows()} WHERE r.id = ?`).get(id);
+ */
+export function selectRequestRows(prefix = ''): string {
+  return `SELECT r.id, r.body, r.state_hash, r.audit_sequence, a.body AS entry_body,
+    (SELECT max(l.sequence) FROM ${prefix}audit_log l WHERE l.request_id = r.id AND l.state_hash IS NOT NULL) AS newest_state_sequence
+  FROM ${prefix}approval_requests r LEFT JOIN ${prefix}audit_log a ON a.sequence = r.audit_sequence`;
+}
+
+/** Checks a selected row against its chain (PostgreSQL returns BIGINT as text, SQLite NULL as null). */
+export function checkRequestRowColumns(row: RequestRow): RequestRowCheck {
+  return checkRequestRow(
+    { id: row.id, body: row.body, stateHash: row.state_hash ?? undefined, auditSequence: row.audit_sequence === null ? undefined : Number(row.audit_sequence) },
+    { entryBody: row.entry_body ?? undefined, newestStateSequence: row.newest_state_sequence === null ? undefined : Number(row.newest_state_sequence) },
+  );
+}
+
+/** Checks every row of a list; any that does not match its chain fails the list, naming each. */
+export function checkRequestRows(rows: readonly RequestRow[]): ApprovalRequest[] {
+  const tampered: { requestId: string; problems: readonly string[] }[] = [];
+  const requests: ApprovalRequest[] = [];
+  for (const row of rows) {
+    const check = checkRequestRowColumns(row);
+    if (check.ok) requests.push(check.request);
+    else tampered.push({ requestId: row.id, problems: check.problems });
+  }
+  if (tampered.length > 0) throw stateTamperedError(tampered);
+  return requests;
+}
+
+/** One row, checked: its request, or `STATE_TAMPERED` (reads do not audit; changes do). */
+export function checkedRequest(row: RequestRow): ApprovalRequest {
+  return checkRequestRows([row])[0] as ApprovalRequest;
+}
+
+/** A row of `readRequestStates`, unchecked. */
+export function toStoredRequestState(row: { id: string; body: string; state_hash: string | null; audit_sequence: number | string | null }): StoredRequestState {
+  return { id: row.id, body: row.body, stateHash: row.state_hash ?? undefined, auditSequence: row.audit_sequence === null ? undefined : Number(row.audit_sequence) };
+}
