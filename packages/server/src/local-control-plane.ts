@@ -23,8 +23,17 @@ export interface LocalControlPlaneOptions {
   readonly sweepIntervalSeconds?: number;
   /** Use this store instead of a SQLite file in `directory` (e.g. a PostgreSQL store). */
   readonly store?: Store;
-  /** Signed webhooks: the `whsec_…` secret, endpoints for every event, the first retry delay, and how often to publish the audit head. */
-  readonly webhooks?: { readonly secret: string; readonly endpoints?: readonly string[]; readonly firstRetrySeconds?: number; readonly publishHeadMinutes?: number };
+  /**
+   * Signed webhooks: the `whsec_…` secret, endpoints for every event, the first retry delay, how often
+   * to publish the audit head, and the origins agents' `callbackUrl`s may use (`webhooks.callback_allow`).
+   */
+  readonly webhooks?: {
+    readonly secret: string;
+    readonly endpoints?: readonly string[];
+    readonly firstRetrySeconds?: number;
+    readonly publishHeadMinutes?: number;
+    readonly callbackAllow?: readonly string[];
+  };
   /** Serve the web inbox at `<url>/inbox` (plain-http loopback, so cookies are not `Secure`); reviewers sign in with `reviewerKey(id)`. */
   readonly inbox?: { readonly sessionSecret?: string };
 }
@@ -85,6 +94,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
               endpoints: options.webhooks.endpoints ?? [],
               first_retry_seconds: options.webhooks.firstRetrySeconds ?? 1,
               ...(options.webhooks.publishHeadMinutes === undefined ? {} : { publish_head_minutes: options.webhooks.publishHeadMinutes }),
+              ...(options.webhooks.callbackAllow ? { callback_allow: options.webhooks.callbackAllow } : {}),
             },
           }
         : {}),

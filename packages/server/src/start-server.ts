@@ -11,6 +11,7 @@ import { createEmailChannel } from './channels/email/email-channel.js';
 import { createSlackChannel } from './channels/slack/slack-channel.js';
 import { createInboxChannel } from './channels/inbox/inbox-channel.js';
 import { createWebhookChannel } from './channels/webhook-channel.js';
+import { createCallbackPolicy } from './channels/callback-policy.js';
 import { createApp } from './http/create-app.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -41,7 +42,8 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
   // Each configured channel delivers from the outbox and may serve routes of its own.
   const channels: Channel[] = [];
-  if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints }));
+  const callbacks = config.webhooks && createCallbackPolicy({ allow: config.webhooks.callbackAllow, allowAddresses: config.webhooks.callbackAllowAddresses });
+  if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints, ...(callbacks ? { callbacks } : {}) }));
   if (config.email) channels.push(createEmailChannel({ ...config.email, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
   if (config.slack) channels.push(createSlackChannel({ ...config.slack, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
   if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, apiKeys: config.apiKeys, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
@@ -59,7 +61,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     auditedPerWindow: config.refusalLimits.auditedPerMinute,
     answeredPerWindow: config.refusalLimits.answeredPerMinute,
   });
-  const app = createApp({ service, apiKeys: config.apiKeys, acceptsCallbacks: config.webhooks !== undefined, channels, refusals });
+  const app = createApp({ service, apiKeys: config.apiKeys, ...(callbacks ? { callbacks } : {}), channels, refusals });
   const dispatcher = startOutboxDispatcher({
     store,
     channels,

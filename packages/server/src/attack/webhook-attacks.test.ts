@@ -71,3 +71,36 @@ describe('webhook signature tampering', () => {
     expect(refusal(genuine.headers, genuine.body, 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).toBe('WEBHOOK_INVALID');
   });
 });
+
+describe('server-side request forgery through callbackUrl', () => {
+  let guarded: LocalControlPlane;
+  beforeAll(async () => {
+    guarded = await startLocalControlPlane({ policy, webhooks: { secret, endpoints: [], callbackAllow: ['https://hooks.example.com', 'https://*.partner.example:*'] } });
+  });
+  afterAll(async () => guarded?.close());
+
+  const create = (callbackUrl: string) =>
+    fetch(`${guarded.url}/v1/approvals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${guarded.agentKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tool: 'payment.send', args: { to: 'acme', amount: 5 }, callbackUrl }),
+    }).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: { code: string; field?: string }; id?: string } }));
+
+  it.each([
+    ['the server’s own admin port on loopback', () => `http://127.0.0.1:${new URL(guarded.url).port}/admin/reset`],
+    ['the cloud metadata service', () => 'http://169.254.169.254/latest/meta-data/iam/security-credentials/'],
+    ['a private address', () => 'https://10.0.0.7/hook'],
+    ['an allow-listed host on another scheme', () => 'http://hooks.example.com/hook'],
+    ['an allow-listed host as a prefix of the attacker’s', () => 'https://hooks.example.com.attacker.net/hook'],
+  ])('%s → 400 CALLBACK_NOT_ALLOWED naming callbackUrl, access.refused, nothing created', async (_name, url) => {
+    const mark = await auditMark(guarded.store);
+    const response = await create(url());
+    expect(response).toMatchObject({ status: 400, body: { error: { code: 'CALLBACK_NOT_ALLOWED', field: 'callbackUrl' } } });
+    expect((await mark.added()).map(summary)).toMatchObject([{ type: 'access.refused', channel: 'api', actor: 'agent', code: 'CALLBACK_NOT_ALLOWED' }]);
+    expect(await guarded.store.listRequests({ limit: 1000 })).toEqual([]);
+  });
+
+  it('accepts an allow-listed origin', async () => {
+    expect(await create('https://a.partner.example:8443/signoff')).toMatchObject({ status: 201 });
+  });
+});

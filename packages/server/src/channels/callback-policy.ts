@@ -57,6 +57,8 @@ export interface CallbackPolicyOptions {
   readonly allow: readonly string[];
   /** CIDRs of internal networks callbacks may reach, e.g. `10.20.0.0/16` (a listed IP-literal origin is allowed too). */
   readonly allowAddresses?: readonly string[];
+  /** Resolves host names (default: the system's `dns.lookup`); tests stand in a rebinding resolver. */
+  readonly resolve?: typeof dnsLookup;
 }
 
 /**
@@ -119,7 +121,7 @@ export function createCallbackPolicy(options: CallbackPolicyOptions) {
 
   /** A DNS lookup for the delivery's socket that refuses internal addresses: the check applies to what is connected to. */
   const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
-    dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+    (options.resolve ?? dnsLookup)(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const resolved = addresses as unknown as Array<{ address: string; family: number }>;
       const refused = resolved.find((entry) => !allowsAddress(entry.address));

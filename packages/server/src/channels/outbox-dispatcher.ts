@@ -52,7 +52,9 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions) {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const age = now().getTime() - Date.parse(message.createdAt);
-      if (age >= giveUpAfterMs) {
+      // Some failures no retry can fix (a callback address the server may not reach): give up now.
+      const permanent = (error as { permanent?: unknown } | null)?.permanent === true;
+      if (permanent || age >= giveUpAfterMs) {
         await store.settleOutbox(message.id, { outcome: 'failed', error: reason }, [
           {
             type: 'delivery.failed',

@@ -14,7 +14,7 @@ describe('signed webhooks from the outbox', () => {
   beforeAll(async () => {
     endpoint = await startWebhookReceiver();
     callback = await startWebhookReceiver({ failures: 2 });
-    controlPlane = await startLocalControlPlane({ policy, webhooks: { secret, endpoints: [endpoint.url], firstRetrySeconds: 0.05 } });
+    controlPlane = await startLocalControlPlane({ policy, webhooks: { secret, endpoints: [endpoint.url], firstRetrySeconds: 0.05, callbackAllow: ['http://127.0.0.1:*'] } });
   });
   afterAll(async () => {
     await controlPlane.close();

@@ -2,13 +2,21 @@ import type { ApprovalRequest } from '@signoff/core';
 import { Webhook } from 'standardwebhooks';
 import type { AuditHead } from '../audit/audit-head.js';
 import type { AuditHeadOutboxMessage, OutboxMessage, RequestOutboxMessage, RequestTopic } from '../store/outbox-message.js';
+import type { CallbackPolicy } from './callback-policy.js';
 import type { Channel } from './channel.js';
+import { postToCallback } from './post-to-callback.js';
 
 export interface WebhookChannelOptions {
   /** The signing secret (`whsec_…`, base64 after the prefix), shared with receivers. */
   readonly secret: string;
   /** URLs that receive every event (`approval.created`, `approval.resolved`, and `audit.head` when published). */
   readonly endpoints?: readonly string[];
+  /**
+   * What agents' `callbackUrl`s may reach (allow-listed origins, no internal addresses unless
+   * listed); without it, no callback is delivered. Configured `endpoints` are the operator's own
+   * and are not checked.
+   */
+  readonly callbacks?: CallbackPolicy;
   /** Per-attempt timeout (default 10 s). */
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
@@ -45,21 +53,31 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   async function post(message: OutboxMessage, payload: (timestamp: string) => ApprovalWebhookPayload | AuditHeadWebhookPayload): Promise<void> {
     const sentAt = new Date();
     const body = JSON.stringify(payload(sentAt.toISOString()));
-    const response = await doFetch(message.target, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Signoff-Webhooks/1',
-        'webhook-id': message.id,
-        'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-        'webhook-signature': signer.sign(message.id, sentAt, body),
-      },
-      body,
-      redirect: 'manual', // a redirect is not a delivery, and following it could reach somewhere unintended
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status} from ${message.target}`);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Signoff-Webhooks/1',
+      'webhook-id': message.id,
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': signer.sign(message.id, sentAt, body),
+    };
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    let status: number;
+    if (endpoints.includes(message.target)) {
+      const response = await doFetch(message.target, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual', // a redirect is not a delivery, and following it could reach somewhere unintended
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      status = response.status;
+    } else {
+      // An agent chose this URL: only under the callback policy, checked on the address connected to.
+      if (!options.callbacks) throw Object.assign(new Error('callbacks are not allowed on this server (webhooks.callback_allow)'), { permanent: true });
+      status = await postToCallback(options.callbacks, message.target, { headers, body, timeoutMs });
+    }
+    if (status < 200 || status >= 300) throw new Error(`HTTP ${status} from ${message.target}`);
   }
 
   return {

@@ -2,8 +2,20 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatPolicyIssue, SignoffError, strictMapping, validateYaml } from '@signoff/core';
+import { isIP } from 'node:net';
 import * as z from 'zod';
+import { callbackAllowEntryProblem } from '../channels/callback-policy.js';
 import type { Reviewer } from '../engine/reviewer.js';
+
+/** `10.20.0.0/16`, `fd00::/8` or a single address. */
+function isCidr(text: string): boolean {
+  const [address = '', prefix, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits >= 0 && bits <= (family === 6 ? 128 : 32);
+}
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -39,6 +51,15 @@ const WebhooksSchema = strictMapping(
     first_retry_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(1),
     lease_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(60),
     publish_head_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(1_440).optional(),
+    callback_allow: z
+      .array(z.string().superRefine((entry, context) => {
+        const problem = callbackAllowEntryProblem(entry);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }), { error: 'expected a list of origins' })
+      .default([]),
+    callback_allow_addresses: z
+      .array(z.string().refine((cidr) => isCidr(cidr), 'expected an address or CIDR range, e.g. 10.20.0.0/16'), { error: 'expected a list of CIDR ranges' })
+      .default([]),
   },
   'webhooks key',
 );
@@ -151,6 +172,10 @@ export interface ServerConfig {
         readonly giveUpAfterMs: number;
         readonly firstRetryMs: number;
         readonly leaseMs: number;
+        /** Origins agents' `callbackUrl`s may point at (`webhooks.callback_allow`); empty = no callbacks. */
+        readonly callbackAllow: readonly string[];
+        /** Internal networks callbacks may reach anyway (`webhooks.callback_allow_addresses`). */
+        readonly callbackAllowAddresses: readonly string[];
         /** How often the audit chain head is published to `endpoints` as a signed `audit.head` event; `undefined` = never. */
         readonly publishHeadMs: number | undefined;
       }
@@ -202,6 +227,8 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       firstRetryMs: config.webhooks.first_retry_seconds * 1000,
       leaseMs: config.webhooks.lease_seconds * 1000,
       publishHeadMs: config.webhooks.publish_head_minutes === undefined ? undefined : config.webhooks.publish_head_minutes * 60_000,
+      callbackAllow: config.webhooks.callback_allow,
+      callbackAllowAddresses: config.webhooks.callback_allow_addresses,
     },
     email: config.email && {
       smtpUrl: config.email.smtp_url ?? (env[config.email.smtp_url_env as string] as string),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { limitBody } from './limit-body.js';
+import type { CallbackPolicy } from '../channels/callback-policy.js';
 import { createRefusalLimiter, type RefusalLimiter } from './refusal-limiter.js';
 import { Hono, type Context } from 'hono';
 import { SignoffError, type ApprovalRequest } from '@signoff/core';
@@ -20,8 +21,8 @@ export interface AppOptions {
   readonly apiKeys: readonly ApiKey[];
   /** Largest accepted request body, in bytes (default 256 KiB). */
   readonly maxBodyBytes?: number;
-  /** Whether agents may pass `callbackUrl` (needs a webhook signing secret in the config). */
-  readonly acceptsCallbacks?: boolean;
+  /** What agents' `callbackUrl`s may point at (needs webhooks configured); absent = no callbacks. */
+  readonly callbacks?: CallbackPolicy;
   /** Channels whose own routes (interactions, links, pages) this app serves. */
   readonly channels?: readonly Channel[];
   /** Audits refused access with a bound per source (default: one of its own; pass one to flush it on shutdown). */
@@ -99,7 +100,7 @@ export function createApp(options: AppOptions): Hono<Env> {
    * The one place the API refuses access: counted, audited (in full for the first few per source and
    * minute, then summarized, so nobody can fill the disk with refusals), and `429` past an allowance.
    */
-  async function refuseAccess(context: Context<Env>, refusal: { status: 401 | 403 | 404; code: string; message: string; event?: AuditEventInput; field?: string }): Promise<Response> {
+  async function refuseAccess(context: Context<Env>, refusal: { status: 400 | 401 | 403 | 404; code: string; message: string; event?: AuditEventInput; field?: string }): Promise<Response> {
     const principal = context.get('principal') as Principal | undefined;
     const source = principal ? `key ${principal.name}` : `address ${remoteAddress(context)}`;
     const event: AuditEventInput = refusal.event ?? {
@@ -183,9 +184,12 @@ export function createApp(options: AppOptions): Hono<Env> {
     const parsed = CreateApprovalBody.safeParse(json.body);
     if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
     const { reviewers, reason: _agentReason, requestId: _requestId, ...input } = parsed.data;
-    if (input.callbackUrl && !options.acceptsCallbacks) {
+    if (input.callbackUrl && !options.callbacks) {
       return apiError(context, 400, 'CALLBACKS_DISABLED', 'callbackUrl needs webhooks configured on the server (webhooks.secret)', 'callbackUrl');
     }
+    // Agents choose callback URLs: only allow-listed origins, never an internal address unless listed (SSRF).
+    const callbackProblem = input.callbackUrl ? options.callbacks?.problem(input.callbackUrl) : undefined;
+    if (callbackProblem) return refuseAccess(context, { status: 400, code: 'CALLBACK_NOT_ALLOWED', message: callbackProblem, field: 'callbackUrl' });
     const outcome = await service.create(principal, { ...input, ...(reviewers ? { notify: reviewers } : {}) });
     if (outcome.kind === 'conflict') {
       metrics.refusals.inc({ code: 'IDEMPOTENCY_CONFLICT' });
