@@ -10,7 +10,10 @@ import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
 import type { OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
-import type { ApprovalFilter, RequestChange, Store } from './store/store.js';
+import { ANY_REQUEST, type ApprovalFilter, type RequestChange, type Store } from './store/store.js';
+
+/** A waiter re-reads its request at least this often, whatever notifications say. */
+const REREAD_MS = 5_000;
 
 /** Who is calling: resolved from an API key (or, later, a channel's own identity check). */
 export interface Principal {
@@ -72,7 +75,9 @@ export function createApprovalService(options: ApprovalServiceOptions) {
       : { events: [], result: current };
   };
   const stopListening = store.onRequestChanged((id) => {
-    for (const wake of waiters.get(id) ?? []) wake('change');
+    // ANY_REQUEST: notifications may have been lost (a dropped LISTEN connection): everyone re-reads.
+    const woken = id === ANY_REQUEST ? [...waiters.values()] : [waiters.get(id) ?? new Set()];
+    for (const set of woken) for (const wake of [...set]) wake('change');
   });
 
   /**
@@ -174,7 +179,8 @@ export function createApprovalService(options: ApprovalServiceOptions) {
       }
       // Also wake at the deadline, so the wait returns the expiry rather than a stale pending state.
       const untilDeadline = Date.parse(request.expiresAt) - now().getTime() + 5;
-      if ((await change.wait(Math.max(0, Math.min(remaining, untilDeadline)))) === 'shutdown') {
+      // Re-read now and then too: a notification lost on a silently dead connection must not stall a wait.
+      if ((await change.wait(Math.max(0, Math.min(remaining, untilDeadline, REREAD_MS)))) === 'shutdown') {
         return { request: (await get(id)) ?? request, ended: 'shutdown' };
       }
     }

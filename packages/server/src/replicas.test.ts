@@ -123,4 +123,28 @@ describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL data
     }
     expect(verifyAuditChain(await a!.store.readAudit())).toBeUndefined();
   });
+
+  it('a waiter still gets a decision made while its replica’s LISTEN connection was cut', async () => {
+    const [a, b] = replicas.length >= 2 ? replicas : [await startReplica(), await startReplica()];
+    const signoff = createSignoff({ policy, controlPlane: { url: a!.url, apiKey: keys.agent } });
+    const request = await signoff.requestApproval(signoff.guard('payment.send', { amount: 'listen-cut' }), { idempotencyKey: 'listen-cut' });
+    // A raw long-poll of 15 s: it must answer with the decision, not time out still pending.
+    const waiting = fetch(`${a!.url}/v1/approvals/${request.id}/wait?timeout=15`, { headers: { authorization: `Bearer ${keys.agent}` } }).then((response) => response.json() as Promise<{ status: string }>);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const admin = new pg.Client({ connectionString: postgresUrl });
+    await admin.connect();
+    const cut = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN "signoff_request_changed_${schema}"`]);
+    await admin.end();
+    expect(cut.rowCount).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const decided = await fetch(`${b!.url}/v1/approvals/${request.id}/decision`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.ana}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ verdict: 'approve' }),
+    });
+    expect(decided.status).toBe(200);
+    // Before: the waiter heard nothing until its long-poll ran out (14.8 s of 15 s). A stall, not a speed: 10 s is far beyond either.
+    const stalled = new Promise<'stalled'>((resolve) => setTimeout(() => resolve('stalled'), 10_000).unref());
+    expect(await Promise.race([waiting, stalled])).toMatchObject({ status: 'approved' });
+  }, 30_000);
 });

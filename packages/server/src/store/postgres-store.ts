@@ -11,7 +11,7 @@ import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './o
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
 import { stateTampered } from './state-tampered.js';
-import type { ApprovalFilter, RequestChange, Store } from './store.js';
+import { ANY_REQUEST, type ApprovalFilter, type RequestChange, type Store } from './store.js';
 
 /** Where the PostgreSQL store lives. */
 export interface PostgresStoreOptions {
@@ -30,6 +30,8 @@ const CHANNEL = 'signoff_request_changed';
 const MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer channel names are truncated or refused
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
+const LIVENESS_INTERVAL_MS = 10_000;
+const LIVENESS_TIMEOUT_MS = 5_000;
 
 /**
  * The store for several server replicas sharing one PostgreSQL database. Each write is one
@@ -203,23 +205,35 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   // Change notifications: one dedicated connection per store LISTENs, and reconnects when it drops.
+  // TCP keepalive and a periodic liveness query find a connection that died silently; after every
+  // reconnect the listeners hear ANY_REQUEST, since notifications sent meanwhile are lost.
   const listeners = new Set<(id: string) => void>();
   let listenClient: pg.Client | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = RETRY_MIN_MS;
   let closed = false;
+  let connectedBefore = false;
+  const announce = (id: string): void => {
+    for (const listener of listeners) {
+      try {
+        listener(id);
+      } catch (error) {
+        console.error('signoff: request change listener failed', error);
+      }
+    }
+  };
+  const liveness = setInterval(() => {
+    const client = listenClient;
+    if (!client) return;
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${LIVENESS_TIMEOUT_MS} ms`)), LIVENESS_TIMEOUT_MS).unref());
+    Promise.race([client.query('SELECT 1'), timeout]).catch((error: unknown) => client.emit('error', error instanceof Error ? error : new Error(String(error))));
+  }, LIVENESS_INTERVAL_MS);
+  liveness.unref();
 
   const connectListener = async (): Promise<void> => {
-    const client = new pg.Client({ connectionString });
+    const client = new pg.Client({ connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client.on('notification', (message) => {
-      if (message.channel !== channel || !message.payload) return;
-      for (const listener of listeners) {
-        try {
-          listener(message.payload);
-        } catch (error) {
-          console.error('signoff: request change listener failed', error);
-        }
-      }
+      if (message.channel === channel && message.payload) announce(message.payload);
     });
     const lost = (error?: Error): void => {
       if (closed || listenClient !== client) return;
@@ -240,6 +254,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (closed) return void (await client.end());
     listenClient = client;
     retryDelay = RETRY_MIN_MS;
+    if (connectedBefore) announce(ANY_REQUEST);
+    connectedBefore = true;
   };
   const scheduleReconnect = (): void => {
     if (closed || retryTimer) return;
@@ -392,6 +408,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (closed) return;
       closed = true;
       clearTimeout(retryTimer);
+      clearInterval(liveness);
       listeners.clear();
       await listenClient?.end().catch(() => undefined);
       await pool.end();

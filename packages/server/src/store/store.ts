@@ -79,7 +79,14 @@ export interface Store {
   readAuditHead(): Promise<AuditHead | undefined>;
   /** Every request row as stored, unchecked, with its binding columns, by id — for `audit verify` to compare with the log. */
   readRequestStates(): Promise<StoredRequestState[]>;
-  /** Calls `listener(id)` after a change to a request commits — from this process or, where the store can tell, another replica. */
+  /**
+   * Calls `listener(id)` after a change to a request commits — from this process or, where the store
+   * can tell, another replica. `listener(ANY_REQUEST)` means changes may have been missed (a
+   * notification connection was lost and is back): re-read everything you wait on.
+   */
   onRequestChanged(listener: (id: string) => void): () => void;
   close(): Promise<void>;
 }
+
+/** What `onRequestChanged` passes when any request may have changed unseen. */
+export const ANY_REQUEST = '*';
