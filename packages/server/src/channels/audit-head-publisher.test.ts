@@ -49,8 +49,11 @@ describe('the audit head published to witnesses', () => {
     await expect.poll(() => acceptedHeads().at(-1)?.data.sequence, { timeout: 10_000 }).toBe(afterDenial.sequence);
     expect((await controlPlane.store.readAudit()).every((entry) => entry.type !== ('audit.head' as string))).toBe(true);
 
-    const { headers, body } = witness.received.at(-1)!;
-    expect(() => new Webhook(secret).verify(body.replace(/"sequence":\d+/, '"sequence":1'), headers as Record<string, string>)).toThrow();
+    // A witness refuses a head whose sequence was altered after signing.
+    const { headers, body } = witness.received.findLast((delivery) => delivery.body.includes(`"sequence":${afterDenial.sequence},`))!;
+    const forged = body.replace(/"sequence":\d+/, `"sequence":${afterDenial.sequence + 1000}`);
+    expect(forged).not.toBe(body);
+    expect(() => new Webhook(secret).verify(forged, headers as Record<string, string>)).toThrow();
   });
 
   it('publishes nothing while the log has not grown', async () => {

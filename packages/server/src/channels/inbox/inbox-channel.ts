@@ -292,7 +292,8 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
 
 function recordedMessage(request: ApprovalRequest, verdict: 'approve' | 'deny'): string {
   const yours = verdict === 'approve' ? 'Your approval was recorded.' : 'Your denial was recorded.';
-  if (request.status === 'approved') return `${yours} The request is approved: ${request.resolution}.`;
+  // The agent may already have used the approval by the time this page loads: still "approved" to the reviewer.
+  if (request.status === 'approved' || request.status === 'executed') return `${yours} The request is approved: ${request.resolution}.`;
   if (request.status === 'denied') return `${yours} The request is denied; ${request.tool} will not run.`;
   if (request.status === 'pending') return `${yours} ${request.resolution}.`;
   return `${yours} The request is now ${request.status}: ${request.resolution}.`;
