@@ -184,7 +184,14 @@ let amount = 5_000;
 const cases: PaddingCase[] = [
   {
     name: 'a forged Approve click on a message that could not show the args (116 KB of memo before to: mallory) → 200, decision.refused ARGS_NOT_SHOWN',
-    attack: ({ message }) => click(withForgedApprove(message), USERS.ana, 'signoff_approve'),
+    attack: async ({ id, message }) => {
+      const response = await click(withForgedApprove(message), USERS.ana, 'signoff_approve');
+      // The reviewer is told privately why, and where to approve instead.
+      const reply = () => slack.callsTo('chat.postEphemeral').find((call) => call.params.user === USERS.ana && String(call.params.text).includes(id));
+      await expect.poll(reply, { timeout: 5_000 }).toBeDefined();
+      expect(reply()?.params.text).toMatch(/^Not approved: the args are too long for a Slack message to show whole, .*: http:\/\/127\.0\.0\.1:\d+\/inbox\/requests\/apr_[\w-]+\.$/);
+      return response;
+    },
     status: 200,
     audit: [{ type: 'decision.refused', channel: 'slack', actor: 'ana', code: 'ARGS_NOT_SHOWN' }],
   },

@@ -271,7 +271,8 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     const notShown = argsNotShown(request, { verdict, argsHash: shownArgsHash, showsWhole: slackShowsArgsWhole, where: 'a Slack message' });
     if (notShown) {
       await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'slack', detail: { verdict, code: ARGS_NOT_SHOWN, reason: notShown } });
-      return tell(`Not approved: ${notShown}. ${reviewElsewhere(request.id, options.inboxBaseUrl).text}`);
+      const inbox = reviewElsewhere(request.id, options.inboxBaseUrl).url;
+      return tell(`Not approved: ${notShown}${inbox ? `: ${inbox}` : ''}.`);
     }
     const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'slack', argsHash: shownArgsHash });
     if (!outcome) return tell('This Signoff server has no such approval request.');
