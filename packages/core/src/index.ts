@@ -17,6 +17,7 @@ export { canonicalJson } from './canonical-json.js';
 export { hashArgs } from './hash-args.js';
 
 export { compilePolicy, type CompiledPolicy } from './policy/compile-policy.js';
+export { conditionPaths } from './policy/condition-paths.js';
 export {
   explainDecision,
   type ConditionOutcome,

@@ -42,11 +42,13 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
   // Each configured channel delivers from the outbox and may serve routes of its own.
   const channels: Channel[] = [];
+  // Channels show the args the deciding rule tested first, and send args too long for them to the inbox.
+  const argsView = { policy, ...(config.inbox && config.publicUrl ? { inboxBaseUrl: config.publicUrl } : {}) };
   const callbacks = config.webhooks && createCallbackPolicy({ allow: config.webhooks.callbackAllow, allowAddresses: config.webhooks.callbackAllowAddresses });
   if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints, ...(callbacks ? { callbacks } : {}) }));
-  if (config.email) channels.push(createEmailChannel({ ...config.email, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
-  if (config.slack) channels.push(createSlackChannel({ ...config.slack, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
-  if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, apiKeys: config.apiKeys, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
+  if (config.email) channels.push(createEmailChannel({ ...config.email, ...argsView, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
+  if (config.slack) channels.push(createSlackChannel({ ...config.slack, ...argsView, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
+  if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, policy, apiKeys: config.apiKeys, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
   const service = createApprovalService({
     store,
     guard: createGuard(policy),

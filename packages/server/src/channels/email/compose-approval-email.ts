@@ -1,14 +1,23 @@
 import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
+import { formatArgsForReview } from '../format-args-for-review.js';
+import { reviewElsewhere } from '../review-elsewhere.js';
 import { html } from './safe-html.js';
 import { summarizeRequest } from './summarize-request.js';
 
 export interface ApprovalEmailInput {
   readonly request: ApprovalRequest;
   readonly reviewer: Reviewer;
-  /** GET links to the confirm pages (they decide nothing by themselves). */
-  readonly approveUrl: string;
+  /**
+   * GET links to the confirm pages (they decide nothing by themselves). Approve is offered only
+   * when the email shows the args whole (see {@link emailShowsArgsWhole}): leave it out otherwise.
+   */
+  readonly approveUrl?: string;
   readonly denyUrl: string;
+  /** The paths the deciding rule tested: those args are shown first. */
+  readonly testedPaths?: readonly string[];
+  /** The server's public URL when it serves the inbox: args too long for the email link to the request's inbox page. */
+  readonly inboxBaseUrl?: string;
   /** When the links stop working (the request's deadline, or sooner with `link_ttl_minutes`). */
   readonly linksExpireAt: Date;
   readonly now: Date;
@@ -24,17 +33,37 @@ export interface ApprovalEmail {
 const MAX_ARGS_CHARS = 5_000;
 
 /**
- * The "Approval needed" email: subject, plain text and HTML (every agent-supplied value escaped),
- * with Approve and Deny links to confirm pages.
+ * Whether the email shows these args whole (at most 5,000 characters as printed). Longer args are
+ * cut, so the email offers no Approve link — only Deny, and where to read them whole.
+ *
+ * @example
+ * const approveUrl = emailShowsArgsWhole(request.approvedArgs) ? linkTo(approveToken) : undefined;
+ */
+export function emailShowsArgsWhole(args: unknown): boolean {
+  return formatArgsForReview(args, []).length <= MAX_ARGS_CHARS;
+}
+
+/**
+ * The "Approval needed" email: subject, plain text and HTML (every agent-supplied value escaped,
+ * hidden characters shown as escapes), the args with the fields the rule tested first, and
+ * Approve and Deny links to confirm pages — or, when the args are too long to show whole, Deny
+ * and a link to review them in the inbox instead of Approve.
  *
  * @example
  * const email = composeApprovalEmail({ request, reviewer, approveUrl, denyUrl, linksExpireAt, now: new Date() });
  * await transport.sendMail({ to: reviewer.email, ...email });
  */
 export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
-  const { reviewer, approveUrl, denyUrl } = input;
-  const summary = summarizeRequest(input.request, input.now, MAX_ARGS_CHARS);
+  const { reviewer, denyUrl } = input;
+  const summary = summarizeRequest(input.request, { now: input.now, maxArgsChars: MAX_ARGS_CHARS, ...(input.testedPaths ? { testedPaths: input.testedPaths } : {}) });
+  // Rendering decides, whatever the caller passed: no Approve next to args cut short.
+  const approveUrl = summary.argsWhole ? input.approveUrl : undefined;
+  const elsewhere = reviewElsewhere(input.request.id, input.inboxBaseUrl);
+  const argsHeading = `Args${summary.testedNote ? ` (${summary.testedNote})` : ''}${summary.argsWhole ? '' : ` — too long to show whole here (the first ${MAX_ARGS_CHARS.toLocaleString('en')} characters)`}`;
   const linksExpire = input.linksExpireAt.toISOString();
+  const footer = approveUrl
+    ? ['Each link opens a page that shows the request again; nothing is decided until you press the', `button there. The links are for you only, work once, and expire at ${linksExpire}.`]
+    : ['The Deny link opens a page that shows the request again; nothing is decided until you press', `the button there. It is for you only, works once, and expires at ${linksExpire}.`];
   const subject = `Approval needed: ${summary.tool.replace(/\s+/g, ' ').slice(0, 150)}`;
   const facts: Array<[string, string]> = [
     ['Reason', summary.reason],
@@ -51,15 +80,16 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
     '',
     ...facts.map(([label, value]) => `${label}: ${value}`),
     '',
-    'Args:',
+    `${argsHeading}:`,
     summary.argsText,
     ...(summary.originalArgsText ? ['', 'A reviewer edited the args; the agent originally sent:', summary.originalArgsText] : []),
     '',
-    `Approve: ${approveUrl}`,
+    ...(approveUrl
+      ? [`Approve: ${approveUrl}`]
+      : ['This email cannot show the whole args, so it cannot approve them.', elsewhere.url ? `Review in the inbox: ${elsewhere.url}` : elsewhere.text]),
     `Deny:    ${denyUrl}`,
     '',
-    'Each link opens a page that shows the request again; nothing is decided until you press the',
-    `button there. The links are for you only, work once, and expire at ${linksExpire}.`,
+    ...footer,
     '',
   ].join('\n');
 
@@ -73,11 +103,12 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
 <table style="border-collapse:collapse;margin:12px 0">
 ${facts.map(([label, value]) => html`<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${label}</th><td style="padding:4px 0">${value}</td></tr>
 `)}</table>
-<p style="margin-bottom:4px"><strong>Args</strong></p>
+<p style="margin-bottom:4px"><strong>Args</strong>${argsHeading === 'Args' ? '' : argsHeading.slice('Args'.length)}</p>
 <pre style="background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word">${summary.argsText}</pre>
 ${summary.originalArgsText ? html`<p style="margin-bottom:4px">A reviewer edited the args; the agent originally sent:</p><pre style="background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word">${summary.originalArgsText}</pre>` : ''}
-<p style="margin:20px 0">${button(approveUrl, 'Approve', '#1a7f37')}${button(denyUrl, 'Deny', '#cf222e')}</p>
-<p style="color:#59636e;font-size:13px">Each link opens a page that shows the request again; nothing is decided until you press the button there. The links are for you only, work once, and expire at ${linksExpire}.</p>
+${approveUrl ? '' : html`<p>This email cannot show the whole args, so it cannot approve them.${elsewhere.url ? '' : html` ${elsewhere.text}`}</p>`}
+<p style="margin:20px 0">${approveUrl ? button(approveUrl, 'Approve', '#1a7f37') : elsewhere.url ? button(elsewhere.url, 'Review in the inbox', '#0969da') : ''}${button(denyUrl, 'Deny', '#cf222e')}</p>
+<p style="color:#59636e;font-size:13px">${footer.join(' ')}</p>
 </body></html>
 `;
   return { subject, text, html: body.value };

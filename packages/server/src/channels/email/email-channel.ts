@@ -1,4 +1,4 @@
-import { SignoffError, type ApprovalRequest } from '@signoff/core';
+import { SignoffError, type ApprovalRequest, type Policy } from '@signoff/core';
 import { limitBody } from '../../http/limit-body.js';
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -9,9 +9,13 @@ import type { RefusalCode } from '../../engine/apply-decision.js';
 import { canApprove } from '../../engine/quorum.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import type { RequestOutboxMessage } from '../../store/outbox-message.js';
+import { ARGS_NOT_SHOWN, argsNotShown } from '../args-not-shown.js';
 import type { Channel } from '../channel.js';
-import { composeApprovalEmail } from './compose-approval-email.js';
-import { EMAIL_PAGE_HEADERS, renderConfirmPage, renderResultPage } from './email-pages.js';
+import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
+import { revealHiddenCharacters } from '../reveal-hidden-characters.js';
+import { reviewElsewhere } from '../review-elsewhere.js';
+import { composeApprovalEmail, emailShowsArgsWhole } from './compose-approval-email.js';
+import { confirmPageShowsArgsWhole, EMAIL_PAGE_HEADERS, renderConfirmPage, renderResultPage } from './email-pages.js';
 import { MIN_LINK_SECRET_BYTES, signEmailToken, verifyEmailToken, type EmailTokenClaims } from './email-token.js';
 import type { SafeHtml } from './safe-html.js';
 
@@ -30,6 +34,10 @@ export interface EmailChannelOptions {
   readonly reviewers: readonly Reviewer[];
   /** Reviewers who own each agent principal: they cannot approve its requests, so they get no mail. */
   readonly ownersOf?: (agent: string) => readonly string[];
+  /** The server's policy: the args its deciding rule tested are shown first. */
+  readonly policy?: Policy;
+  /** The server's public URL when it serves the inbox: args too long for a mail link to the request's inbox page. */
+  readonly inboxBaseUrl?: string;
   readonly now?: () => Date;
 }
 
@@ -66,6 +74,8 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new SignoffError('CONFIG_INVALID', 'public_url must be an http(s) URL for email links');
   const now = options.now ?? (() => new Date());
   const ownersOf = options.ownersOf ?? (() => []);
+  const testedPathsOf = createTestedPathsLookup(options.policy);
+  const view = (request: ApprovalRequest) => ({ testedPaths: testedPathsOf(request.ruleId), ...(options.inboxBaseUrl ? { inboxBaseUrl: options.inboxBaseUrl } : {}) });
   const transport = createTransport({ url: options.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
 
   /** Who gets mail: reviewers with an address, holding a needed role, who did not ask for the call. */
@@ -99,7 +109,9 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
       const email = composeApprovalEmail({
         request,
         reviewer,
-        approveUrl: linkTo(signEmailToken({ ...claims, verdict: 'approve' }, linkSecret)),
+        ...view(request),
+        // No approve token at all for args the mail cannot show whole: there is nothing to forward or replay.
+        ...(emailShowsArgsWhole(request.approvedArgs) ? { approveUrl: linkTo(signEmailToken({ ...claims, verdict: 'approve' }, linkSecret)) } : {}),
         denyUrl: linkTo(signEmailToken({ ...claims, verdict: 'deny' }, linkSecret)),
         linksExpireAt: new Date(expiresAt),
         now: at,
@@ -116,7 +128,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
     routes(app: Hono, service: ApprovalService) {
       const page = (context: Context, status: ContentfulStatusCode, body: SafeHtml) => context.body(body.value, status, EMAIL_PAGE_HEADERS);
       const result = (context: Context, status: ContentfulStatusCode, input: Omit<Parameters<typeof renderResultPage>[0], 'now'>) =>
-        page(context, status, renderResultPage({ ...input, now: now() }));
+        page(context, status, renderResultPage({ ...input, ...(input.request ? view(input.request) : {}), now: now() }));
 
       /** The page for a link to a request that is no longer pending. */
       const closed = (request: ApprovalRequest): [ContentfulStatusCode, Omit<Parameters<typeof renderResultPage>[0], 'now'>] =>
@@ -164,7 +176,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
         if (request.decisions.some((decision) => decision.reviewer === reviewer.id)) {
           return result(context, 409, { title: 'This link was already used', message: 'You already decided this request.', tone: 'info', request });
         }
-        return page(context, 200, renderConfirmPage({ request, reviewer, verdict: claims.verdict, token: context.req.query('token') as string, now: now() }));
+        return page(context, 200, renderConfirmPage({ request, reviewer, verdict: claims.verdict, token: context.req.query('token') as string, now: now(), ...view(request) }));
       });
 
       app.post(PATH, async (context) => {
@@ -184,6 +196,19 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
           await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'email', detail: { verdict, code: 'DUPLICATE_DECISION', reason: message } });
           return result(context, 409, { title: 'This link was already used', message, tone: 'bad', request });
         }
+        // No confirm page could have shown these args whole with an Approve button: a crafted post.
+        const notShown = argsNotShown(request, { verdict, argsHash: field('argsHash'), showsWhole: confirmPageShowsArgsWhole, where: 'the email confirm page' });
+        if (notShown) {
+          await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'email', detail: { verdict, code: ARGS_NOT_SHOWN, reason: notShown } });
+          const elsewhere = reviewElsewhere(request.id, options.inboxBaseUrl);
+          return result(context, 403, {
+            title: 'Review it in the inbox',
+            message: `Not approved: ${notShown}. Nothing was changed.`,
+            tone: 'bad',
+            request,
+            ...(elsewhere.url ? { link: { href: elsewhere.url, text: 'Review it in the inbox' } } : {}),
+          });
+        }
         const comment = field('comment').trim().slice(0, 1000);
         // The page showed these args; the engine checks them in the decision's own transaction.
         const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'email', argsHash: field('argsHash'), ...(comment ? { comment } : {}) });
@@ -198,7 +223,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
           return result(context, 200, { title: 'Approved', message: `Your approval was recorded. The request is approved: ${decided.resolution}.`, tone: 'good', request: decided });
         }
         if (decided.status === 'denied') {
-          return result(context, 200, { title: 'Denied', message: `Your denial was recorded. The request is denied; ${decided.tool} will not run.`, tone: 'good', request: decided });
+          return result(context, 200, { title: 'Denied', message: `Your denial was recorded. The request is denied; ${revealHiddenCharacters(decided.tool)} will not run.`, tone: 'good', request: decided });
         }
         return result(context, 200, { title: 'Approval recorded', message: `Your approval was recorded. ${decided.resolution}.`, tone: 'info', request: decided });
       });

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
+import { formatArgsForReview } from '../format-args-for-review.js';
+import { revealHiddenCharacters } from '../reveal-hidden-characters.js';
+import { reviewElsewhere } from '../review-elsewhere.js';
 import { html, SafeHtml } from './safe-html.js';
 import { summarizeRequest } from './summarize-request.js';
 
@@ -29,7 +32,27 @@ export const EMAIL_PAGE_HEADERS: Readonly<Record<string, string>> = {
 const MAX_ARGS_CHARS = 20_000;
 const VERB = { approve: 'Approve', deny: 'Deny' } as const;
 
-export interface ConfirmPageInput {
+/**
+ * Whether the confirm page shows these args whole (at most 20,000 characters as printed). An
+ * approve link to longer args opens a page with no Approve button, and the server refuses an
+ * approval posted for them (`ARGS_NOT_SHOWN`).
+ *
+ * @example
+ * if (!confirmPageShowsArgsWhole(request.approvedArgs)) console.log('review it in the inbox');
+ */
+export function confirmPageShowsArgsWhole(args: unknown): boolean {
+  return formatArgsForReview(args, []).length <= MAX_ARGS_CHARS;
+}
+
+/** What every page showing a request needs besides the request. */
+export interface RequestViewOptions {
+  /** The paths the deciding rule tested: those args are shown first. */
+  readonly testedPaths?: readonly string[];
+  /** The server's public URL when it serves the inbox, to link args too long for the page. */
+  readonly inboxBaseUrl?: string;
+}
+
+export interface ConfirmPageInput extends RequestViewOptions {
   readonly request: ApprovalRequest;
   readonly reviewer: Reviewer;
   readonly verdict: 'approve' | 'deny';
@@ -40,7 +63,8 @@ export interface ConfirmPageInput {
 
 /**
  * The page an email link opens: the request, and one button that POSTs the token (and the args
- * hash shown, so a decision never lands on args the reviewer did not see). No script.
+ * hash shown, so a decision never lands on args the reviewer did not see). No script. An approve
+ * link to args too long to show whole gets no button, only where to review them whole.
  *
  * @example
  * return context.html(renderConfirmPage({ request, reviewer, verdict: 'approve', token, now: new Date() }).value);
@@ -48,11 +72,23 @@ export interface ConfirmPageInput {
 export function renderConfirmPage(input: ConfirmPageInput): SafeHtml {
   const { request, reviewer, verdict } = input;
   const verb = VERB[verdict];
+  const tool = revealHiddenCharacters(request.tool);
+  if (verdict === 'approve' && !confirmPageShowsArgsWhole(request.approvedArgs)) {
+    const elsewhere = reviewElsewhere(request.id, input.inboxBaseUrl);
+    return layout(
+      `Review ${tool} in the inbox`,
+      html`<h1>Review <code>${tool}</code> in the inbox</h1>
+<p class="banner info">These args are too long to show whole on this page, so it cannot approve them. ${
+        elsewhere.url ? html`<a href="${elsewhere.url}">Review them whole in the inbox</a> and approve there.` : elsewhere.text
+      } Nothing has been decided.</p>
+${renderRequest(request, input.now, input)}`,
+    );
+  }
   return layout(
-    `${verb} ${request.tool}?`,
-    html`<h1>${verb} <code>${request.tool}</code>?</h1>
+    `${verb} ${tool}?`,
+    html`<h1>${verb} <code>${tool}</code>?</h1>
 <p>This link acts for <strong>${reviewer.name}</strong> (${reviewer.id}) only.</p>
-${renderRequest(request, input.now)}
+${renderRequest(request, input.now, input)}
 <form method="post" action="decide">
 <input type="hidden" name="token" value="${input.token}">
 <input type="hidden" name="argsHash" value="${request.approvedArgsHash}">
@@ -64,9 +100,11 @@ ${renderRequest(request, input.now)}
   );
 }
 
-export interface ResultPageInput {
+export interface ResultPageInput extends RequestViewOptions {
   readonly title: string;
   readonly message: string;
+  /** A link after the message (where to go next). */
+  readonly link?: { readonly href: string; readonly text: string };
   readonly tone: 'good' | 'bad' | 'info';
   /** Shown below the message when there is a request to show. */
   readonly request?: ApprovalRequest;
@@ -83,13 +121,13 @@ export function renderResultPage(input: ResultPageInput): SafeHtml {
   return layout(
     input.title,
     html`<h1>${input.title}</h1>
-<p class="banner ${input.tone}">${input.message}</p>
-${input.request ? renderRequest(input.request, input.now) : ''}`,
+<p class="banner ${input.tone}">${input.message}${input.link ? html` <a href="${input.link.href}">${input.link.text}</a>` : ''}</p>
+${input.request ? renderRequest(input.request, input.now, input) : ''}`,
   );
 }
 
-function renderRequest(request: ApprovalRequest, now: Date): SafeHtml {
-  const summary = summarizeRequest(request, now, MAX_ARGS_CHARS);
+function renderRequest(request: ApprovalRequest, now: Date, options: RequestViewOptions): SafeHtml {
+  const summary = summarizeRequest(request, { now, maxArgsChars: MAX_ARGS_CHARS, ...(options.testedPaths ? { testedPaths: options.testedPaths } : {}) });
   const facts: Array<[string, string]> = [
     ['Status', request.status],
     ['Reason', summary.reason],
@@ -100,7 +138,7 @@ function renderRequest(request: ApprovalRequest, now: Date): SafeHtml {
   ];
   return html`<table>
 ${facts.map(([label, value]) => html`<tr><th>${label}</th><td>${value}</td></tr>\n`)}</table>
-<p><strong>Args</strong></p>
+<p><strong>Args</strong>${summary.testedNote ? ` (${summary.testedNote})` : ''}${summary.argsWhole ? '' : ` — too long to show whole here (the first ${MAX_ARGS_CHARS.toLocaleString('en')} characters)`}</p>
 <pre>${summary.argsText}</pre>
 ${summary.originalArgsText ? html`<p>A reviewer edited the args; the agent originally sent:</p><pre>${summary.originalArgsText}</pre>` : ''}`;
 }

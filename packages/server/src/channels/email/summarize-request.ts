@@ -1,10 +1,18 @@
 import type { ApprovalRequest } from '@signoff/core';
+import { formatArgsForReview } from '../format-args-for-review.js';
+import { revealHiddenCharacters } from '../reveal-hidden-characters.js';
 
 /** What a reviewer reads before deciding, as plain text (escape it for HTML). */
 export interface RequestSummary {
   readonly tool: string;
-  /** The args that an approval would let run, pretty-printed JSON, truncated past the limit. */
+  /** The args that an approval would let run, pretty-printed JSON (tested fields first), truncated past the limit. */
   readonly argsText: string;
+  /** Whether `argsText` holds the args whole: only then may the page offer Approve. */
+  readonly argsWhole: boolean;
+  /** The args fields the deciding rule tested (`amount`, `payee.iban`), shown first. */
+  readonly testedFields: readonly string[];
+  /** `amount, to first: rule big-payments checks them`, to put after the Args heading; undefined when no field was tested. */
+  readonly testedNote: string | undefined;
   /** Set when a reviewer edited the args: the agent's original args, pretty-printed. */
   readonly originalArgsText: string | undefined;
   readonly reason: string;
@@ -20,16 +28,24 @@ export interface RequestSummary {
   readonly timeLeft: string;
 }
 
-// Control and bidi-override characters could hide or reorder what a reviewer sees; show them as escapes.
-const DECEPTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+export interface SummarizeOptions {
+  readonly now: Date;
+  /** The most args characters the page shows; longer args are cut and `argsWhole` is false. */
+  readonly maxArgsChars: number;
+  /** The paths the deciding rule tested (see `createTestedPathsLookup`); those args come first. */
+  readonly testedPaths?: readonly string[];
+}
 
 /**
- * The facts a reviewer needs, shared by the email and the confirm page, so both say the same.
+ * The facts a reviewer needs, shared by Slack, the email, its confirm page and the inbox, so all
+ * say the same. Agent-supplied text has its hidden and direction-changing characters escaped.
  *
  * @example
- * const summary = summarizeRequest(request, new Date(), 5_000);
+ * const summary = summarizeRequest(request, { now: new Date(), maxArgsChars: 5_000, testedPaths: ['args.amount'] });
  */
-export function summarizeRequest(request: ApprovalRequest, now: Date, maxArgsChars: number): RequestSummary {
+export function summarizeRequest(request: ApprovalRequest, options: SummarizeOptions): RequestSummary {
+  const { now, maxArgsChars } = options;
+  const testedPaths = options.testedPaths ?? [];
   const { requiredApprovals, approverRoles } = request.requirements;
   const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
   const describe = ({ requiredApprovals: count, approverRoles: roles }: { requiredApprovals: number; approverRoles: readonly string[] }) =>
@@ -44,12 +60,17 @@ export function summarizeRequest(request: ApprovalRequest, now: Date, maxArgsCha
     .filter((decision) => decision.verdict === 'approve' && decision.argsHash === request.approvedArgsHash)
     .map((decision) => decision.reviewer);
   const edited = request.approvedArgsHash !== request.argsHash;
+  const args = formatArgsForReview(request.approvedArgs, testedPaths);
+  const testedFields = testedPaths.filter((path) => path.startsWith('args.')).map((path) => path.slice('args.'.length));
   return {
-    tool: printable(request.tool),
-    argsText: prettyJson(request.approvedArgs, maxArgsChars),
-    originalArgsText: edited ? prettyJson(request.args, maxArgsChars) : undefined,
-    reason: printable(request.reason),
-    requestedBy: printable(request.onBehalfOf ? `${request.requester} on behalf of ${request.onBehalfOf}` : request.requester),
+    tool: revealHiddenCharacters(request.tool),
+    argsText: clipArgs(args, maxArgsChars),
+    argsWhole: args.length <= maxArgsChars,
+    testedFields,
+    testedNote: testedFields.length ? `${testedFields.join(', ')} first: rule ${request.ruleId ?? ''} checks ${testedFields.length === 1 ? 'it' : 'them'}` : undefined,
+    originalArgsText: edited ? clipArgs(formatArgsForReview(request.args, testedPaths), maxArgsChars) : undefined,
+    reason: revealHiddenCharacters(request.reason),
+    requestedBy: revealHiddenCharacters(request.onBehalfOf ? `${request.requester} on behalf of ${request.onBehalfOf}` : request.requester),
     whoMustApprove,
     progress: `${approvers.length} of ${requiredApprovals} approvals${approvers.length ? ` (${approvers.join(', ')})` : ''}`,
     deadline: request.expiresAt,
@@ -67,11 +88,9 @@ export function describeTimeLeft(milliseconds: number): string {
   return `${Math.floor(minutes / 1440)} days`;
 }
 
-function prettyJson(value: unknown, maxChars: number): string {
-  const text = printable(JSON.stringify(value, null, 2) ?? String(value));
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars)}\n… (${text.length - maxChars} more characters not shown)`;
-}
-
-function printable(text: string): string {
-  return text.replace(DECEPTIVE, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+function clipArgs(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  // Never split a surrogate pair or an escape.
+  const kept = text.slice(0, maxChars).replace(/[\ud800-\udbff]$|\\u[0-9a-f]{0,3}$/, '');
+  return `${kept}\n… (${text.length - kept.length} more characters not shown)`;
 }

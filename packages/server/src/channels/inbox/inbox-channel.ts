@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { limitBody } from '../../http/limit-body.js';
-import { hashArgs, SignoffError, type ApprovalRequest } from '@signoff/core';
+import { hashArgs, SignoffError, type ApprovalRequest, type Policy } from '@signoff/core';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -9,6 +9,7 @@ import type { ApiKey } from '../../config/server-config.js';
 import type { RefusalCode } from '../../engine/apply-decision.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import type { Channel } from '../channel.js';
+import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
 import type { SafeHtml } from '../email/safe-html.js';
 import { INBOX_PAGE_HEADERS, type InboxViewer } from './inbox-layout.js';
 import { renderHistoryPage, renderLoginPage, renderMessagePage, renderPendingPage } from './inbox-pages.js';
@@ -26,6 +27,8 @@ export interface InboxChannelOptions {
   readonly apiKeys: readonly ApiKey[];
   /** Where reviewers reach this server; its origin is accepted on form posts. */
   readonly publicUrl?: string;
+  /** The server's policy: the args its deciding rule tested are shown first. */
+  readonly policy?: Policy;
   readonly now?: () => Date;
 }
 
@@ -74,6 +77,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
   const sessions = createInboxSessions(options.sessionSecret, ttlMs);
   const secure = options.secureCookies ?? true;
   const now = options.now ?? (() => new Date());
+  const testedPathsOf = createTestedPathsLookup(options.policy);
   const publicOrigin = options.publicUrl === undefined ? undefined : new URL(options.publicUrl).origin;
   const reviewerKeys = options.apiKeys.filter((key) => key.kind === 'reviewer' && key.reviewer !== undefined);
   const cookie = { path: '/inbox', httpOnly: true, sameSite: 'Lax', secure } as const;
@@ -219,6 +223,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           now: now(),
           decideToken: sessions.csrfToken(current.session.nonce, `/inbox/requests/${request.id}/decide`),
           reviewerById: service.reviewerById,
+          testedPaths: testedPathsOf(request.ruleId),
           ...extra,
         });
 

@@ -17,6 +17,7 @@ th,td{text-align:left;vertical-align:top;padding:7px 12px 7px 0;border-bottom:1p
 tr:last-child>th,tr:last-child>td{border-bottom:0}
 th{white-space:nowrap;color:#59636e;font-weight:600;font-size:14px}
 pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word;margin:0;font-size:13px}
+pre.args{max-height:32em;overflow:auto}
 label{font-weight:600;font-size:14px}
 textarea,input[type=password]{display:block;width:100%;font:inherit;padding:8px;border:1px solid #d0d7de;border-radius:6px;margin:4px 0 12px}
 textarea.code{font-size:13px}

@@ -38,7 +38,7 @@ ${input.error ? html`<p class="banner bad">${input.error}</p>` : ''}
 export function renderPendingPage(input: { readonly viewer: InboxViewer; readonly requests: readonly ApprovalRequest[]; readonly now: Date }): SafeHtml {
   const requests = [...input.requests].sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
   const rows = requests.map((request) => {
-    const summary = summarizeRequest(request, input.now, CELL_CHARS);
+    const summary = summarizeRequest(request, { now: input.now, maxArgsChars: CELL_CHARS });
     const left = Date.parse(request.expiresAt) - input.now.getTime();
     return html`<tr><td><a href="/inbox/requests/${request.id}"><code>${summary.tool}</code></a></td><td>${clip(summary.reason)}</td>
 <td>${summary.requestedBy}</td><td>${summary.progress}</td><td class="${left < SOON_MS ? 'soon' : ''}">${describeTimeLeft(left)}</td></tr>\n`;
@@ -65,7 +65,7 @@ ${rows}</table>`
  */
 export function renderHistoryPage(input: { readonly viewer: InboxViewer; readonly requests: readonly ApprovalRequest[]; readonly now: Date }): SafeHtml {
   const rows = input.requests.map((request) => {
-    const summary = summarizeRequest(request, input.now, CELL_CHARS);
+    const summary = summarizeRequest(request, { now: input.now, maxArgsChars: CELL_CHARS });
     return html`<tr><td>${statusPill(request.status)}</td><td><a href="/inbox/requests/${request.id}"><code>${summary.tool}</code></a></td>
 <td>${clip(summary.reason)}</td><td>${summary.requestedBy}</td><td>${clip(request.resolution)}</td><td>${formatTime(request.resolvedAt)}</td></tr>\n`;
   });

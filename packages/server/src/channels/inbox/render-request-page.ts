@@ -2,6 +2,8 @@ import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { html, type SafeHtml } from '../email/safe-html.js';
 import { summarizeRequest } from '../email/summarize-request.js';
+import { formatArgsForReview } from '../format-args-for-review.js';
+import { revealHiddenCharacters } from '../reveal-hidden-characters.js';
 import { formatTime, renderLayout, statusPill, type InboxViewer } from './inbox-layout.js';
 
 /** What the reviewer typed, kept when a form comes back with an error. */
@@ -22,24 +24,24 @@ export interface RequestPageInput {
   readonly reviewerById: (id: string) => Reviewer | undefined;
   readonly banner?: { readonly tone: 'good' | 'bad' | 'info'; readonly message: string };
   readonly form?: DecisionFormValues;
+  /** The paths the deciding rule tested: those args are shown first. */
+  readonly testedPaths?: readonly string[];
 }
 
-const MAX_ARGS_CHARS = 100_000;
-// Control and bidi-override characters could hide or reorder what a reviewer sees. In the edit box
-// they become JSON escapes, which parse back to the same args.
-const DECEPTIVE = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 /**
- * One request: the args (pretty-printed, escaped), reason, rule, requester, approvals so far and
- * what is still missing, the deadline; and, while it is pending, Approve (with optional edited
- * args) and Deny forms. No script: the forms post to `/inbox/requests/:id/decide`.
+ * One request: the args — whole, however long (other channels send reviewers here when they
+ * cannot show them whole), the fields the rule tested first, hidden characters escaped, in a box
+ * that scrolls by itself — reason, rule, requester, approvals so far and what is still missing,
+ * the deadline; and, while it is pending, Approve (with optional edited args) and Deny forms.
+ * No script: the forms post to `/inbox/requests/:id/decide`.
  *
  * @example
  * renderRequestPage({ viewer, request, now: new Date(), decideToken, reviewerById: service.reviewerById });
  */
 export function renderRequestPage(input: RequestPageInput): SafeHtml {
   const { request, now } = input;
-  const summary = summarizeRequest(request, now, MAX_ARGS_CHARS);
+  const testedPaths = input.testedPaths ?? [];
+  const summary = summarizeRequest(request, { now, maxArgsChars: Number.POSITIVE_INFINITY, testedPaths });
   const pending = request.status === 'pending';
   const current = request.decisions.filter((decision) => decision.argsHash === request.approvedArgsHash);
   const approvers = current
@@ -64,20 +66,20 @@ export function renderRequestPage(input: RequestPageInput): SafeHtml {
   const decisions = request.decisions.map(
     (decision) => html`<tr><td>${input.reviewerById(decision.reviewer)?.name ?? decision.reviewer} (${decision.reviewer})</td>
 <td>${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.argsHash === request.approvedArgsHash ? '' : ' (earlier args; no longer counts)'}</td>
-<td>${formatTime(decision.at)}</td><td>${decision.channel}</td><td>${decision.comment ?? ''}</td></tr>\n`,
+<td>${formatTime(decision.at)}</td><td>${decision.channel}</td><td>${revealHiddenCharacters(decision.comment ?? '')}</td></tr>\n`,
   );
 
   return renderLayout({
-    title: `${request.tool} · ${request.status}`,
+    title: `${summary.tool} · ${request.status}`,
     viewer: input.viewer,
     body: html`<p><a href="/inbox">← Waiting for you</a></p>
 <h1><code>${summary.tool}</code> ${statusPill(request.status)}</h1>
 ${input.banner ? html`<p class="banner ${input.banner.tone}">${input.banner.message}</p>` : ''}
 <div class="card"><table>
 ${facts.map(([label, value]) => html`<tr><th>${label}</th><td>${value}</td></tr>\n`)}</table></div>
-<div class="card"><h2>Args${summary.originalArgsText ? ' (as edited by a reviewer)' : ''}</h2><pre>${summary.argsText}</pre>
-${summary.originalArgsText ? html`<h2>The agent originally sent</h2><pre>${summary.originalArgsText}</pre>` : ''}
-${request.context && Object.keys(request.context).length ? html`<h2>Context</h2><pre>${JSON.stringify(request.context, null, 2).replace(DECEPTIVE, escapeCharacter)}</pre>` : ''}</div>
+<div class="card"><h2>Args${summary.originalArgsText ? ' (as edited by a reviewer)' : ''}${summary.testedNote ? html` <span class="note">(${summary.testedNote})</span>` : ''}</h2><pre class="args">${summary.argsText}</pre>
+${summary.originalArgsText ? html`<h2>The agent originally sent</h2><pre class="args">${summary.originalArgsText}</pre>` : ''}
+${request.context && Object.keys(request.context).length ? html`<h2>Context</h2><pre class="args">${formatArgsForReview(request.context, testedPaths.filter((path) => path.startsWith('context.')).map((path) => `args.${path.slice('context.'.length)}`))}</pre>` : ''}</div>
 <div class="card"><h2>Decisions</h2>${
       decisions.length
         ? html`<table><tr><th>Reviewer</th><th>Verdict</th><th>When</th><th>Channel</th><th>Comment</th></tr>\n${decisions}</table>`
@@ -93,8 +95,9 @@ function decisionForms(input: RequestPageInput): SafeHtml {
   const hidden = (verdict: 'approve' | 'deny') => html`<input type="hidden" name="csrf" value="${input.decideToken}">
 <input type="hidden" name="verdict" value="${verdict}"><input type="hidden" name="argsHash" value="${request.approvedArgsHash}">`;
   const comment = (verdict: 'approve' | 'deny') => (form?.verdict === verdict ? form.comment : '');
-  const argsText = form?.verdict === 'approve' && form.argsText !== undefined ? form.argsText : editableJson(request.approvedArgs);
-  const editing = form?.verdict === 'approve' && form.argsText !== undefined && form.argsText !== editableJson(request.approvedArgs);
+  const shownArgs = formatArgsForReview(request.approvedArgs, input.testedPaths ?? []);
+  const argsText = form?.verdict === 'approve' && form.argsText !== undefined ? form.argsText : shownArgs;
+  const editing = form?.verdict === 'approve' && form.argsText !== undefined && form.argsText !== shownArgs;
   return html`<div class="decide">
 <form class="card" method="post" action="${action}">${hidden('approve')}
 <h2>Approve</h2>
@@ -116,11 +119,6 @@ function decisionForms(input: RequestPageInput): SafeHtml {
 </div>`;
 }
 
-/** The args as the edit box shows them: pretty JSON that parses back to exactly these args. */
-function editableJson(args: unknown): string {
-  return (JSON.stringify(args, null, 2) ?? 'null').replace(DECEPTIVE, escapeCharacter);
-}
-
 /** What the quorum still needs: how many more approvals, and which roles nobody approving holds yet. */
 function stillMissing(request: ApprovalRequest, approvers: readonly Reviewer[]): string {
   const { requiredApprovals, approverRoles } = request.requirements;
@@ -130,8 +128,4 @@ function stillMissing(request: ApprovalRequest, approvers: readonly Reviewer[]):
   if (requiredApprovals < approverRoles.length) return `${approvals} from reviewers holding one of: ${approverRoles.join(', ')}`;
   const uncovered = approverRoles.filter((role) => !approvers.some((approver) => approver.roles.includes(role)));
   return `${approvals}; roles not yet represented: ${uncovered.length ? uncovered.join(', ') : 'none (each role needs its own reviewer)'}`;
-}
-
-function escapeCharacter(character: string): string {
-  return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }

@@ -1,7 +1,7 @@
 import { hashArgs, type ApprovalRequest } from '@signoff/core';
 import { describe, expect, it } from 'vitest';
 import type { Reviewer } from '../../engine/reviewer.js';
-import { composeSlackMessage, escapeMrkdwn, type SlackBlock } from './compose-slack-message.js';
+import { composeSlackMessage, escapeMrkdwn, slackShowsArgsWhole, type SlackBlock } from './compose-slack-message.js';
 
 const reviewers: Reviewer[] = [
   { id: 'ana', name: 'Ana <Lima>', roles: ['finance'], slackUserId: 'U0ANA' },
@@ -82,5 +82,49 @@ describe('composeSlackMessage', () => {
     expect(blocks.some((block) => block.type === 'actions')).toBe(false);
     expect(blocks[0]).toMatchObject({ text: { text: 'Expired: db.query_run' } });
     expect(sectionTexts(blocks).join('\n')).toContain(':hourglass: *Expired* (allowed to run) — No decision within 1 min');
+  });
+
+  const buttons = (blocks: SlackBlock[]) =>
+    ((blocks.find((block) => block.type === 'actions') as { elements?: { action_id: string; url?: string }[] } | undefined)?.elements ?? []).map((button) => [button.action_id, button.url]);
+
+  it('offers Approve only for args it shows whole; otherwise Deny and a link to the inbox page', () => {
+    const small = composeSlackMessage({ request: requestWith({ to: 'acme', amount: 5 }), reviewers, requesterOwners: [], inboxBaseUrl: 'https://signoff.example.com' });
+    expect(buttons(small.blocks)).toEqual([['signoff_approve', undefined], ['signoff_deny', undefined]]);
+
+    const padded = requestWith({ memo: 'x'.repeat(116_000), to: 'mallory', amount: 5_000 });
+    expect(slackShowsArgsWhole(padded.approvedArgs)).toBe(false);
+    const withInbox = composeSlackMessage({ request: padded, reviewers, requesterOwners: [], inboxBaseUrl: 'https://signoff.example.com/', testedPaths: ['args.amount', 'args.to'] });
+    expect(buttons(withInbox.blocks)).toEqual([['signoff_review', 'https://signoff.example.com/inbox/requests/apr_0123456789abcdef'], ['signoff_deny', undefined]]);
+    expect(sectionTexts(withInbox.blocks).join('\n')).toContain('Use *Review in the inbox* to read them whole and approve there.');
+    for (const text of sectionTexts(withInbox.blocks)) expect(text.length).toBeLessThanOrEqual(3_000);
+
+    const withoutInbox = composeSlackMessage({ request: padded, reviewers, requesterOwners: [] });
+    expect(buttons(withoutInbox.blocks)).toEqual([['signoff_deny', undefined]]);
+    expect(sectionTexts(withoutInbox.blocks).join('\n')).toContain('`signoff approvals show apr_0123456789abcdef`');
+  });
+
+  it('shows the fields the deciding rule tested first, with their values, then the rest', () => {
+    const request = requestWith({ memo: 'x'.repeat(116_000), payee: { note: 'n', to: 'mallory' }, amount: 5_000 });
+    const section = argsSection(composeSlackMessage({ request, reviewers, requesterOwners: [], testedPaths: ['args.amount', 'args.payee.to', 'context.user'] }).blocks);
+    expect(section.split('\n')[0]).toBe('*Args* (amount, payee.to first: rule queries checks them)');
+    expect(section).toContain('{\n  "amount": 5000,\n  "payee": {\n    "to": "mallory",\n    "note": "n"\n  },\n  "memo": "xxx');
+  });
+
+  it('shows hidden and direction-changing characters in the tool, reason and args as escapes', () => {
+    const request = requestWith({ to: 'mallory\u202e', memo: 'a\u200bb\u2066c\ufeff' }, { tool: 'pay\u200fment.send', reason: 'Pay \u202emallory\u202c now\u2028' });
+    const { text, blocks } = composeSlackMessage({ request, reviewers, requesterOwners: [] });
+    const shown = JSON.stringify(blocks) + text;
+    expect(shown).not.toMatch(/[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/);
+    expect(argsSection(blocks)).toContain('"to": "mallory\\u202e"');
+    expect(argsSection(blocks)).toContain('"memo": "a\\u200bb\\u2066c\\ufeff"');
+    expect(sectionTexts(blocks).join('\n')).toContain('*Reason*\nPay \\u202emallory\\u202c now\\u2028');
+    expect((blocks[0] as unknown as { text: { text: string } }).text.text).toBe('Approval needed: pay\\u200fment.send');
+  });
+
+  it('keeps the args section within Slack’s limit however many backticks need a guard', () => {
+    const { blocks } = composeSlackMessage({ request: requestWith({ cmd: '`'.repeat(5_000) }), reviewers, requesterOwners: [] });
+    expect(argsSection(blocks).length).toBeLessThanOrEqual(3_000);
+    expect(slackShowsArgsWhole({ cmd: '`'.repeat(1_000) })).toBe(true);
+    expect(slackShowsArgsWhole({ cmd: '`'.repeat(1_400) })).toBe(false); // over 2,800 characters once each backtick before another is guarded
   });
 });

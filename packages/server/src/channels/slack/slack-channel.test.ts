@@ -115,11 +115,21 @@ describe('the Slack channel', () => {
     expect(text).toContain('&lt;https://evil.example|your bank&gt; &amp; co');
     expect(text).toMatch(/more characters not shown/);
     expect(message.text).not.toMatch(/<[@!h]/);
+    // The 6,000-character memo does not fit: no Approve next to args cut short, and no inbox on this server to link to.
+    const actions = message.blocks.find((block) => block.type === 'actions');
+    expect(actions.elements.map((button: { action_id: string; value: string }) => [button.action_id, button.value])).toEqual([['signoff_deny', id]]);
+    expect(text).toContain('*No Approve here:* the args are too long for a Slack message to show whole.');
+    expect(text).toContain(`\`signoff approvals show ${id}\``);
+  });
+
+  it('keeps one-click Approve and Deny for args that fit the message', async () => {
+    const { id, message } = await escalate({ tool: 'payment.send', args: { to: 'acme', amount: 501, memo: 'x'.repeat(2_000) } });
     const actions = message.blocks.find((block) => block.type === 'actions');
     expect(actions.elements.map((button: { action_id: string; value: string }) => [button.action_id, button.value])).toEqual([
       ['signoff_approve', id],
       ['signoff_deny', id],
     ]);
+    expect(shown(message)).not.toMatch(/more characters not shown|No Approve here/);
   });
 
   it('approves through the approval engine once quorum is met, and updates the message with who decided', async () => {

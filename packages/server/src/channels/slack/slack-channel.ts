@@ -1,4 +1,4 @@
-import type { ApprovalRequest } from '@signoff/core';
+import type { ApprovalRequest, Policy } from '@signoff/core';
 import { limitBody } from '../../http/limit-body.js';
 import { LogLevel, WebClient } from '@slack/web-api';
 import type { Hono } from 'hono';
@@ -7,8 +7,11 @@ import type { ApprovalService } from '../../approval-service.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { apiError } from '../../http/api-error.js';
 import type { RequestOutboxMessage } from '../../store/outbox-message.js';
+import { ARGS_NOT_SHOWN, argsNotShown } from '../args-not-shown.js';
 import type { Channel } from '../channel.js';
-import { ACTIONS_BLOCK_PREFIX, APPROVE_ACTION, composeSlackMessage, DENY_ACTION, escapeMrkdwn } from './compose-slack-message.js';
+import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
+import { reviewElsewhere } from '../review-elsewhere.js';
+import { ACTIONS_BLOCK_PREFIX, APPROVE_ACTION, composeSlackMessage, DENY_ACTION, escapeMrkdwn, slackShowsArgsWhole } from './compose-slack-message.js';
 import { verifySlackSignature } from './verify-slack-signature.js';
 
 export interface SlackChannelOptions {
@@ -28,6 +31,10 @@ export interface SlackChannelOptions {
   readonly ownersOf?: (agent: string) => readonly string[];
   /** Per-call timeout of Slack API calls (default 10 s). */
   readonly timeoutMs?: number;
+  /** The server's policy: the args its deciding rule tested are shown first. */
+  readonly policy?: Policy;
+  /** The server's public URL when it serves the inbox: args too long for a message link to the request's inbox page. */
+  readonly inboxBaseUrl?: string;
   readonly now?: () => Date;
 }
 
@@ -67,6 +74,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
   const { channel } = options;
   const now = options.now ?? (() => new Date());
   const ownersOf = options.ownersOf ?? (() => []);
+  const testedPathsOf = createTestedPathsLookup(options.policy);
   const reviewersBySlackId = new Map(options.reviewers.flatMap((reviewer) => (reviewer.slackUserId ? [[reviewer.slackUserId, reviewer] as const] : [])));
   // No retries in the client: the outbox retries with backoff, and a rate limit is just a failed attempt.
   const client = new WebClient(options.botToken, {
@@ -79,7 +87,13 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
   });
 
   const messageFor = (request: ApprovalRequest) => ({
-    ...composeSlackMessage({ request, reviewers: options.reviewers, requesterOwners: ownersOf(request.requester) }),
+    ...composeSlackMessage({
+      request,
+      reviewers: options.reviewers,
+      requesterOwners: ownersOf(request.requester),
+      testedPaths: testedPathsOf(request.ruleId),
+      ...(options.inboxBaseUrl ? { inboxBaseUrl: options.inboxBaseUrl } : {}),
+    }),
     metadata: { event_type: METADATA_EVENT, event_payload: { approval_id: request.id } },
   });
   // Clicks are bound to this app's workspace; learned once from the token when not configured.
@@ -253,6 +267,13 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     // The button approves the args its message showed (its block id carries their hash); the engine
     // checks that in the decision's own transaction, so an edit racing the click never gets this approval.
     const shownArgsHash = action.block_id?.startsWith(ACTIONS_BLOCK_PREFIX) ? action.block_id.slice(ACTIONS_BLOCK_PREFIX.length) : '';
+    // A message too short for the args has no Approve button: an Approve click for them is forged.
+    const notShown = argsNotShown(request, { verdict, argsHash: shownArgsHash, showsWhole: slackShowsArgsWhole, where: 'a Slack message' });
+    if (notShown) {
+      await service.recordRefusal({ type: 'decision.refused', requestId: request.id, actor: reviewer.id, channel: 'slack', detail: { verdict, code: ARGS_NOT_SHOWN, reason: notShown } });
+      const inbox = reviewElsewhere(request.id, options.inboxBaseUrl).url;
+      return tell(`Not approved: ${notShown}${inbox ? `: ${inbox}` : ''}.`);
+    }
     const outcome = await service.decide(request.id, { reviewer, verdict, channel: 'slack', argsHash: shownArgsHash });
     if (!outcome) return tell('This Signoff server has no such approval request.');
     if (outcome.kind === 'refused') {
