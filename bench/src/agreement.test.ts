@@ -1,3 +1,4 @@
+import { explainDecision } from '@signoff/core';
 import { describe, expect, it } from 'vitest';
 import { findDisagreements } from './agree.js';
 import type { Engine } from './engine.js';
@@ -5,13 +6,31 @@ import { createCasbinEngine } from './peers/casbin.js';
 import { createCedarEngine } from './peers/cedar.js';
 import { createJsonRulesEngine } from './peers/json-rules-engine.js';
 import { createSignoffEngine } from './signoff-engine.js';
-import { loadWorkloads } from './workloads.js';
+import { loadWorkloads, type Workload } from './workloads.js';
+
+/** Core's reference interpreter, which the compiled evaluator is property-tested against. */
+function createReferenceEngine(): Engine {
+  let policy: Workload['policy'] | undefined;
+  return {
+    name: 'explainDecision',
+    prepare: (workload) => {
+      policy = workload.policy;
+    },
+    decide: ({ tool, args }) => {
+      if (policy === undefined) throw new Error('explainDecision: prepare() first');
+      const { action, ruleId } = explainDecision(policy, { tool, args });
+      return { action, ruleId };
+    },
+  };
+}
 
 describe('pnpm bench cross-checks every engine before timing', () => {
   for (const workload of loadWorkloads()) {
-    it(`cedar-wasm, json-rules-engine, casbin and guard() decide every input of ${workload.name} like evaluate()`, async () => {
+    const others = workload.comparePeers ? 'cedar-wasm, json-rules-engine, casbin, guard()' : 'guard()';
+    it(`${others} and explainDecision decide every input of ${workload.name} like evaluate()`, async () => {
       const ours = createSignoffEngine();
-      const engines = [createSignoffEngine({ receipt: true }), createCedarEngine(), createJsonRulesEngine(), createCasbinEngine()];
+      const peers = workload.comparePeers ? [createCedarEngine(), createJsonRulesEngine(), createCasbinEngine()] : [];
+      const engines = [createSignoffEngine({ receipt: true }), createReferenceEngine(), ...peers];
       for (const engine of [ours, ...engines]) await engine.prepare(workload);
 
       expect(await findDisagreements(workload, ours, engines)).toEqual([]);

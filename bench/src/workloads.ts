@@ -12,6 +12,8 @@ export interface Workload {
   readonly name: string;
   readonly yaml: string;
   readonly policy: Policy;
+  /** Whether Cedar, json-rules-engine and casbin decide it too (they cannot express every operator). */
+  readonly comparePeers: boolean;
   /**
    * 1,024 inputs (a power of two, so a timing loop can index with a mask): each distinct call
    * appears several times, in a seeded random order. Repeats are the same object.
@@ -24,9 +26,9 @@ export const RULE_COUNT = 1_000;
 /** Distinct calls of the 1,000-rule set: enough to be mixed, few enough to cross-check peers in seconds. */
 const DISTINCT_CALLS = 256;
 
-/** (a) the seed policy and (b) the 1,000-rule policy, with their input sets. */
+/** (a) the seed policy, (b) the 1,000-rule policy and (c) the `matches` policy, with their input sets. */
 export function loadWorkloads(): Workload[] {
-  return [seedWorkload(), thousandRuleWorkload()];
+  return [seedWorkload(), thousandRuleWorkload(), matchesWorkload()];
 }
 
 const SEED_FILE = new URL('../../examples/policies/seed.yaml', import.meta.url);
@@ -54,7 +56,7 @@ const SEED_CALLS: readonly BenchInput[] = [
 function seedWorkload(): Workload {
   const yaml = readFileSync(SEED_FILE, 'utf8');
   const inputs = repeatShuffled(SEED_CALLS, createRandom(1));
-  return { name: 'seed (4 rules)', yaml, policy: parsePolicy(yaml, { file: 'examples/policies/seed.yaml' }), inputs };
+  return { name: 'seed (4 rules)', yaml, policy: parsePolicy(yaml, { file: 'examples/policies/seed.yaml' }), comparePeers: true, inputs };
 }
 
 /**
@@ -78,7 +80,63 @@ function thousandRuleWorkload(): Workload {
     return { tool, args: { amount, to: 'vendor-7' } };
   });
   const inputs = repeatShuffled(calls, random);
-  return { name: '1,000 rules', yaml, policy: parsePolicy(yaml, { file: 'thousand-rules.yaml' }), inputs };
+  return { name: '1,000 rules', yaml, policy: parsePolicy(yaml, { file: 'thousand-rules.yaml' }), comparePeers: true, inputs };
+}
+
+/**
+ * Rules decided by `matches` on an account id and on email addresses, the patterns a policy
+ * typically holds. Written so JavaScript's RegExp accepts them too, to compare the two engines on
+ * the same file. Only signoff runs it: Cedar has no regular expressions.
+ */
+const MATCHES_POLICY = String.raw`version: 1
+default: deny
+rules:
+  - id: own-accounts
+    tool: payment.send
+    action: allow
+    when:
+      args.to: { matches: '^acct_[0-9a-z]{10,24}$' }
+      args.amount: { lte: 1000 }
+  - id: payees
+    tool: payment.send
+    action: escalate
+    when:
+      any:
+        - args.to: { matches: '^acct_[0-9a-z]{10,24}$' }
+        - args.to: { matches: '^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$' }
+  - id: internal-email
+    tool: email.send
+    action: allow
+    when: { args.to: { matches: '^[a-z0-9._%+-]+@yourcompany\.com$' } }
+  - id: external-email
+    tool: email.send
+    action: escalate
+    when: { args.to: { matches: '^[^\s@]+@[^\s@]+\.[^\s@]+$' } }
+`;
+
+/** Valid and near-miss account ids and addresses: every rule, both sides of each pattern, and the default. */
+const MATCHES_CALLS: readonly BenchInput[] = [
+  { tool: 'payment.send', args: { to: 'acct_7f3k9q2m1x', amount: 250 } },
+  { tool: 'payment.send', args: { to: 'acct_7f3k9q2m1x', amount: 5000 } },
+  { tool: 'payment.send', args: { to: 'acct_00000000000000000000', amount: 10 } },
+  { tool: 'payment.send', args: { to: 'acct_7F3K9Q2M1X', amount: 10 } },
+  { tool: 'payment.send', args: { to: 'acct_short', amount: 10 } },
+  { tool: 'payment.send', args: { to: 'billing@acme-supplies.com', amount: 120 } },
+  { tool: 'payment.send', args: { to: 'ana.lopez+invoices@mail.example.co.uk', amount: 40 } },
+  { tool: 'payment.send', args: { to: 'acct_7f3k9q2m1x; DROP', amount: 1 } },
+  { tool: 'email.send', args: { to: 'ana@yourcompany.com' } },
+  { tool: 'email.send', args: { to: 'dev.ops+alerts@yourcompany.com' } },
+  { tool: 'email.send', args: { to: 'eve@yourcompany.com.evil.io' } },
+  { tool: 'email.send', args: { to: 'billing@acme-supplies.com' } },
+  { tool: 'email.send', args: { to: 'ANA@YOURCOMPANY.COM' } },
+  { tool: 'email.send', args: { to: 'not an email' } },
+  { tool: 'email.send', args: { to: 'x@y' } },
+  { tool: 'invoice.get', args: { id: 'inv_1042' } },
+];
+
+function matchesWorkload(): Workload {
+  const inputs = repeatShuffled(MATCHES_CALLS, createRandom(3));
+  return { name: 'matches (5 patterns)', yaml: MATCHES_POLICY, policy: parsePolicy(MATCHES_POLICY, { file: 'matches.yaml' }), comparePeers: false, inputs };
 }
 
 /** {@link INPUT_COUNT} inputs: the calls repeated in turn, then shuffled (Fisher–Yates). */

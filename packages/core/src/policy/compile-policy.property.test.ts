@@ -41,7 +41,7 @@ const OPERAND: Record<string, { spellings: readonly string[]; operand: fc.Arbitr
   contains: { spellings: ['contains'], operand: scalar },
   starts_with: { spellings: ['starts_with', 'startsWith'], operand: fc.constantFrom('', 'a', 'ab', '1', 'x@') },
   ends_with: { spellings: ['ends_with', 'endsWith'], operand: fc.constantFrom('', 'b', 'c', '0', '@acme.com') },
-  matches: { spellings: ['matches'], operand: fc.constantFrom('^a', 'b$', '^[0-9]+$', 'a.c', '^\\s*\\d', 'x|y') },
+  matches: { spellings: ['matches'], operand: fc.constantFrom('^a', 'b$', '^[0-9]+$', 'a.c', '^\\s*\\d', 'x|y', '(a|aa)+$', '(?i)^A', '^.$') },
   exists: { spellings: ['exists'], operand: fc.boolean() },
 };
 const OPERATORS = Object.keys(OPERAND);

@@ -15,8 +15,9 @@ export interface CompiledPolicy {
   /** The policy it was compiled from. */
   readonly policy: Policy;
   /**
-   * Decides a call: the first matching rule wins, else the default. Pure and allocation-free: the
-   * result is a precomputed frozen object; an unknown condition fails closed (see {@link PolicyMatch}).
+   * Decides a call: the first matching rule wins, else the default. Pure and allocation-free (but
+   * for a `matches` test: the RE2 engine makes a few short-lived objects per search): the result is
+   * a precomputed frozen object; an unknown condition fails closed (see {@link PolicyMatch}).
    */
   evaluate(tool: string, args: unknown, context?: unknown): PolicyMatch;
   /** Renders a match's reason template with the call's args and context. */

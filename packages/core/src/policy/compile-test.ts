@@ -1,8 +1,9 @@
 import type { ConditionOperator } from '../spec/condition-operator.js';
+import { compileMatchPattern, type MatchPattern } from './match-pattern.js';
 import { deepEqual, isInheritedName, isPresent, isScalar, readPath, toNumber, valuesEqual } from './operator-semantics.js';
 import { FALSE, TRUE, UNKNOWN, type Truth } from './truth.js';
 
-/** A compiled condition: three-valued, and allocation-free. */
+/** A compiled condition: three-valued, and allocation-free (`matches` aside: see {@link compileMatchPattern}). */
 export type Evaluator = (args: unknown, context: unknown) => Truth;
 
 /** Where a test that turned out unknown leaves the id of its path, for the caller to read at once. */
@@ -30,8 +31,8 @@ const OPCODES: Record<ConditionOperator, number> = {
 
 /**
  * Compiles one `path operator operand` test into a single closure: the path read is inlined for
- * the common one-segment case, operands are prepared once (numbers, a Set for `in`, the RegExp for
- * `matches`), and a missing value is unknown for every operator but `exists`.
+ * the common one-segment case, operands are prepared once (numbers, a Set for `in`, the compiled
+ * RE2 pattern for `matches`), and a missing value is unknown for every operator but `exists`.
  */
 export function compileTest(
   path: string,
@@ -48,7 +49,7 @@ export function compileTest(
   const limit = typeof operand === 'number' ? operand : Number.NaN;
   const text = typeof operand === 'string' ? operand : '';
   const isMember = operator === 'in' || operator === 'not_in' ? compileMembership(operand as unknown[]) : undefined;
-  const pattern = operator === 'matches' ? new RegExp(operand as string) : undefined; // vetted at load; no g/y flag, so stateless
+  const pattern = operator === 'matches' ? compileMatchPattern(operand as string) : undefined; // vetted at load; stateless
   const operandIsObject = operand !== null && typeof operand === 'object';
 
   return (args, context) => {
@@ -102,7 +103,7 @@ export function compileTest(
           truth = typeof value === 'string' ? (value.endsWith(text) ? TRUE : FALSE) : UNKNOWN;
           break;
         default:
-          truth = typeof value === 'string' ? ((pattern as RegExp).test(value) ? TRUE : FALSE) : UNKNOWN;
+          truth = typeof value === 'string' ? ((pattern as MatchPattern).test(value) ? TRUE : FALSE) : UNKNOWN;
       }
     }
     if (truth === UNKNOWN) slot.unknownPathId = pathId;

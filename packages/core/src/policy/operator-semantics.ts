@@ -1,4 +1,5 @@
 import type { ConditionOperator } from '../spec/condition-operator.js';
+import { compileMatchPattern } from './match-pattern.js';
 import { FALSE, TRUE, UNKNOWN, type Truth } from './truth.js';
 
 /**
@@ -116,6 +117,7 @@ export function judgeOperator(operator: ConditionOperator, value: unknown, opera
     case 'ends_with':
       return typeof value === 'string' ? (value.endsWith(operand as string) ? TRUE : FALSE) : UNKNOWN;
     case 'matches':
-      return typeof value === 'string' ? (new RegExp(operand as string).test(value) ? TRUE : FALSE) : UNKNOWN;
+      // The same RE2 engine as the compiled evaluator (compiled here per call: this is the plain reference).
+      return typeof value === 'string' ? (compileMatchPattern(operand as string).test(value) ? TRUE : FALSE) : UNKNOWN;
   }
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CONDITION_PATH, PolicyDocumentSchema } from './policy-schema.js';
+import { CONDITION_PATH, MAX_PATTERN_LENGTH, PolicyDocumentSchema } from './policy-schema.js';
 
 const SCALAR = { type: ['string', 'number', 'boolean', 'null'] };
 const STRING_LIST_OF_SCALARS = { type: 'array', items: SCALAR };
@@ -58,7 +58,11 @@ export function policyJsonSchema(): Record<string, unknown> {
         startsWith: { type: 'string' },
         ends_with: { type: 'string' },
         endsWith: { type: 'string' },
-        matches: { type: 'string', description: 'A JavaScript regular expression (refused if it can backtrack catastrophically).' },
+        matches: {
+          type: 'string',
+          maxLength: MAX_PATTERN_LENGTH,
+          description: 'A regular expression in RE2 syntax, matched in linear time (an unanchored search; no lookaround or backreferences).',
+        },
         exists: { type: 'boolean', description: 'true: present and not null; false: missing or null. Never unknown.' },
         not: { $ref: '#/$defs/operators' },
       },

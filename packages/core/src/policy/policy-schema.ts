@@ -1,6 +1,6 @@
-import safeRegex from 'safe-regex2';
 import * as z from 'zod';
 import { strictMapping } from '../yaml/strict-mapping.js';
+import { matchPatternProblem } from './match-pattern.js';
 import { toolGlobProblem } from './tool-glob.js';
 
 /**
@@ -32,8 +32,8 @@ export const OPERATOR_SPELLINGS = {
 /** A condition path: `args` or `context`, then dot-separated non-empty segments. */
 export const CONDITION_PATH = /^(?:args|context)(?:\.[^.\s{}]+)*$/;
 
-/** Longest `matches` pattern accepted; longer ones are almost always a mistake and costly to vet. */
-const MAX_PATTERN_LENGTH = 1_000;
+/** Longest `matches` pattern accepted; longer ones are almost always a mistake (the compiled size is bounded too). */
+export const MAX_PATTERN_LENGTH = 1_000;
 /** The most approvals a rule may require without a reviewer directory to check against. */
 export const MAX_REQUIRED_APPROVALS = 100;
 /** 30 days: an approval window longer than this is treated as a typo. */
@@ -51,7 +51,7 @@ const Pattern = z
   .string({ error: 'expected a regular expression as a string' })
   .max(MAX_PATTERN_LENGTH, `expected a pattern of at most ${MAX_PATTERN_LENGTH} characters`)
   .superRefine((pattern, context) => {
-    const problem = regexProblem(pattern);
+    const problem = matchPatternProblem(pattern);
     if (problem) context.addIssue({ code: 'custom', message: problem });
   });
 
@@ -222,19 +222,6 @@ export const PolicyDocumentSchema = strictMapping(
 export type PolicyDocument = z.infer<typeof PolicyDocumentSchema>;
 /** One rule as written, after validation. */
 export type RuleDocument = PolicyDocument['rules'][number];
-
-/** Why a `matches` pattern is refused, or `undefined` when it is usable. */
-export function regexProblem(pattern: string): string | undefined {
-  try {
-    new RegExp(pattern);
-  } catch (error) {
-    return `invalid regular expression: ${(error as Error).message}`;
-  }
-  if (!safeRegex(pattern)) {
-    return `regular expression '${pattern}' can backtrack catastrophically (nested or overlapping repetition); simplify it`;
-  }
-  return undefined;
-}
 
 function numberOperand() {
   return z.number({ error: 'expected a number' });

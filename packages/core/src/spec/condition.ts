@@ -38,6 +38,6 @@ export type Condition =
       readonly path: string;
       /** The comparison. */
       readonly operator: ConditionOperator;
-      /** The literal the value is compared with (a RegExp source string for `matches`). */
+      /** The literal the value is compared with (an RE2 pattern string for `matches`). */
       readonly operand: unknown;
     };
