@@ -229,7 +229,21 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     for (const set of waiters.values()) for (const wake of [...set]) wake('shutdown');
   }
 
-  return { create, get, list, decide, claim, report, waitForResolution, sweep, recordRefusal, recordRefusals, close, reviewerById: (id: string) => reviewerById.get(id) };
+  return {
+    create,
+    get,
+    list,
+    decide,
+    claim,
+    report,
+    waitForResolution,
+    sweep,
+    recordRefusal,
+    recordRefusals,
+    /** Ends an inbox session for good (sign-out), on every replica. */
+    endSession: (sessionId: string, expiresAt: Date) => store.endSession(sessionId, expiresAt),
+    sessionEnded: (sessionId: string) => store.sessionEnded(sessionId),
+    close, reviewerById: (id: string) => reviewerById.get(id) };
 }
 
 export type ApprovalService = ReturnType<typeof createApprovalService>;

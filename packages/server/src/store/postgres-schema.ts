@@ -58,5 +58,9 @@ ALTER TABLE ${prefix}audit_log ADD COLUMN IF NOT EXISTS request_id TEXT;
 ALTER TABLE ${prefix}audit_log ADD COLUMN IF NOT EXISTS state_hash TEXT;
 ALTER TABLE ${prefix}outbox ADD COLUMN IF NOT EXISTS payload TEXT;
 CREATE INDEX IF NOT EXISTS audit_log_request ON ${prefix}audit_log (request_id, sequence);
+CREATE TABLE IF NOT EXISTS ${prefix}ended_sessions (
+  session_id TEXT PRIMARY KEY,
+  expires_at TIMESTAMPTZ NOT NULL
+);
 `;
 }

@@ -390,6 +390,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence`);
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
+    async endSession(sessionId, expiresAt) {
+      await transaction(async (client) => {
+        // Ended sessions past their own expiry need no record: they are refused anyway.
+        await client.query(`DELETE FROM ${prefix}ended_sessions WHERE expires_at <= now()`);
+        await client.query(`INSERT INTO ${prefix}ended_sessions (session_id, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [sessionId, expiresAt]);
+      });
+    },
+    async sessionEnded(sessionId) {
+      const { rowCount } = await pool.query(`SELECT 1 FROM ${prefix}ended_sessions WHERE session_id = $1`, [sessionId]);
+      return (rowCount ?? 0) > 0;
+    },
     async readAuditHead() {
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence DESC LIMIT 1`);
       if (!rows[0]) return undefined;

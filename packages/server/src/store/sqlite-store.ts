@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS audit_log (
   request_id TEXT,
   state_hash TEXT
 );
+CREATE TABLE IF NOT EXISTS ended_sessions (
+  session_id TEXT PRIMARY KEY,
+  expires_at TEXT NOT NULL
+);
 `;
 
 /** Columns added after the first release; a database created before gets them when opened. */
@@ -262,6 +266,16 @@ export function openSqliteStore(file: string): Store {
     },
     async readAudit() {
       return (statements.readAudit.all() as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
+    },
+    async endSession(sessionId, expiresAt) {
+      db.transaction(() => {
+        // Ended sessions past their own expiry need no record: they are refused anyway.
+        db.prepare('DELETE FROM ended_sessions WHERE expires_at <= ?').run(new Date().toISOString());
+        db.prepare('INSERT OR IGNORE INTO ended_sessions (session_id, expires_at) VALUES (?, ?)').run(sessionId, expiresAt.toISOString());
+      }).immediate();
+    },
+    async sessionEnded(sessionId) {
+      return db.prepare('SELECT 1 FROM ended_sessions WHERE session_id = ?').get(sessionId) !== undefined;
     },
     async readAuditHead() {
       const row = statements.head.get() as { body: string } | undefined;

@@ -46,6 +46,17 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       await store.close();
     });
 
+    it('remembers signed-out inbox sessions until they would have expired', async () => {
+      expect(await store.sessionEnded('nonce-a')).toBe(false);
+      await store.endSession('nonce-a', new Date(Date.now() + 3_600_000));
+      await store.endSession('nonce-a', new Date(Date.now() + 3_600_000)); // twice is fine
+      await store.endSession('nonce-old', new Date(Date.now() - 1_000));
+      expect(await store.sessionEnded('nonce-a')).toBe(true);
+      await store.endSession('nonce-b', new Date(Date.now() + 3_600_000)); // sweeps the expired record
+      expect(await store.sessionEnded('nonce-old')).toBe(false);
+      expect(await store.sessionEnded('nonce-b')).toBe(true);
+    });
+
     it('stores a request and reads it back equal', async () => {
       const { request, events } = newRequest('apr_a');
       expect(await store.createRequest(request, events)).toEqual({ request, created: true });

@@ -75,6 +75,10 @@ export interface Store {
   enqueueOutbox(messages: readonly OutboxMessageInput[]): Promise<void>;
   /** The whole audit log in sequence order. */
   readAudit(): Promise<AuditEntry[]>;
+  /** Records that an inbox session was signed out, so no copy of its cookie works again (until it would have expired anyway). */
+  endSession(sessionId: string, expiresAt: Date): Promise<void>;
+  /** Whether an inbox session was signed out. */
+  sessionEnded(sessionId: string): Promise<boolean>;
   /** The newest audit entry's sequence, hash and time; `undefined` while the log is empty. */
   readAuditHead(): Promise<AuditHead | undefined>;
   /** Every request row as stored, unchecked, with its binding columns, by id — for `audit verify` to compare with the log. */

@@ -317,8 +317,13 @@ describe('the web inbox, over HTTP', () => {
   it('signs out with the sign-out form, and keeps an audit chain that verifies', async () => {
     const ana = await signedIn('ana');
     const page = await ana.get('/inbox');
+    const copied = ana.cookies.get('signoff_session');
+    expect(copied).toBeDefined();
     expect(await ana.post('/inbox/logout', { csrf: tokenFor(page.text, '/inbox/logout') })).toMatchObject({ status: 303, location: '/inbox/login' });
     expect(ana.cookies.has('signoff_session')).toBe(false);
+    expect(await ana.get('/inbox')).toMatchObject({ status: 303, location: '/inbox/login' });
+    // A copy of the cookie taken before signing out is dead too: the session ended on the server.
+    ana.cookies.set('signoff_session', copied as string);
     expect(await ana.get('/inbox')).toMatchObject({ status: 303, location: '/inbox/login' });
     expect((await ana.get('/inbox/nowhere')).status).toBe(404);
     expect(verifyAuditChain(await controlPlane.store.readAudit())).toBeUndefined();

@@ -93,13 +93,17 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       const viewerOf = (signedIn: SignedIn): InboxViewer => ({ reviewer: signedIn.reviewer, logoutToken: sessions.csrfToken(signedIn.session.nonce, '/inbox/logout') });
 
       type SignedIn = { readonly session: InboxSession; readonly reviewer: Reviewer };
-      /** The session's reviewer, while the session is valid and the key it signed in with is still configured. */
-      const signedIn = (context: Context): SignedIn | undefined => {
+      /**
+       * The session's reviewer, while the session is valid, was not signed out (on any replica: a
+       * copied cookie dies with its sign-out), and the key it signed in with is still configured.
+       */
+      const signedIn = async (context: Context): Promise<SignedIn | undefined> => {
         const session = sessions.verify(getCookie(context, SESSION_COOKIE), now());
         if (!session) return undefined;
         const keyKept = reviewerKeys.some((key) => key.reviewer === session.reviewerId && key.keySha256.startsWith(session.keyPrefix));
         const reviewer = keyKept ? service.reviewerById(session.reviewerId) : undefined;
-        return reviewer && { session, reviewer };
+        if (!reviewer || (await service.sessionEnded(session.nonce))) return undefined;
+        return { session, reviewer };
       };
 
       /** Browsers say where a form came from; a post from another site is refused whatever its token. */
@@ -151,9 +155,9 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       });
       app.use('/inbox/*', limitBody(512 * 1024, (context) => page(context, 413, renderMessagePage({ title: 'Too large', message: 'The form was too large; nothing was done.', tone: 'bad' }))));
 
-      app.get('/inbox/login', (context) => {
+      app.get('/inbox/login', async (context) => {
         const next = NEXT.test(context.req.query('next') ?? '') ? (context.req.query('next') as string) : '/inbox';
-        if (signedIn(context)) return context.redirect(next, 303);
+        if (await signedIn(context)) return context.redirect(next, 303);
         // Reuse the nonce of an earlier visit, so two open sign-in tabs both work.
         const existing = getCookie(context, LOGIN_COOKIE);
         const nonce = existing && LOGIN_NONCE.test(existing) ? existing : randomBytes(18).toString('base64url');
@@ -184,18 +188,20 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       });
 
       app.post('/inbox/logout', async (context) => {
-        const current = signedIn(context);
+        const current = await signedIn(context);
         if (current) {
           const form = await fields(context);
           const forged = await refuseForgery(context, { nonce: current.session.nonce, action: '/inbox/logout', token: form.get('csrf'), actor: current.reviewer.id, viewer: viewerOf(current) });
           if (forged) return forged;
+          // End it on the server too: a copy of the cookie stops working now, not when it expires.
+          await service.endSession(current.session.nonce, new Date(current.session.exp * 1000));
         }
         deleteCookie(context, SESSION_COOKIE, cookie);
         return context.redirect('/inbox/login', 303);
       });
 
       const pending = async (context: Context) => {
-        const current = signedIn(context);
+        const current = await signedIn(context);
         if (!current) return toLogin(context, '/inbox');
         const requests = await service.list({ actionableBy: current.reviewer, limit: 1_000 });
         return page(context, 200, renderPendingPage({ viewer: viewerOf(current), requests, now: now() }));
@@ -204,7 +210,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       app.get('/inbox/', pending);
 
       app.get('/inbox/history', async (context) => {
-        const current = signedIn(context);
+        const current = await signedIn(context);
         if (!current) return toLogin(context, '/inbox/history');
         const resolved = await Promise.all((['approved', 'executed', 'denied', 'expired'] as const).map((status) => service.list({ status, limit: 100 })));
         const requests = resolved
@@ -229,7 +235,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
 
       app.get('/inbox/requests/:id', async (context) => {
         const id = context.req.param('id');
-        const current = signedIn(context);
+        const current = await signedIn(context);
         if (!current) return toLogin(context, APPROVAL_ID.test(id) ? `/inbox/requests/${id}` : '/inbox');
         const request = APPROVAL_ID.test(id) ? await service.get(id) : undefined;
         if (!request) return notFound(context, viewerOf(current), id);
@@ -243,7 +249,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       app.post('/inbox/requests/:id/decide', async (context) => {
         const id = context.req.param('id');
         const action = `/inbox/requests/${id}/decide`;
-        const current = signedIn(context);
+        const current = await signedIn(context);
         if (!current) {
           await service.recordRefusal({ type: 'access.refused', actor: 'unknown', channel: 'inbox', detail: { reason: 'no inbox session', path: action } });
           const next = APPROVAL_ID.test(id) ? `/inbox/requests/${id}` : '/inbox';
