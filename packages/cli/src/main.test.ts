@@ -16,6 +16,12 @@ async function run(...argv: string[]) {
 }
 
 describe('signoff policy check', () => {
+  it('prints the usage for --help after any command, and exits 0', async () => {
+    for (const argv of [['serve', '--help'], ['approvals', 'list', '--help'], ['policy', 'check', '-h'], ['--help']]) {
+      expect(await run(...argv)).toMatchObject({ code: 0, out: expect.stringContaining('serve [--config signoff.yaml]') });
+    }
+  });
+
   it('summarizes a valid policy and exits 0', async () => {
     const result = await run('policy', 'check', seed);
     expect(result.code).toBe(0);

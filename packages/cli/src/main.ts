@@ -50,7 +50,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   if (io === processIo) exitQuietlyOnBrokenPipe();
   const [group, name, ...rest] = argv;
-  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+  if (group === undefined || group === 'help' || argv.includes('--help') || argv.includes('-h')) {
     io.out(USAGE);
     return group === undefined ? 2 : 0;
   }

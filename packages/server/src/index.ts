@@ -13,7 +13,7 @@ export { openSqliteStore } from './store/sqlite-store.js';
 export type { ApprovalFilter, RequestChange, Store } from './store/store.js';
 export type { StoredRequestState } from './store/stored-request-state.js';
 export { createApprovalService, type ApprovalService, type ApprovalServiceOptions, type Principal, type WaitOutcome } from './approval-service.js';
-export { loadServerConfig, sha256Hex, type ApiKey, type ServerConfig } from './config/server-config.js';
+export { loadServerConfig, sha256Hex, storeUrlOf, type ApiKey, type ServerConfig } from './config/server-config.js';
 export { readableByOthers } from './config/private-files.js';
 export { createApp, type AppOptions } from './http/create-app.js';
 export { openApiDocument } from './http/openapi.js';

@@ -33,6 +33,9 @@ describe('signoff audit verify', () => {
     const store = `sqlite:${join(directory, 'signoff.db')}`;
     const verified = await run('audit', 'verify', '--store', store);
     expect(verified).toMatchObject({ code: 0, out: expect.stringMatching(/^audit log verified: 3 entries/) });
+    // An auditor reads the store a config names without any of the server's secrets.
+    writeFileSync(join(directory, 'auditor.yaml'), 'policy: ./nowhere.yaml\nstore: sqlite:./signoff.db\napi_keys:\n  - { name: agent, kind: agent, key_env: SIGNOFF_UNSET_AGENT_KEY }\n');
+    expect(await run('audit', 'verify', '--config', join(directory, 'auditor.yaml'))).toMatchObject({ code: 0, out: expect.stringMatching(/^audit log verified: 3 entries/) });
 
     const db = new Database(join(directory, 'signoff.db'));
     const row = db.prepare('SELECT body FROM audit_log WHERE sequence = 2').get() as { body: string };
@@ -109,7 +112,7 @@ describe('signoff audit verify', () => {
   it('names the field of a bad config and exits 1', async () => {
     const config = join(directory, 'bad.yaml');
     writeFileSync(config, 'policy: ./p.yaml\nlisten: nowhere\napi_keys: []\n');
-    const result = await run('audit', 'verify', '--config', config);
+    const result = await run('serve', '--config', config);
     expect(result.code).toBe(1);
     expect(result.err).toContain('bad.yaml:2:9: expected host:port');
     expect(result.err).toContain('bad.yaml:3:11: expected at least one API key');

@@ -189,6 +189,26 @@ export interface ServerConfig {
 }
 
 /**
+ * The store a config file names, without validating the rest: what an auditor needs to read the
+ * log (`signoff audit verify --config`), with none of the secrets the server itself needs.
+ *
+ * @example
+ * const store = await openStore(storeUrlOf('signoff.yaml'));
+ */
+export function storeUrlOf(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  const result = validateYaml(text, z.looseObject({ store: ConfigSchema.shape.store }), { file });
+  if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
+  const store = result.data.store;
+  return store.startsWith('sqlite:') ? `sqlite:${resolve(dirname(resolve(file)), store.slice('sqlite:'.length))}` : store;
+}
+
+/**
  * Reads and validates `signoff.yaml`. Every problem is reported at once with file, line and
  * column (code `CONFIG_INVALID`); keys from `key_env` are read from `env` and only their hash kept.
  *
