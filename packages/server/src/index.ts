@@ -15,6 +15,7 @@ export type { StoredRequestState } from './store/stored-request-state.js';
 export { createApprovalService, type ApprovalService, type ApprovalServiceOptions, type Principal, type WaitOutcome } from './approval-service.js';
 export { loadServerConfig, sha256Hex, storeUrlOf, type ApiKey, type ServerConfig } from './config/server-config.js';
 export { readableByOthers } from './config/private-files.js';
+export { unapprovableRules } from './config/unapprovable-rules.js';
 export { createApp, type AppOptions } from './http/create-app.js';
 export { openApiDocument } from './http/openapi.js';
 export { startServer, type RunningServer } from './start-server.js';

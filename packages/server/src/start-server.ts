@@ -63,7 +63,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     auditedPerWindow: config.refusalLimits.auditedPerMinute,
     answeredPerWindow: config.refusalLimits.answeredPerMinute,
   });
-  const app = createApp({ service, apiKeys: config.apiKeys, ...(callbacks ? { callbacks } : {}), channels, refusals });
+  const app = createApp({ service, apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes, ...(callbacks ? { callbacks } : {}), channels, refusals });
   const dispatcher = startOutboxDispatcher({
     store,
     channels,

@@ -1,4 +1,5 @@
-import { loadServerConfig, readableByOthers, startServer } from '@signoff/server';
+import { loadPolicy } from '@signoff/core';
+import { loadServerConfig, readableByOthers, startServer, unapprovableRules } from '@signoff/server';
 import { UsageError, type CliIo } from '../cli-io.js';
 import { parseCommand } from '../parse-command.js';
 
@@ -14,6 +15,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const server = await startServer(config, port === undefined ? {} : { port });
   const database = config.store.startsWith('sqlite:') ? [config.store.slice('sqlite:'.length)] : [];
   for (const warning of readableByOthers([config.file, ...database])) io.err(`warning: ${warning}`);
+  for (const warning of unapprovableRules(loadPolicy(config.policyFile), config.reviewers, config.apiKeys)) io.err(`warning: ${warning}`);
   io.out(`Signoff control plane listening on ${server.url}`);
   io.out(`  policy ${config.policyFile} · store ${config.store.replace(/\/\/[^@/]*@/, '//***@')} · ${config.reviewers.length} reviewers · ${config.apiKeys.length} API keys`);
   await new Promise<void>((resolve) => {

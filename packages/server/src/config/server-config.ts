@@ -114,6 +114,7 @@ const ConfigSchema = strictMapping(
       .default('127.0.0.1:8787'),
     public_url: z.url({ error: 'expected the URL reviewers reach this server at' }).optional(),
     default_timeout_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(60),
+    max_body_kb: z.number({ error: 'expected a number of KiB' }).int().min(1).max(10_240).default(256),
     grant_ttl_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(43_200).default(1_440),
     refusal_limits: strictMapping(
       {
@@ -157,6 +158,8 @@ export interface ServerConfig {
   readonly defaultTimeoutMs: number;
   /** How long a granted approval stays usable (single use) when its rule does not say. */
   readonly grantTtlMs: number;
+  /** Largest API request body accepted (`max_body_kb`, default 256 KiB); larger ones get `413`. */
+  readonly maxBodyBytes: number;
   /** Refused API calls per source (address or key) and minute: written to the audit log in full, and answered before `429`. */
   readonly refusalLimits: { readonly auditedPerMinute: number; readonly answeredPerMinute: number };
   readonly sweepIntervalMs: number;
@@ -237,6 +240,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
     publicUrl: config.public_url,
     defaultTimeoutMs: config.default_timeout_minutes * 60_000,
     grantTtlMs: config.grant_ttl_minutes * 60_000,
+    maxBodyBytes: config.max_body_kb * 1024,
     refusalLimits: { auditedPerMinute: config.refusal_limits.audited_per_minute, answeredPerMinute: config.refusal_limits.answered_per_minute },
     sweepIntervalMs: config.sweep_interval_seconds * 1000,
     reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
