@@ -22,6 +22,14 @@ describe('composeApprovalEmail', () => {
     expect(email.text).not.toContain('Review in the inbox');
   });
 
+  it('shows the deadline readably, not as a raw ISO timestamp', () => {
+    const request = requestWith({ to: 'acme', amount: 500 });
+    const email = compose(request);
+    const readable = `${request.expiresAt.slice(0, 10)} ${request.expiresAt.slice(11, 16)} UTC`;
+    expect(email.text).toContain(`Deadline: ${readable}`);
+    expect(email.text).not.toContain(request.expiresAt);
+  });
+
   it('offers no Approve for args longer than it shows: Deny, and the inbox page to review them whole', () => {
     const request = requestWith({ memo: 'x'.repeat(116_000), to: 'mallory', amount: 5_000 });
     expect(emailShowsArgsWhole(request.approvedArgs)).toBe(false);

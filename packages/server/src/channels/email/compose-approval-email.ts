@@ -60,7 +60,7 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
   const approveUrl = summary.argsWhole ? input.approveUrl : undefined;
   const elsewhere = reviewElsewhere(input.request.id, input.inboxBaseUrl);
   const argsHeading = `Args${summary.testedNote ? ` (${summary.testedNote})` : ''}${summary.argsWhole ? '' : ` — too long to show whole here (the first ${MAX_ARGS_CHARS.toLocaleString('en')} characters)`}`;
-  const linksExpire = input.linksExpireAt.toISOString();
+  const linksExpire = `${input.linksExpireAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   const footer = approveUrl
     ? ['Each link opens a page that shows the request again; nothing is decided until you press the', `button there. The links are for you only, work once, and expire at ${linksExpire}.`]
     : ['The Deny link opens a page that shows the request again; nothing is decided until you press', `the button there. It is for you only, works once, and expires at ${linksExpire}.`];

@@ -22,7 +22,7 @@ export interface RequestSummary {
   readonly whoMustApprove: string;
   /** `1 of 2 approvals (ana)`: approvals of the current args. */
   readonly progress: string;
-  /** ISO 8601. */
+  /** `2026-11-24 06:30 UTC`: readable, and unambiguous whatever the reader's time zone. */
   readonly deadline: string;
   /** `29 minutes`, or `the deadline has passed`. */
   readonly timeLeft: string;
@@ -73,7 +73,7 @@ export function summarizeRequest(request: ApprovalRequest, options: SummarizeOpt
     requestedBy: revealHiddenCharacters(request.onBehalfOf ? `${request.requester} on behalf of ${request.onBehalfOf}` : request.requester),
     whoMustApprove,
     progress: `${approvers.length} of ${requiredApprovals} approvals${approvers.length ? ` (${approvers.join(', ')})` : ''}`,
-    deadline: request.expiresAt,
+    deadline: `${request.expiresAt.slice(0, 16).replace('T', ' ')} UTC`,
     timeLeft: describeTimeLeft(Date.parse(request.expiresAt) - now.getTime()),
   };
 }
