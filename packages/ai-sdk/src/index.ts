@@ -10,3 +10,4 @@ export {
 export { signoffToolApproval, type SignoffToolApproval, type SignoffToolApprovalInput } from './signoff-tool-approval.js';
 export { resolveApprovals, type PendingApproval, type ResolveApprovalsOptions, type ResolvedApprovals } from './resolve-approvals.js';
 export { withSignoff, type SignoffDeniedOutput, type SignoffTools, type WithSignoffOptions } from './with-signoff.js';
+export { createSignoffAiSdk, type SignoffAiSdk } from './create-signoff-ai-sdk.js';
