@@ -12,6 +12,7 @@ export type { ToolCall } from './spec/tool-call.js';
 
 export { PolicyError, formatPolicyIssue, type PolicyIssue } from './errors/policy-error.js';
 export { SignoffError, type SignoffErrorCode } from './errors/signoff-error.js';
+export { findSignoffError } from './errors/find-signoff-error.js';
 
 export { canonicalJson } from './canonical-json.js';
 export { hashArgs } from './hash-args.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { Command, MemorySaver } from '@langchain/langgraph';
-import { createSignoff, type Signoff } from '@signoff/core';
+import { createSignoff, findSignoffError, type Signoff } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingSignoff } from './__fixtures__/counting-signoff.js';
@@ -36,6 +36,16 @@ function signoffInterrupts(result: { __interrupt__?: { id: string; value?: unkno
 }
 
 describe('signoffMiddleware', () => {
+  it('refuses an escalation without a thread_id with INVALID_ARGUMENT, found through LangChain’s wrapping', async () => {
+    const { agent, ran } = createPaymentsAgent({ signoff, calls: [{ name: 'wire_transfer', args: { to: 'globex', amount: 9 }, id: 'call_nothread' }], checkpointer: new MemorySaver() });
+    const error = await agent.invoke({ messages: [{ role: 'user', content: 'Wire it' }] }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(findSignoffError(error)).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('thread_id') });
+    expect(ran).toEqual([]);
+  });
+
   it('runs an allowed call', async () => {
     const { ran, invoke } = start([{ name: 'send_payment', args: { to: 'acme', amount: 40 }, id: 'call_small' }]);
     const result = await invoke();
