@@ -147,8 +147,12 @@ describe('the Slack channel', () => {
     expect(shown(message)).toContain('Approved by Ana Lima, Sam Okafor');
     expect(shown(message)).toContain('Sam Okafor approved via slack');
 
-    // The outbox's resolution delivery finds the message again by its metadata (paging history) and updates it too.
+    // The outbox's resolution delivery finds the message again by its metadata (paging history) and
+    // draws the outcome: once — the click that resolved it does not redraw it as well.
     await expect.poll(() => slack.callsTo('conversations.history').length, { timeout: 5_000 }).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let any second redraw arrive, if one were sent
+    const outcomeDraws = slack.callsTo('chat.update').filter((call) => call.params.ts === message.ts && JSON.stringify(call.params.blocks).includes('Approved: payment.send'));
+    expect(outcomeDraws).toHaveLength(1);
     const audit = (await server.store.readAudit()).filter((entry) => entry.requestId === id && entry.type === 'decision.recorded');
     expect(audit.map((entry) => [entry.actor, entry.channel])).toEqual([
       ['ana', 'slack'],

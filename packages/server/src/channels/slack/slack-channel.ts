@@ -289,6 +289,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
         await tell(`Not counted: ${outcome.reason}.`)();
       };
     }
-    return () => refresh(outcome.request);
+    // A resolution is drawn by its outbox delivery (which every channel's decisions go through); redrawing here too sent it twice.
+    return outcome.request.status === 'pending' ? () => refresh(outcome.request) : async () => undefined;
   }
 }
