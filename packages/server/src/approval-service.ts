@@ -12,6 +12,8 @@ import type { Channel } from './channels/channel.js';
 import type { OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
 import { ANY_REQUEST, type ApprovalFilter, type RequestChange, type Store } from './store/store.js';
 
+/** Pending requests read per page while looking for what a reviewer can decide. */
+const LIST_PAGE = 500;
 /** A waiter re-reads its request at least this often, whatever notifications say. */
 const REREAD_MS = 5_000;
 
@@ -112,18 +114,29 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     return store.updateRequest(id, expireChange);
   }
 
+  /**
+   * Lists requests newest first. For `actionableBy`, pending requests are scanned page by page until
+   * `limit` that reviewer can decide now are found: what others must decide never hides theirs.
+   */
   async function list(filter: ApprovalFilter & { actionableBy?: Reviewer }): Promise<ApprovalRequest[]> {
     const { actionableBy, ...storeFilter } = filter;
-    const requests = await store.listRequests(actionableBy ? { ...storeFilter, status: 'pending' } : storeFilter);
-    if (!actionableBy) return requests;
+    if (!actionableBy) return store.listRequests(storeFilter);
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
     const time = now().getTime();
-    return requests.filter(
-      (request) =>
-        Date.parse(request.expiresAt) > time &&
-        canApprove(actionableBy, request) &&
-        ![request.requester, request.onBehalfOf, ...ownersOf(request.requester)].includes(actionableBy.id) &&
-        !request.decisions.some((decision) => decision.reviewer === actionableBy.id && decision.argsHash === request.approvedArgsHash),
-    );
+    const actionable = (request: ApprovalRequest) =>
+      Date.parse(request.expiresAt) > time &&
+      canApprove(actionableBy, request) &&
+      ![request.requester, request.onBehalfOf, ...ownersOf(request.requester)].includes(actionableBy.id) &&
+      !request.decisions.some((decision) => decision.reviewer === actionableBy.id && decision.argsHash === request.approvedArgsHash);
+    const found: ApprovalRequest[] = [];
+    let before = storeFilter.before;
+    for (;;) {
+      const page = await store.listRequests({ ...storeFilter, status: 'pending', limit: LIST_PAGE, ...(before ? { before } : {}) });
+      found.push(...page.filter(actionable));
+      const last = page.at(-1);
+      if (found.length >= limit || page.length < LIST_PAGE || !last) return found.slice(0, limit);
+      before = { createdAt: last.createdAt, id: last.id };
+    }
   }
 
   async function decide(id: string, input: DecisionInput): Promise<DecisionOutcome | undefined> {

@@ -49,6 +49,21 @@ const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Deeper JSON is refused with a 400 (recursive validation would otherwise overflow the stack). */
 const MAX_JSON_DEPTH = 64;
 
+/** Where a page of requests ends, as an opaque token: its last request's creation time and id. */
+function encodeCursor(request: ApprovalRequest): string {
+  return Buffer.from(JSON.stringify([request.createdAt, request.id])).toString('base64url');
+}
+
+/** The position a cursor names; `null` when it is not one of ours. */
+function decodeCursor(cursor: string): { createdAt: string; id: string } | null {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    return typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && APPROVAL_ID.test(id) ? { createdAt, id } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The client's address as the socket saw it ('unknown' outside Node's server, e.g. in app.request tests). */
 function remoteAddress(context: Context): string {
   try {
@@ -203,14 +218,20 @@ export function createApp(options: AppOptions): Hono<Env> {
     const principal = context.get('principal');
     const parsed = ListQuery.safeParse(context.req.query());
     if (!parsed.success) return invalidRequest(context, parsed.error, 'query');
-    const { actionable, ...filter } = parsed.data;
+    const { actionable, cursor, ...filter } = parsed.data;
     if (actionable === 'true' && !principal.reviewer) return refuseAccess(context, { status: 403, code: 'REVIEWER_KEY_REQUIRED', message: 'actionable=true needs a reviewer key' });
+    const before = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (before === null) return apiError(context, 400, 'INVALID_REQUEST', 'query.cursor: expected the nextCursor of an earlier page', 'cursor');
+    const limit = filter.limit ?? 100;
     const requests = await service.list({
       ...filter,
+      ...(before ? { before } : {}),
       ...(principal.kind === 'agent' ? { requester: principal.name } : {}),
       ...(actionable === 'true' && principal.reviewer ? { actionableBy: principal.reviewer } : {}),
     });
-    return context.json({ data: requests });
+    // A full page may have more after it: its last request is where the next one starts.
+    const last = requests.length === limit ? requests.at(-1) : undefined;
+    return context.json({ data: requests, nextCursor: last ? encodeCursor(last) : null });
   });
 
   app.get('/v1/approvals/:id', async (context) => {

@@ -311,6 +311,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       for (const [column, value] of [['status', filter.status], ['tool', filter.tool], ['requester', filter.requester], ['idempotency_key', filter.idempotencyKey]] as const) {
         if (value) (values.push(value), where.push(`r.${column} = $${values.length}`));
       }
+      if (filter.before) {
+        values.push(filter.before.createdAt, filter.before.id);
+        where.push(`(r.created_at < $${values.length - 1} OR (r.created_at = $${values.length - 1} AND r.id < $${values.length}))`);
+      }
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
       const { rows } = await pool.query<RequestRow>(sql, values);

@@ -209,6 +209,7 @@ export function openSqliteStore(file: string): Store {
       if (filter.tool) (where.push('r.tool = ?'), values.push(filter.tool));
       if (filter.requester) (where.push('r.requester = ?'), values.push(filter.requester));
       if (filter.idempotencyKey) (where.push('r.idempotency_key = ?'), values.push(filter.idempotencyKey));
+      if (filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const sql = `${selectRequestRows()} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
       return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);

@@ -88,6 +88,9 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       await store.createRequest(keyed.request, keyed.events);
       expect((await store.listRequests({ requester: 'agent-1', idempotencyKey: 'run-7:call-1' })).map((request) => request.id)).toEqual(['apr_k']);
       expect(await store.listRequests({ limit: 1 })).toHaveLength(1);
+      // Keyset pages: everything older than a given request, stable while newer ones arrive.
+      const [newest] = await store.listRequests({ limit: 1 });
+      expect((await store.listRequests({ before: { createdAt: newest!.createdAt, id: newest!.id } })).map((request) => request.id)).toEqual(['apr_1', 'apr_0', 'apr_k']);
     });
 
     it('updates under a lock and writes the events with the change', async () => {

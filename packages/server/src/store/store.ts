@@ -13,6 +13,8 @@ export interface ApprovalFilter {
   readonly idempotencyKey?: string;
   /** At most this many (default 100, at most 1,000). */
   readonly limit?: number;
+  /** Only requests older than this one (keyset pagination: stable while new requests arrive). */
+  readonly before?: { readonly createdAt: string; readonly id: string };
 }
 
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
