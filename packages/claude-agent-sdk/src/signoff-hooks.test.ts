@@ -100,6 +100,46 @@ describe('signoffHooks with the real Claude Code CLI and a scripted API', () => 
     expect(resultOf(resumed).stop_reason).toBe('end_turn');
   });
 
+  it('runs the reviewer-edited input (updatedInput) for an escalated write outside the workspace', async () => {
+    const target = join(harness.outside, 'notes.txt');
+    const call = { id: 'toolu_write_out', name: 'Write', input: { file_path: target, content: 'from the model\n' } };
+    harness.fake.script([{ toolUses: [call] }]);
+    const options = { ...harness.baseOptions(), hooks: signoffHooks(signoff) };
+    const first = resultOf(await harness.run('write it', options));
+    expect(first.stop_reason).toBe('tool_deferred');
+    const pending = (await controlPlane.actionable('lee')).find((request) => request.tool === 'Write');
+    await controlPlane.decide(pending!.id, 'lee', 'approve', { args: { file_path: target, content: 'edited by a reviewer\n' } });
+    harness.fake.script([]);
+    await collect(resumeWhenDecided({ signoff, sessionId: first.session_id, toolUseId: call.id, options }));
+    expect(readFileSync(target, 'utf8')).toBe('edited by a reviewer\n');
+  });
+
+  it("mode 'wait' waits in the hook and denies when no decision comes in time (never allows)", async () => {
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call] }]);
+    const messages = await harness.run('push it', { ...harness.baseOptions(), hooks: signoffHooks(signoff, { mode: 'wait', waitMs: 300 }) });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+    expect(toolResults(messages).get(call.id)).toMatchObject({ is_error: true });
+    expect(String(toolResults(messages).get(call.id)?.content)).toContain('APPROVAL_EXPIRED');
+    expect(resultOf(messages).stop_reason).toBe('end_turn');
+  });
+
+  it("mode 'wait' runs the call once it is approved during the wait", async () => {
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call] }]);
+    const approving = (async () => {
+      for (;;) {
+        const pending = (await controlPlane.actionable('lee')).find((request) => (request.args as { command?: string }).command === call.input.command);
+        if (pending) return controlPlane.decide(pending.id, 'lee', 'approve');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const messages = await harness.run('push it', { ...harness.baseOptions(), hooks: signoffHooks(signoff, { mode: 'wait', waitMs: 20_000 }) });
+    await approving;
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main']);
+    expect(resultOf(messages).stop_reason).toBe('end_turn');
+  });
+
   it('fails closed when the control plane is down: an escalated call is denied, allowed calls still run', async () => {
     const down = createSignoff({ policy: policyFile, controlPlane: { url: 'http://127.0.0.1:9', apiKey: 'sk_none' } });
     const call = pushCall();
