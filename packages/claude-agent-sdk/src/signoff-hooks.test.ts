@@ -1,0 +1,155 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSignoff, type Signoff } from '@signoff/core';
+import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyFile, resultOf, startClaudeHarness, toolResults, type ClaudeHarness } from './__fixtures__/claude-harness.js';
+import { resumeWhenDecided } from './resume-when-decided.js';
+import { signoffHooks } from './signoff-hooks.js';
+
+let controlPlane: LocalControlPlane;
+let signoff: Signoff;
+let harness: ClaudeHarness;
+
+beforeAll(async () => {
+  controlPlane = await startLocalControlPlane({ policy: policyFile, sweepIntervalSeconds: 0.1 });
+  signoff = createSignoff({ policy: policyFile, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
+  harness = await startClaudeHarness();
+});
+afterAll(async () => {
+  await harness?.close();
+  await controlPlane?.close();
+});
+
+let counter = 0;
+function pushCall(): { id: string; name: string; input: { command: string; description: string }; log: string } {
+  const log = `pushes-${++counter}.log`;
+  return { id: `toolu_push_${counter}`, name: 'Bash', input: { command: `echo "git push origin main" >> ${log}`, description: 'push' }, log };
+}
+function linesOf(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+async function collect(iterable: AsyncIterable<unknown>): Promise<import('@anthropic-ai/claude-agent-sdk').SDKMessage[]> {
+  const messages = [];
+  for await (const message of iterable) messages.push(message as import('@anthropic-ai/claude-agent-sdk').SDKMessage);
+  return messages;
+}
+
+describe('signoffHooks with the real Claude Code CLI and a scripted API', () => {
+  it('runs an allowed call', async () => {
+    harness.fake.script([{ toolUses: [{ id: 'toolu_ok', name: 'Bash', input: { command: 'echo ok > allowed.txt', description: 'ok' } }] }]);
+    const messages = await harness.run('go', { ...harness.baseOptions(), hooks: signoffHooks(signoff) });
+    expect(readFileSync(join(harness.cwd, 'allowed.txt'), 'utf8')).toBe('ok\n');
+    expect(toolResults(messages).get('toolu_ok')?.is_error).toBe(false);
+    expect(resultOf(messages).stop_reason).toBe('end_turn');
+  });
+
+  it('denies a call the policy denies, with the reason the model reads; nothing runs', async () => {
+    harness.fake.script([{ toolUses: [{ id: 'toolu_rm', name: 'Bash', input: { command: 'touch rm-ran.txt && rm -rf ./nothing', description: 'clean' } }] }]);
+    const messages = await harness.run('go', { ...harness.baseOptions(), hooks: signoffHooks(signoff) });
+    expect(existsSync(join(harness.cwd, 'rm-ran.txt'))).toBe(false);
+    const result = toolResults(messages).get('toolu_rm');
+    expect(result?.is_error).toBe(true);
+    expect(String(result?.content)).toContain('rm -rf is never run by an agent');
+    // The model's next request carries the reason.
+    expect(JSON.stringify(harness.fake.requests.at(-1)?.body.messages)).toContain('rm -rf is never run by an agent');
+  });
+
+  it('defers an escalated call; once approved, a resume runs it once; a second resume runs nothing', async () => {
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call] }]);
+    const options = { ...harness.baseOptions(), hooks: signoffHooks(signoff) };
+    const first = resultOf(await harness.run('push it', options));
+    expect(first.stop_reason).toBe('tool_deferred');
+    expect(first.subtype === 'success' && first.deferred_tool_use).toMatchObject({ id: call.id, name: 'Bash', input: call.input });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+
+    const [pending] = await controlPlane.actionable('lee');
+    expect(pending).toMatchObject({ tool: 'Bash', args: call.input, status: 'pending', reason: `git push needs a human: ${call.input.command}` });
+
+    // A forged resume (no decision yet) runs nothing: the hook defers again.
+    harness.fake.script([]);
+    const forged = await collect(resumeWhenDecided({ signoff, sessionId: first.session_id, toolUseId: call.id, options, timeoutMs: 200 })).catch((error: unknown) => error);
+    expect(forged).toMatchObject({ code: 'APPROVAL_EXPIRED' });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+
+    await controlPlane.decide(pending!.id, 'lee', 'approve', { comment: 'ship it' });
+    const resumed = await collect(resumeWhenDecided({ signoff, sessionId: first.session_id, toolUseId: call.id, options }));
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main']);
+    expect(toolResults(resumed).get(call.id)?.is_error).toBe(false);
+    expect(await signoff.getApproval(pending!.id)).toMatchObject({ status: 'executed' });
+
+    const again = await collect(resumeWhenDecided({ signoff, sessionId: first.session_id, toolUseId: call.id, options })).catch((error: unknown) => error);
+    expect(again).toMatchObject({ code: 'ALREADY_EXECUTED' });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main']);
+  });
+
+  it('a denied escalation never runs; the resumed model reads the reviewer reason', async () => {
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call] }]);
+    const options = { ...harness.baseOptions(), hooks: signoffHooks(signoff) };
+    const first = resultOf(await harness.run('push it', options));
+    expect(first.stop_reason).toBe('tool_deferred');
+    const pending = (await controlPlane.actionable('lee')).find((request) => request.args && (request.args as { command?: string }).command === call.input.command);
+    await controlPlane.decide(pending!.id, 'lee', 'deny', { comment: 'not on a Friday' });
+    harness.fake.script([]);
+    const resumed = await collect(resumeWhenDecided({ signoff, sessionId: first.session_id, toolUseId: call.id, options }));
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+    const result = toolResults(resumed).get(call.id);
+    expect(result?.is_error).toBe(true);
+    expect(resultOf(resumed).stop_reason).toBe('end_turn');
+  });
+
+  it('runs the reviewer-edited input (updatedInput) for an escalated write outside the workspace', async () => {
+    const target = join(harness.outside, 'notes.txt');
+    const call = { id: 'toolu_write_out', name: 'Write', input: { file_path: target, content: 'from the model\n' } };
+    harness.fake.script([{ toolUses: [call] }]);
+    const options = { ...harness.baseOptions(), hooks: signoffHooks(signoff) };
+    const first = resultOf(await harness.run('write it', options));
+    expect(first.stop_reason).toBe('tool_deferred');
+    const pending = (await controlPlane.actionable('lee')).find((request) => request.tool === 'Write');
+    await controlPlane.decide(pending!.id, 'lee', 'approve', { args: { file_path: target, content: 'edited by a reviewer\n' } });
+    harness.fake.script([]);
+    await collect(resumeWhenDecided({ signoff, sessionId: first.session_id, toolUseId: call.id, options }));
+    expect(readFileSync(target, 'utf8')).toBe('edited by a reviewer\n');
+  });
+
+  it("mode 'wait' waits in the hook and denies when no decision comes in time (never allows)", async () => {
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call] }]);
+    const messages = await harness.run('push it', { ...harness.baseOptions(), hooks: signoffHooks(signoff, { mode: 'wait', waitMs: 300 }) });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+    expect(toolResults(messages).get(call.id)).toMatchObject({ is_error: true });
+    expect(String(toolResults(messages).get(call.id)?.content)).toContain('APPROVAL_EXPIRED');
+    expect(resultOf(messages).stop_reason).toBe('end_turn');
+  });
+
+  it("mode 'wait' runs the call once it is approved during the wait", async () => {
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call] }]);
+    const approving = (async () => {
+      for (;;) {
+        const pending = (await controlPlane.actionable('lee')).find((request) => (request.args as { command?: string }).command === call.input.command);
+        if (pending) return controlPlane.decide(pending.id, 'lee', 'approve');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const messages = await harness.run('push it', { ...harness.baseOptions(), hooks: signoffHooks(signoff, { mode: 'wait', waitMs: 20_000 }) });
+    await approving;
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main']);
+    expect(resultOf(messages).stop_reason).toBe('end_turn');
+  });
+
+  it('fails closed when the control plane is down: an escalated call is denied, allowed calls still run', async () => {
+    const down = createSignoff({ policy: policyFile, controlPlane: { url: 'http://127.0.0.1:9', apiKey: 'sk_none' } });
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call, { id: 'toolu_ok2', name: 'Bash', input: { command: 'echo ok > ok2.txt', description: 'ok' } }] }]);
+    const messages = await harness.run('push it', { ...harness.baseOptions(), hooks: signoffHooks(down) });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+    const result = toolResults(messages).get(call.id);
+    expect(result?.is_error).toBe(true);
+    expect(String(result?.content)).toContain('fail-closed');
+    expect(existsSync(join(harness.cwd, 'ok2.txt'))).toBe(true);
+    expect(resultOf(messages).stop_reason).toBe('end_turn');
+  });
+});
