@@ -80,8 +80,11 @@ export const openApiDocument = {
         },
       },
       get: {
-        summary: 'List requests (agents: their own). Filters: status, tool, actionable=true (reviewer keys), limit.',
-        responses: { 200: { description: 'Newest first', ...json({ type: 'object', properties: { data: { type: 'array', items: request } } }) }, ...errors(400, 401, 403, 409) },
+        summary: 'List requests (agents: their own). Filters: status, tool, actionable=true (reviewer keys), limit; cursor = nextCursor of the page before.',
+        responses: {
+          200: { description: 'Newest first; nextCursor continues after a full page (null when there is no more)', ...json({ type: 'object', properties: { data: { type: 'array', items: request }, nextCursor: { type: ['string', 'null'] } } }) },
+          ...errors(400, 401, 403, 409),
+        },
       },
     },
     '/v1/approvals/{id}': {
