@@ -133,7 +133,7 @@ describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL data
     await new Promise((resolve) => setTimeout(resolve, 200));
     const admin = new pg.Client({ connectionString: postgresUrl });
     await admin.connect();
-    const cut = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN "signoff_request_changed_${schema}"`]);
+    const cut = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`signoff-listen:${schema}`]);
     await admin.end();
     expect(cut.rowCount).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -231,7 +231,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   liveness.unref();
 
   const connectListener = async (): Promise<void> => {
-    const client = new pg.Client({ connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    // Named, so operators (and tests) can tell the notification connection apart in pg_stat_activity.
+    const client = new pg.Client({ connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: `signoff-listen${schema === undefined ? '' : `:${schema}`}`.slice(0, 63) });
     client.on('notification', (message) => {
       if (message.channel === channel && message.payload) announce(message.payload);
     });
