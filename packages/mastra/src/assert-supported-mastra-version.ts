@@ -3,8 +3,8 @@ import { SignoffError } from '@signoff/core';
 
 /**
  * The `@mastra/core` versions this adapter was built and tested for (its peer dependency range):
- * 1.71 is the first release whose `approveToolCall` / `declineToolCall` take the exact `toolCallId`
- * and refuse one that is not the suspended call.
+ * it relies on `listSuspendedRuns` and on `approveToolCallGenerate` / `declineToolCallGenerate`
+ * taking the exact `toolCallId`; 1.71 is the oldest release it was tested with.
  *
  * @example
  * console.log(`@signoff/mastra needs @mastra/core ${SUPPORTED_MASTRA_RANGE}`);
