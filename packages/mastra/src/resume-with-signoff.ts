@@ -1,5 +1,6 @@
 import { checkApproval, hashArgs, type ApprovalRequest, type Signoff } from '@signoff/core';
 import type { Agent, AgentRunToolCall } from '@mastra/core/agent';
+import type { FullOutput } from '@mastra/core/stream';
 import { assertSupportedMastraVersion } from './assert-supported-mastra-version.js';
 import { idempotencyKeyOf, type SignoffMastraOptions } from './with-signoff.js';
 
@@ -35,7 +36,8 @@ export type ResumeWithSignoffResult =
   | { readonly status: 'pending'; readonly toolCallId: string; readonly reason: string; readonly approval: ApprovalRequest }
   | { readonly status: 'stale'; readonly toolCallId?: string; readonly reason: string; readonly approval?: ApprovalRequest };
 
-type ResumeOutput = Awaited<ReturnType<Agent['approveToolCallGenerate']>>;
+/** What `agent.generate` returns for an agent without structured output. */
+type ResumeOutput = FullOutput<undefined>;
 
 /**
  * Resumes a Mastra run suspended on a Signoff-gated tool call, by that exact call and only from the
@@ -99,12 +101,12 @@ interface Resolution {
 }
 
 async function approve(agent: Agent, options: ResumeWithSignoffOptions, resolution: Resolution): Promise<ResumeWithSignoffResult> {
-  const output = await agent.approveToolCallGenerate({ runId: options.runId, toolCallId: resolution.toolCallId });
+  const output = await agent.approveToolCallGenerate<undefined>({ runId: options.runId, toolCallId: resolution.toolCallId });
   return { status: 'approved', ...resolution, output };
 }
 
 async function decline(agent: Agent, options: ResumeWithSignoffOptions, resolution: Resolution): Promise<ResumeWithSignoffResult> {
-  const output = await agent.declineToolCallGenerate({ runId: options.runId, toolCallId: resolution.toolCallId, reason: resolution.reason });
+  const output = await agent.declineToolCallGenerate<undefined>({ runId: options.runId, toolCallId: resolution.toolCallId, reason: resolution.reason });
   return { status: 'declined', ...resolution, output };
 }
 
