@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { resumeWithSignoff } from './resume-with-signoff.js';
-import { isSignoffRefusal } from './with-signoff.js';
-import { callId, eventuallyPending, lastToolResults, mastraUnsupportedNode, payAcme, startPayer, startWorld, type World } from './__fixtures__/payments.js';
+import { isSignoffRefusal, isSignoffTool, withSignoff } from './with-signoff.js';
+import { paymentTools, callId, eventuallyPending, lastToolResults, mastraUnsupportedNode, payAcme, startPayer, startWorld, type World } from './__fixtures__/payments.js';
 
 describe.skipIf(mastraUnsupportedNode)('withSignoff + resumeWithSignoff on a real Mastra agent and control plane', () => {
   let world: World;
@@ -118,5 +118,23 @@ describe.skipIf(mastraUnsupportedNode)('withSignoff + resumeWithSignoff on a rea
     await payer.agent.approveToolCallGenerate({ runId: suspended.runId!, toolCallId: id });
     expect(payer.executed).toEqual([]);
     expect(JSON.stringify(lastToolResults(payer.model.prompts)[id])).toContain('fail-closed');
+  });
+
+  test('a path that skips requireApproval and calls execute directly still runs nothing unapproved', async () => {
+    const executed: Array<{ tool: string; input: unknown }> = [];
+    const tools = withSignoff(paymentTools(executed), world.signoff);
+    expect(isSignoffTool(tools.payment_send)).toBe(true);
+    const run = (input: unknown, context: unknown) => tools.payment_send.execute!(input as never, context as never);
+
+    expect(await run({ to: 'acme', amount: 500 }, { runId: 'run-skip', agent: { toolCallId: callId('skip') } })).toMatchObject({ status: 'refused', reason: expect.stringContaining('no approval was requested') });
+    expect(await run({ to: 'acme', amount: 500 }, {})).toMatchObject({ status: 'refused' });
+    expect(await run({ to: 'acme', amount: 50_000 }, {})).toMatchObject({ status: 'refused', reason: 'Payments over $10,000 are never made by an agent' });
+    expect(executed).toEqual([]);
+    expect(await run({ to: 'acme', amount: 50 }, {})).toEqual({ ok: true, paid: 50 });
+    expect(executed).toHaveLength(1);
+  });
+
+  test('tools that are not Mastra tools are refused at setup', () => {
+    expect(() => withSignoff({ payment_send: { description: 'Send', execute: async () => ({}) } }, world.signoff)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });
