@@ -1,0 +1,4 @@
+import { runAgent } from './run-agent.js';
+
+console.log('Signoff × Mastra — payments agent (scripted model, offline)');
+await runAgent();
