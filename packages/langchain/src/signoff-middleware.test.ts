@@ -46,6 +46,18 @@ describe('signoffMiddleware', () => {
     expect(ran).toEqual([]);
   });
 
+  it('refuses an escalation in an agent without a checkpointer before asking anyone: no request is left pending', async () => {
+    const { agent, ran } = createPaymentsAgent({ signoff, calls: [{ name: 'wire_transfer', args: { to: 'globex', amount: 7 }, id: 'call_nocheckpointer' }] });
+    const threadId = randomUUID();
+    const error = await agent.invoke({ messages: [{ role: 'user', content: 'Wire it' }] }, { configurable: { thread_id: threadId } }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(findSignoffError(error)).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('needs a checkpointer') });
+    expect(ran).toEqual([]);
+    expect(await signoff.findApproval(`${threadId}:call_nocheckpointer`)).toBeUndefined();
+  });
+
   it('runs an allowed call', async () => {
     const { ran, invoke } = start([{ name: 'send_payment', args: { to: 'acme', amount: 40 }, id: 'call_small' }]);
     const result = await invoke();

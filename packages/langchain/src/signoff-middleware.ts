@@ -17,6 +17,8 @@ export interface SignoffMiddlewareOptions {
 }
 
 const SIGNOFF_CLIENT = Symbol.for('signoff.langchain.client');
+/** Where LangGraph puts the run's checkpointer in `configurable` (what its own `interrupt()` checks). */
+const CHECKPOINTER_KEY = '__pregel_checkpointer';
 
 /**
  * Gates every tool call of a `createAgent` agent through Signoff, in `wrapToolCall`:
@@ -57,6 +59,11 @@ export function signoffMiddleware(signoff: Signoff, options: SignoffMiddlewareOp
       const threadId = request.runtime.configurable?.thread_id;
       if (!threadId || !toolCall.id) {
         throw new SignoffError('INVALID_ARGUMENT', `escalated call ${toolCall.name} needs a thread_id in the run's configurable and a tool call id`);
+      }
+      // Without a checkpointer interrupt() cannot pause: say so before asking anyone, so no request
+      // is left pending on the control plane for a call that can never run.
+      if (!(request.runtime.configurable as Record<string, unknown> | undefined)?.[CHECKPOINTER_KEY]) {
+        throw new SignoffError('INVALID_ARGUMENT', `escalated call ${toolCall.name} needs a checkpointer on the agent (createAgent({ checkpointer })) to pause; nothing was requested`);
       }
       const gated = isGatedTool(request.tool);
       const verdict = await settle(signoff, decision, {

@@ -45,7 +45,8 @@ export function scriptedModel(calls: readonly ScriptedCall[]) {
 export interface PaymentsAgentOptions {
   readonly signoff: Signoff;
   readonly calls: readonly ScriptedCall[];
-  readonly checkpointer: BaseCheckpointSaver;
+  /** Absent: an agent without one (escalations cannot pause). */
+  readonly checkpointer?: BaseCheckpointSaver;
   /** Wrap each tool with `wrapTool` (the tool-level gate that claims itself); default false. */
   readonly gated?: boolean;
   /** Install `signoffMiddleware`; default true (false: a misconfigured or hook-ignoring setup). */
@@ -59,7 +60,7 @@ export function createPaymentsAgent(options: PaymentsAgentOptions) {
   const agent = createAgent({
     model: scriptedModel(options.calls),
     tools: options.gated ? tools.map((unwrapped) => wrapTool(unwrapped, options.signoff)) : tools,
-    checkpointer: options.checkpointer,
+    ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
     middleware: options.middleware === false ? [] : [signoffMiddleware(options.signoff, { inboxUrl: 'https://signoff.test/inbox/{id}' })],
   });
   return { agent, ran };
