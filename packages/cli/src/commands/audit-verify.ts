@@ -1,4 +1,4 @@
-import { checkExpectedHead, compareRequestStates, verifyAuditChain } from '@signoff/server';
+import { compareRowsWithStates, createAuditChainVerifier, noteState, readAuditPages, type AuditEntry, type NewestStates } from '@signoff/server';
 import { UsageError, type CliIo } from '../cli-io.js';
 import { openAuditStore, STORE_FLAGS } from '../open-audit-store.js';
 import { parseCommand } from '../parse-command.js';
@@ -15,24 +15,43 @@ export async function auditVerify(argv: readonly string[], io: CliIo): Promise<n
   const expectedHead = values['expect-head'] === undefined ? undefined : parseExpectedHead(String(values['expect-head']));
   const store = await openAuditStore(values);
   try {
-    const entries = await store.readAudit();
+    // Read a page at a time: memory holds the previous hash and each request's newest state, never the whole log.
+    const started = performance.now();
+    const verifier = createAuditChainVerifier();
+    const newest: NewestStates = new Map();
+    let broken: string | undefined;
+    let atExpected: AuditEntry | undefined;
+    let last: AuditEntry | undefined;
+    for await (const entry of readAuditPages(store)) {
+      const problem = broken ? undefined : verifier.push(entry);
+      if (problem) broken = `audit log BROKEN at entry #${problem.sequence}: ${problem.problem}`;
+      if (expectedHead && entry.sequence === expectedHead.sequence) atExpected = entry;
+      noteState(newest, entry);
+      last = entry;
+    }
+    const seconds = (performance.now() - started) / 1000;
     const rows = await store.readRequestStates();
-    const problems: string[] = [];
-    const broken = verifyAuditChain(entries);
-    if (broken) problems.push(`audit log BROKEN at entry #${broken.sequence}: ${broken.problem}`);
-    const cut = expectedHead && checkExpectedHead(entries, expectedHead);
-    if (cut) problems.push(`audit log CUT: ${cut}`);
-    for (const mismatch of compareRequestStates(entries, rows)) {
+    const problems: string[] = broken ? [broken] : [];
+    if (expectedHead) {
+      const newestSequence = last?.sequence ?? 0;
+      if (!atExpected) problems.push(`audit log CUT: the log no longer contains the expected head #${expectedHead.sequence} (it ends at #${newestSequence}): entries were cut`);
+      else if (atExpected.hash !== expectedHead.hash) {
+        problems.push(`audit log CUT: entry #${expectedHead.sequence} has hash ${atExpected.hash.slice(0, 16)}…, not the expected ${expectedHead.hash.slice(0, 16)}…: the log was rewritten`);
+      }
+    }
+    for (const mismatch of compareRowsWithStates(newest, rows)) {
       problems.push(`request ${mismatch.requestId} does not match the audit log: ${mismatch.problems.join('; ')}`);
     }
     if (problems.length > 0) {
       for (const problem of problems) io.err(problem);
       return 1;
     }
-    const head = entries.at(-1);
+    const count = verifier.verified;
+    const rate = seconds > 0 ? Math.round(count / seconds) : count;
     io.out(
-      `audit log verified: ${entries.length} entries, chain head ${head ? `${head.sequence}:${head.hash.slice(0, 16)}…` : '(empty)'}; ` +
-        `${rows.length} request${rows.length === 1 ? '' : 's'} match their logged state${expectedHead ? `; still holds head #${expectedHead.sequence}` : ''}`,
+      `audit log verified: ${count} entries, chain head ${last ? `${last.sequence}:${last.hash.slice(0, 16)}…` : '(empty)'}; ` +
+        `${rows.length} request${rows.length === 1 ? '' : 's'} match their logged state${expectedHead ? `; still holds head #${expectedHead.sequence}` : ''} ` +
+        `(${seconds.toFixed(1)} s, ${rate.toLocaleString('en-US')} entries/s)`,
     );
     return 0;
   } finally {

@@ -30,22 +30,63 @@ export interface AuditBreak {
  * if (broken) console.error(`audit log broken at #${broken.sequence}: ${broken.problem}`);
  */
 export function verifyAuditChain(entries: Iterable<AuditEntry>): AuditBreak | undefined {
-  let previousHash = GENESIS_HASH;
-  let expectedSequence = 1;
+  const verifier = createAuditChainVerifier();
   for (const entry of entries) {
-    if (entry.sequence !== expectedSequence) {
-      return { sequence: entry.sequence, problem: `expected entry #${expectedSequence} here: an entry was deleted or reordered` };
-    }
-    if (entry.previousHash !== previousHash) {
-      return { sequence: entry.sequence, problem: 'previousHash does not match the entry before: an entry was deleted, inserted or reordered' };
-    }
-    if (!entryHashMatches(entry)) {
-      return { sequence: entry.sequence, problem: 'the entry was modified after it was written (its hash does not match its content)' };
-    }
-    previousHash = entry.hash;
-    expectedSequence += 1;
+    const broken = verifier.push(entry);
+    if (broken) return broken;
   }
   return undefined;
+}
+
+/**
+ * The same check one entry at a time, for logs read a page at a time (`signoff audit verify` on
+ * millions of entries keeps only the previous hash in memory).
+ *
+ * @example
+ * const verifier = createAuditChainVerifier();
+ * for await (const entry of readAuditPages(store)) if (verifier.push(entry)) break;
+ */
+export function createAuditChainVerifier() {
+  let previousHash = GENESIS_HASH;
+  let expectedSequence = 1;
+  return {
+    /** Checks the next entry; the first break found, or `undefined` while the chain holds. */
+    push(entry: AuditEntry): AuditBreak | undefined {
+      if (entry.sequence !== expectedSequence) {
+        return { sequence: entry.sequence, problem: `expected entry #${expectedSequence} here: an entry was deleted or reordered` };
+      }
+      if (entry.previousHash !== previousHash) {
+        return { sequence: entry.sequence, problem: 'previousHash does not match the entry before: an entry was deleted, inserted or reordered' };
+      }
+      if (!entryHashMatches(entry)) {
+        return { sequence: entry.sequence, problem: 'the entry was modified after it was written (its hash does not match its content)' };
+      }
+      previousHash = entry.hash;
+      expectedSequence += 1;
+      return undefined;
+    },
+    /** How many entries verified so far. */
+    get verified(): number {
+      return expectedSequence - 1;
+    },
+  };
+}
+
+/**
+ * Every entry of a store's log, read `pageSize` at a time: memory stays bounded however long the log.
+ *
+ * @example
+ * for await (const entry of readAuditPages(store)) count += 1;
+ */
+export async function* readAuditPages(store: { readAuditPage(after: number, limit: number): Promise<AuditEntry[]> }, pageSize = 5_000): AsyncGenerator<AuditEntry> {
+  let after = 0;
+  for (;;) {
+    const page = await store.readAuditPage(after, pageSize);
+    yield* page;
+    const last = page.at(-1);
+    if (page.length < pageSize || !last) return;
+    after = last.sequence;
+  }
 }
 
 /**

@@ -22,10 +22,32 @@ export interface RequestStateMismatch {
  * }
  */
 export function compareRequestStates(entries: Iterable<AuditEntry>, rows: Iterable<StoredRequestState>): RequestStateMismatch[] {
-  const newestState = new Map<string, { sequence: number; stateHash: string }>();
-  for (const entry of entries) {
-    if (entry.requestId !== undefined && entry.stateHash !== undefined) newestState.set(entry.requestId, { sequence: entry.sequence, stateHash: entry.stateHash });
-  }
+  const newestState: NewestStates = new Map();
+  for (const entry of entries) noteState(newestState, entry);
+  return compareRowsWithStates(newestState, rows);
+}
+
+/** Each request's newest logged state: its entry's sequence and the state hash it committed to. */
+export type NewestStates = Map<string, { sequence: number; stateHash: string }>;
+
+/**
+ * Records an entry's state, if it logs one (for logs read a page at a time: memory grows with the
+ * number of requests, not of entries).
+ *
+ * @example
+ * for await (const entry of readAuditPages(store)) noteState(newest, entry);
+ */
+export function noteState(newest: NewestStates, entry: AuditEntry): void {
+  if (entry.requestId !== undefined && entry.stateHash !== undefined) newest.set(entry.requestId, { sequence: entry.sequence, stateHash: entry.stateHash });
+}
+
+/**
+ * The comparison of {@link compareRequestStates}, given the newest states already collected.
+ *
+ * @example
+ * const mismatches = compareRowsWithStates(newest, await store.readRequestStates());
+ */
+export function compareRowsWithStates(newestState: NewestStates, rows: Iterable<StoredRequestState>): RequestStateMismatch[] {
   const mismatches: RequestStateMismatch[] = [];
   const seen = new Set<string>();
   for (const row of rows) {

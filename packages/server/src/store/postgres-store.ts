@@ -395,6 +395,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence`);
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
+    async readAuditPage(after, limit) {
+      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE sequence > $1 ORDER BY sequence LIMIT $2`, [after, limit]);
+      return rows.map((row) => JSON.parse(row.body) as AuditEntry);
+    },
     async endSession(sessionId, expiresAt) {
       await transaction(async (client) => {
         // Ended sessions past their own expiry need no record: they are refused anyway.

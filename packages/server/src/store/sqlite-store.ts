@@ -116,6 +116,7 @@ export function openSqliteStore(file: string): Store {
     overdue: db.prepare("SELECT id FROM approval_requests WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?"),
     newestEventOf: db.prepare('SELECT body FROM audit_log WHERE request_id = ? ORDER BY sequence DESC LIMIT 1'),
     readAudit: db.prepare('SELECT body FROM audit_log ORDER BY sequence'),
+    readAuditPage: db.prepare('SELECT body FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?'),
     head: db.prepare('SELECT body FROM audit_log ORDER BY sequence DESC LIMIT 1'),
     states: db.prepare('SELECT id, body, state_hash, audit_sequence FROM approval_requests ORDER BY id'),
     enqueue: db.prepare(
@@ -264,6 +265,9 @@ export function openSqliteStore(file: string): Store {
     },
     async enqueueOutbox(messages) {
       db.transaction(() => enqueue(messages)).immediate();
+    },
+    async readAuditPage(after, limit) {
+      return (statements.readAuditPage.all(after, limit) as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async readAudit() {
       return (statements.readAudit.all() as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);

@@ -57,6 +57,12 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect(await store.sessionEnded('nonce-b')).toBe(true);
     });
 
+    it('reads the log a page at a time, in order', async () => {
+      await store.appendAudit(Array.from({ length: 12 }, (_, index) => ({ type: 'access.refused' as const, actor: 'unknown', channel: 'api' as const, detail: { index } })));
+      const pages = [await store.readAuditPage(0, 5), await store.readAuditPage(5, 5), await store.readAuditPage(10, 5), await store.readAuditPage(12, 5)];
+      expect(pages.map((page) => page.map((entry) => entry.sequence))).toEqual([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12], []]);
+    });
+
     it('stores a request and reads it back equal', async () => {
       const { request, events } = newRequest('apr_a');
       expect(await store.createRequest(request, events)).toEqual({ request, created: true });

@@ -77,6 +77,8 @@ export interface Store {
   enqueueOutbox(messages: readonly OutboxMessageInput[]): Promise<void>;
   /** The whole audit log in sequence order. */
   readAudit(): Promise<AuditEntry[]>;
+  /** Up to `limit` entries after sequence `after`, in order: reads a log of any size a page at a time. */
+  readAuditPage(after: number, limit: number): Promise<AuditEntry[]>;
   /** Records that an inbox session was signed out, so no copy of its cookie works again (until it would have expired anyway). */
   endSession(sessionId: string, expiresAt: Date): Promise<void>;
   /** Whether an inbox session was signed out. */
