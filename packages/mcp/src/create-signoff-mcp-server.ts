@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@modelcontextprotocol/client';
+import { Server, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import type { Signoff } from '@signoff/core';
+import { callToolThroughSignoff } from './call-tool-through-signoff.js';
+import { isAlwaysDenied } from './is-always-denied.js';
+
+/** Default hold for an escalated call: below the 60 s request timeout most MCP clients use. */
+export const DEFAULT_HOLD_MS = 50_000;
+
+/**
+ * Options of {@link createSignoffMcpServer}.
+ *
+ * @example
+ * const options: SignoffMcpServerOptions = { signoff, upstream, serverName: 'filesystem', holdMs: 30_000, hideDeniedTools: true };
+ */
+export interface SignoffMcpServerOptions {
+  readonly signoff: Signoff;
+  /** A connected MCP client of the real server. */
+  readonly upstream: Client;
+  /** How the upstream server is named to reviewers and in `context.mcp.server` (default: the name it reports). */
+  readonly serverName?: string;
+  /** How long an escalated call is held waiting for reviewers (default {@link DEFAULT_HOLD_MS}). */
+  readonly holdMs?: number;
+  /** How often a held call sends progress (default 5 s). */
+  readonly progressIntervalMs?: number;
+  /** Leave out of `tools/list` the tools the policy denies whatever their args (default false: listed, refused when called). */
+  readonly hideDeniedTools?: boolean;
+  /**
+   * Names this connection in idempotency keys and `context.mcp.session` (default: the transport's
+   * session id, else a fresh id per connection). Set a stable one to let retries match across proxy restarts.
+   */
+  readonly session?: string;
+}
+
+/**
+ * The proxy's downstream face: an MCP server that lists the upstream's tools and runs every
+ * `tools/call` through Signoff first (see {@link callToolThroughSignoff}). Use one per connection:
+ * `serveStdio(() => createSignoffMcpServer(options))`.
+ *
+ * @example
+ * const upstream = new Client({ name: 'signoff-mcp', version: '1' });
+ * await upstream.connect(new StdioClientTransport({ command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv'] }));
+ * serveStdio(() => createSignoffMcpServer({ signoff, upstream }));
+ */
+export function createSignoffMcpServer(options: SignoffMcpServerOptions): Server {
+  const upstreamInfo = options.upstream.getServerVersion();
+  const serverName = options.serverName ?? upstreamInfo?.name ?? 'mcp-server';
+  const connectionSession = options.session ?? `s_${randomUUID()}`;
+  const server = new Server(
+    { name: `signoff(${serverName})`, version: upstreamInfo?.version ?? '0.0.0' },
+    { capabilities: { tools: {} }, ...(options.upstream.getInstructions() ? { instructions: options.upstream.getInstructions() } : {}) },
+  );
+
+  server.setRequestHandler('tools/list', async (request, ctx) => {
+    const listed = await options.upstream.listTools(request.params, { signal: ctx.mcpReq.signal });
+    if (!options.hideDeniedTools) return listed;
+    return { ...listed, tools: listed.tools.filter((tool) => !isAlwaysDenied(options.signoff.policy, tool.name)) };
+  });
+
+  server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
+    const { name, arguments: args = {} } = request.params;
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    let progress = 0;
+    return callToolThroughSignoff(
+      options.signoff,
+      {
+        tool: name,
+        args,
+        context: { server: serverName, client: server.getClientVersion()?.name ?? 'unknown', session: options.session ?? ctx.sessionId ?? connectionSession },
+      },
+      {
+        holdMs: options.holdMs ?? DEFAULT_HOLD_MS,
+        progressIntervalMs: options.progressIntervalMs ?? 5_000,
+        signal: ctx.mcpReq.signal,
+        ...(progressToken === undefined
+          ? {}
+          : { onHoldProgress: (message: string) => ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress: ++progress, message } }) }),
+        forward: (forwardArgs) => options.upstream.callTool({ name, arguments: forwardArgs }, forwardOptions(ctx)) as Promise<CallToolResult>,
+      },
+    );
+  });
+  return server;
+}
+
+/** Upstream progress reaches the downstream client; cancelling the downstream call cancels upstream. */
+function forwardOptions(ctx: ServerContext): Parameters<Client['callTool']>[1] {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
+  return {
+    signal: ctx.mcpReq.signal,
+    ...(progressToken === undefined
+      ? {}
+      : {
+          resetTimeoutOnProgress: true,
+          onprogress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken } }).catch(() => undefined),
+        }),
+  };
+}
