@@ -5,4 +5,5 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { runSignoffMcp } = await import('../src/run-signoff-mcp.ts');
-process.exitCode = await runSignoffMcp(process.argv.slice(2));
+// Exit explicitly: stdin (the client's pipe) may still be open when the upstream server died.
+process.exit(await runSignoffMcp(process.argv.slice(2)));

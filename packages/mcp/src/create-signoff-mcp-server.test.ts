@@ -24,9 +24,9 @@ afterAll(async () => {
 describe('signoff-mcp in front of a real MCP server', () => {
   it('lists the upstream tools, and hides the always-denied ones when asked', async () => {
     const all = (await holding.client.listTools()).tools.map((tool) => tool.name).sort();
-    expect(all).toEqual(['balance_get', 'payment_fail', 'payment_send', 'record_delete']);
+    expect(all).toEqual(['balance_get', 'payment_fail', 'payment_send', 'record_delete', 'server_crash']);
     const visible = (await quick.client.listTools()).tools.map((tool) => tool.name).sort();
-    expect(visible).toEqual(['balance_get', 'payment_fail', 'payment_send']);
+    expect(visible).toEqual(['balance_get', 'payment_fail', 'payment_send', 'server_crash']);
   });
 
   it('forwards an allowed call and returns the upstream result unchanged', async () => {
@@ -140,5 +140,19 @@ describe('signoff-mcp with the control plane down', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('signoff-mcp when the upstream server dies', () => {
+  it('reports it and exits, so the client is not left hanging', async () => {
+    const proxy = await startProxy(controlPlane, ['--hold-seconds', '1']);
+    const call = proxy.client.callTool({ name: 'server_crash', arguments: {} }).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await proxy.closed;
+    expect(await call).toBe('failed');
+    expect(proxy.stderr()).toContain('the upstream server');
+    expect(proxy.stderr()).toContain('exited; closing');
   });
 });

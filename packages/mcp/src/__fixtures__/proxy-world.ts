@@ -44,7 +44,7 @@ rules:
     action: deny
     reason: "Deleting records is not allowed"
   - id: read-only
-    tool: [balance_get, payment_fail]
+    tool: [balance_get, payment_fail, server_crash]
     action: allow
 `;
 
@@ -57,6 +57,8 @@ export interface RunningProxy {
   upstreamCalls(): Array<{ tool: string; args: Record<string, unknown> }>;
   /** stderr of the proxy (and the upstream, which inherits it). */
   stderr(): string;
+  /** Resolves when the proxy's stdio closed (the proxy exited). */
+  readonly closed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,9 +85,11 @@ export async function startProxy(controlPlane: { url: string; agentKey: string }
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
+  const closed = new Promise<void>((resolve) => (client.onclose = () => resolve()));
   await client.connect(transport);
   return {
     client,
+    closed,
     upstreamCalls: () => (existsSync(callsLog) ? readFileSync(callsLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) : []),
     stderr: () => stderr,
     close: () => client.close(),

@@ -29,5 +29,9 @@ serveStdio(() => {
     record('payment_fail', args);
     return { content: [{ type: 'text' as const, text: 'bank refused the payment' }], isError: true };
   });
+  server.registerTool('server_crash', { description: 'Makes this server process die', inputSchema: z.object({}) }, async () => {
+    record('server_crash', {});
+    process.exit(3);
+  });
   return server;
 });
