@@ -156,3 +156,26 @@ describe('signoff-mcp when the upstream server dies', () => {
     expect(proxy.stderr()).toContain('exited; closing');
   });
 });
+
+describe('signoff-mcp with a client of the 2026-07-28 (stateless) revision', () => {
+  it('guards the same way: allow, deny, awaiting approval, and the identical retry after approval runs once', async () => {
+    const proxy = await startProxy(controlPlane, ['--hold-seconds', '0.3'], '2026-07-28');
+    try {
+      expect(proxy.client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      expect(textOf(await proxy.client.callTool({ name: 'balance_get', arguments: {} }))).toBe('balance: 1200');
+      expect(textOf(await proxy.client.callTool({ name: 'record_delete', arguments: { id: 'r2' } }))).toContain('Deleting records is not allowed');
+
+      const to = payee('modern');
+      const first = await proxy.client.callTool({ name: 'payment_send', arguments: { to, amount: 250 } });
+      const request = await pendingPayment(controlPlane, to);
+      expect(textOf(first)).toContain(`Awaiting human approval: ${request.id}`);
+      expect(request.context).toMatchObject({ mcp: { server: 'payments-upstream', client: 'test-agent' } });
+      await controlPlane.decide(request.id, 'ana', 'approve');
+      expect(textOf(await proxy.client.callTool({ name: 'payment_send', arguments: { to, amount: 250 } }))).toBe(`sent 250 to ${to}`);
+      expect(textOf(await proxy.client.callTool({ name: 'payment_send', arguments: { to, amount: 250 } }))).toContain('already used');
+      expect(proxy.upstreamCalls().map((call) => call.tool)).toEqual(['balance_get', 'payment_send']);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/client';
-import { Server, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import { CLIENT_INFO_META_KEY, Server, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { Signoff } from '@signoff/core';
 import { callToolThroughSignoff } from './call-tool-through-signoff.js';
 import { isAlwaysDenied } from './is-always-denied.js';
@@ -67,7 +67,7 @@ export function createSignoffMcpServer(options: SignoffMcpServerOptions): Server
       {
         tool: name,
         args,
-        context: { server: serverName, client: server.getClientVersion()?.name ?? 'unknown', session: options.session ?? ctx.sessionId ?? connectionSession },
+        context: { server: serverName, client: clientName(server, ctx), session: options.session ?? ctx.sessionId ?? connectionSession },
       },
       {
         holdMs: options.holdMs ?? DEFAULT_HOLD_MS,
@@ -81,6 +81,13 @@ export function createSignoffMcpServer(options: SignoffMcpServerOptions): Server
     );
   });
   return server;
+}
+
+/** 2025-era clients name themselves at `initialize`; 2026-era (stateless) clients on every request's `_meta`. */
+function clientName(server: Server, ctx: ServerContext): string {
+  const envelope = ctx.mcpReq.envelope as Record<string, { name?: unknown } | undefined> | undefined;
+  const fromRequest = envelope?.[CLIENT_INFO_META_KEY]?.name;
+  return server.getClientVersion()?.name ?? (typeof fromRequest === 'string' ? fromRequest : 'unknown');
 }
 
 /** Upstream progress reaches the downstream client; cancelling the downstream call cancels upstream. */

@@ -63,7 +63,12 @@ export interface RunningProxy {
 }
 
 /** Spawns `signoff-mcp` (the real bin) in front of the fixture upstream server, and connects the SDK's own Client to it over stdio. */
-export async function startProxy(controlPlane: { url: string; agentKey: string }, extraArgs: readonly string[] = []): Promise<RunningProxy> {
+export async function startProxy(
+  controlPlane: { url: string; agentKey: string },
+  extraArgs: readonly string[] = [],
+  /** `'2026-07-28'`: the downstream client pins the stateless 2026 revision (default: the SDK's default, the 2025 era). */
+  pinRevision?: string,
+): Promise<RunningProxy> {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-mcp-'));
   const policyFile = join(directory, 'policy.yaml');
   writeFileSync(policyFile, policy);
@@ -84,7 +89,7 @@ export async function startProxy(controlPlane: { url: string; agentKey: string }
   });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const client = new Client({ name: 'test-agent', version: '1.0.0' });
+  const client = new Client({ name: 'test-agent', version: '1.0.0' }, pinRevision ? { versionNegotiation: { mode: { pin: pinRevision } } } : {});
   const closed = new Promise<void>((resolve) => (client.onclose = () => resolve()));
   await client.connect(transport);
   return {
