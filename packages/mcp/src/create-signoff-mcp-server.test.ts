@@ -53,10 +53,10 @@ describe('signoff-mcp in front of a real MCP server', () => {
 
   it('holds an escalated call with progress and runs it once approved inside the hold', async () => {
     const to = payee('hold');
-    const progress: string[] = [];
+    const progress: Array<{ progress: number; message?: string }> = [];
     const call = holding.client.callTool(
       { name: 'payment_send', arguments: { to, amount: 500 } },
-      { onprogress: (update) => progress.push(update.message ?? ''), resetTimeoutOnProgress: true },
+      { onprogress: (update) => progress.push(update), resetTimeoutOnProgress: true },
     );
     const request = await pendingPayment(controlPlane, to);
     expect(request.context).toMatchObject({ mcp: { server: 'payments-upstream', client: 'test-agent' } });
@@ -64,7 +64,11 @@ describe('signoff-mcp in front of a real MCP server', () => {
     await controlPlane.decide(request.id, 'ana', 'approve');
     const result = await call;
     expect(textOf(result)).toBe(`sent 500 to ${to}`);
-    expect(progress[0]).toContain(request.id);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the upstream's progress may arrive just after the result
+    expect(progress[0]?.message).toContain(request.id);
+    expect(progress.at(-1)?.message).toBe('bank accepted');
+    expect(progress.map((update) => update.progress)).toEqual([...progress.map((update) => update.progress)].sort((a, b) => a - b));
+    expect(new Set(progress.map((update) => update.progress)).size).toBe(progress.length);
     expect(holding.upstreamCalls().filter((run) => run.args.to === to)).toEqual([{ tool: 'payment_send', args: { to, amount: 500 } }]);
   });
 

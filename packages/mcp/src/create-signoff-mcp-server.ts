@@ -76,7 +76,7 @@ export function createSignoffMcpServer(options: SignoffMcpServerOptions): Server
         ...(progressToken === undefined
           ? {}
           : { onHoldProgress: (message: string) => ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress: ++progress, message } }) }),
-        forward: (forwardArgs) => options.upstream.callTool({ name, arguments: forwardArgs }, forwardOptions(ctx)) as Promise<CallToolResult>,
+        forward: (forwardArgs) => options.upstream.callTool({ name, arguments: forwardArgs }, forwardOptions(ctx, progress)) as Promise<CallToolResult>,
       },
     );
   });
@@ -90,8 +90,11 @@ function clientName(server: Server, ctx: ServerContext): string {
   return server.getClientVersion()?.name ?? (typeof fromRequest === 'string' ? fromRequest : 'unknown');
 }
 
-/** Upstream progress reaches the downstream client; cancelling the downstream call cancels upstream. */
-function forwardOptions(ctx: ServerContext): Parameters<Client['callTool']>[1] {
+/**
+ * Upstream progress reaches the downstream client, shifted past the hold's own progress updates
+ * (progress must increase on one token); cancelling the downstream call cancels upstream.
+ */
+function forwardOptions(ctx: ServerContext, heldUpdates: number): Parameters<Client['callTool']>[1] {
   const progressToken = ctx.mcpReq._meta?.progressToken;
   return {
     signal: ctx.mcpReq.signal,
@@ -99,7 +102,10 @@ function forwardOptions(ctx: ServerContext): Parameters<Client['callTool']>[1] {
       ? {}
       : {
           resetTimeoutOnProgress: true,
-          onprogress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken } }).catch(() => undefined),
+          onprogress: (update) => {
+            const params = { ...update, progressToken, progress: update.progress + heldUpdates, ...(update.total === undefined ? {} : { total: update.total + heldUpdates }) };
+            void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
+          },
         }),
   };
 }

@@ -17,8 +17,10 @@ serveStdio(() => {
     record('balance_get', {});
     return text('balance: 1200');
   });
-  server.registerTool('payment_send', { description: 'Send a payment', inputSchema: z.object({ to: z.string(), amount: z.number() }) }, async (args) => {
+  server.registerTool('payment_send', { description: 'Send a payment', inputSchema: z.object({ to: z.string(), amount: z.number() }) }, async (args, ctx) => {
     record('payment_send', args);
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    if (progressToken !== undefined) await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress: 1, total: 1, message: 'bank accepted' } });
     return text(`sent ${args.amount} to ${args.to}`);
   });
   server.registerTool('record_delete', { description: 'Delete a record', inputSchema: z.object({ id: z.string() }) }, async (args) => {
