@@ -32,7 +32,7 @@ export const APPROVAL_META_KEY = 'dev.signoff/approval';
 /**
  * Guards one MCP tool call and answers it the MCP way: `allow` forwards it; `deny` returns a tool
  * error result with the reason; `escalate` finds or creates the approval request for this exact call
- * (idempotency key: session + tool + args hash, so the model's retry with identical args finds it),
+ * (idempotency key: session + client + tool + args hash, so the model's retry with identical args finds it),
  * holds up to `holdMs` for a decision, and runs the call only once approved, after claiming the
  * single-use grant — with the reviewers' edited args when they edited them. Still pending: a result
  * saying the call awaits approval `apr_…` and that the same call, repeated, runs it once approved.
@@ -49,7 +49,7 @@ export async function callToolThroughSignoff(signoff: Signoff, call: ProxiedTool
 
   let approval: ApprovalRequest;
   try {
-    const idempotencyKey = `mcp:${call.context.session}:${call.tool}:${hashArgs(call.args)}`;
+    const idempotencyKey = `mcp:${call.context.session}:${call.context.client}:${call.tool}:${hashArgs(call.args)}`;
     const existing = await signoff.findApproval(idempotencyKey, options.signal);
     approval = existing ?? (await signoff.requestApproval({ ...decision, context }, { idempotencyKey, ...(options.signal ? { signal: options.signal } : {}) }));
     if (approval.status === 'pending') approval = await hold(signoff, approval, options);

@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createSignoff } from '@signoff/core';
 import { createSignoffMcpServer, DEFAULT_HOLD_MS } from './create-signoff-mcp-server.js';
+import { serveStreamableHttp } from './serve-streamable-http.js';
 
 const USAGE = `usage: signoff-mcp --policy <file> --control-plane <url> [--hold-seconds N] [--hide-denied-tools]
-                   [--server-name NAME] [--session ID] -- <upstream command> [args…]
+                   [--server-name NAME] [--session ID] [--http PORT] -- <upstream command> [args…]
+Serves MCP on stdio, or with --http on http://127.0.0.1:PORT/mcp (Streamable HTTP, loopback only).
 The agent API key is read from SIGNOFF_API_KEY (it is not passed on to the upstream server).`;
 
 /**
@@ -33,6 +36,8 @@ export async function runSignoffMcp(argv: readonly string[], env: NodeJS.Process
   if (!values.policy || !values['control-plane'] || !command) return fail(`--policy, --control-plane and an upstream command after -- are required\n${USAGE}`);
   if (!apiKey) return fail('SIGNOFF_API_KEY is not set: the proxy needs an agent key for the control plane');
   if (!Number.isFinite(holdSeconds) || holdSeconds < 0) return fail(`--hold-seconds must be a number ≥ 0, got ${values['hold-seconds']}`);
+  const httpPort = values.http === undefined ? undefined : Number(values.http);
+  if (httpPort !== undefined && !(Number.isInteger(httpPort) && httpPort >= 0 && httpPort < 65536)) return fail(`--http must be a port number, got ${values.http}`);
 
   let signoff: ReturnType<typeof createSignoff>;
   try {
@@ -50,31 +55,41 @@ export async function runSignoffMcp(argv: readonly string[], env: NodeJS.Process
     return fail(`signoff-mcp: could not start the upstream server ${upstreamCommand.join(' ')}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  const onerror = (error: Error): void => void process.stderr.write(`signoff-mcp: ${error.message}\n`);
+  // Over HTTP every request gets its own server instance: the session is this proxy process.
+  const session = values.session ?? (httpPort === undefined ? undefined : `s_${randomUUID()}`);
+  const factory = () =>
+    createSignoffMcpServer({
+      signoff,
+      upstream,
+      holdMs: holdSeconds * 1000,
+      hideDeniedTools: values['hide-denied-tools'] ?? false,
+      ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
+      ...(session ? { session } : {}),
+    });
+  let downstream: { close(): Promise<void> };
+  if (httpPort === undefined) {
+    downstream = serveStdio(factory, { onerror });
+  } else {
+    const endpoint = await serveStreamableHttp(factory, httpPort, onerror);
+    process.stderr.write(`signoff-mcp: listening on ${endpoint.url}\n`);
+    downstream = endpoint;
+  }
+
   return new Promise<number>((resolve) => {
     let closing = false;
-    const downstream = serveStdio(
-      () =>
-        createSignoffMcpServer({
-          signoff,
-          upstream,
-          holdMs: holdSeconds * 1000,
-          hideDeniedTools: values['hide-denied-tools'] ?? false,
-          ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
-          ...(values.session ? { session: values.session } : {}),
-        }),
-      { onerror: (error) => process.stderr.write(`signoff-mcp: ${error.message}\n`) },
-    );
+    const stop = (code: number, closeUpstream: boolean) => {
+      if (closing) return;
+      closing = true;
+      void Promise.allSettled([downstream.close(), closeUpstream ? upstream.close() : undefined]).then(() => resolve(code));
+    };
     upstream.onclose = () => {
       if (closing) return;
-      closing = true;
       process.stderr.write(`signoff-mcp: the upstream server (${upstreamCommand.join(' ')}) exited; closing\n`);
-      void downstream.close().finally(() => resolve(1));
+      stop(1, false);
     };
-    process.stdin.once('end', () => {
-      if (closing) return;
-      closing = true;
-      void upstream.close().finally(() => resolve(0));
-    });
+    if (httpPort === undefined) process.stdin.once('end', () => stop(0, true));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(0, true));
   });
 }
 
@@ -89,6 +104,7 @@ function parse(args: readonly string[]) {
       'hide-denied-tools': { type: 'boolean' },
       'server-name': { type: 'string' },
       session: { type: 'string' },
+      http: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;

@@ -62,18 +62,13 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-/** Spawns `signoff-mcp` (the real bin) in front of the fixture upstream server, and connects the SDK's own Client to it over stdio. */
-export async function startProxy(
-  controlPlane: { url: string; agentKey: string },
-  extraArgs: readonly string[] = [],
-  /** `'2026-07-28'`: the downstream client pins the stateless 2026 revision (default: the SDK's default, the 2025 era). */
-  pinRevision?: string,
-): Promise<RunningProxy> {
+/** The `signoff-mcp` command line (the real bin) in front of the fixture upstream server, and where the upstream logs its runs. */
+export function proxyCommand(controlPlane: { url: string; agentKey: string }, extraArgs: readonly string[] = []) {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-mcp-'));
   const policyFile = join(directory, 'policy.yaml');
   writeFileSync(policyFile, policy);
   const callsLog = join(directory, 'calls.jsonl');
-  const transport = new StdioClientTransport({
+  return {
     command: process.execPath,
     args: [
       join(packageRoot, 'bin', 'signoff-mcp.js'),
@@ -85,8 +80,20 @@ export async function startProxy(
     ],
     cwd: packageRoot,
     env: { PATH: process.env.PATH ?? '', SIGNOFF_API_KEY: controlPlane.agentKey, UPSTREAM_CALLS_LOG: callsLog },
-    stderr: 'pipe',
-  });
+    upstreamCalls: (): Array<{ tool: string; args: Record<string, unknown> }> =>
+      existsSync(callsLog) ? readFileSync(callsLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) : [],
+  };
+}
+
+/** Spawns `signoff-mcp` (the real bin) in front of the fixture upstream server, and connects the SDK's own Client to it over stdio. */
+export async function startProxy(
+  controlPlane: { url: string; agentKey: string },
+  extraArgs: readonly string[] = [],
+  /** `'2026-07-28'`: the downstream client pins the stateless 2026 revision (default: the SDK's default, the 2025 era). */
+  pinRevision?: string,
+): Promise<RunningProxy> {
+  const { upstreamCalls, ...command } = proxyCommand(controlPlane, extraArgs);
+  const transport = new StdioClientTransport({ ...command, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client({ name: 'test-agent', version: '1.0.0' }, pinRevision ? { versionNegotiation: { mode: { pin: pinRevision } } } : {});
@@ -95,7 +102,7 @@ export async function startProxy(
   return {
     client,
     closed,
-    upstreamCalls: () => (existsSync(callsLog) ? readFileSync(callsLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) : []),
+    upstreamCalls,
     stderr: () => stderr,
     close: () => client.close(),
   };
