@@ -47,10 +47,25 @@ export function createSignoffMcpServer(options: SignoffMcpServerOptions): Server
   const upstreamInfo = options.upstream.getServerVersion();
   const serverName = options.serverName ?? upstreamInfo?.name ?? 'mcp-server';
   const connectionSession = options.session ?? `s_${randomUUID()}`;
+  const upstreamCapabilities = options.upstream.getServerCapabilities() ?? {};
   const server = new Server(
     { name: `signoff(${serverName})`, version: upstreamInfo?.version ?? '0.0.0' },
-    { capabilities: { tools: {} }, ...(options.upstream.getInstructions() ? { instructions: options.upstream.getInstructions() } : {}) },
+    {
+      capabilities: { tools: {}, ...(upstreamCapabilities.resources ? { resources: {} } : {}), ...(upstreamCapabilities.prompts ? { prompts: {} } : {}) },
+      ...(options.upstream.getInstructions() ? { instructions: options.upstream.getInstructions() } : {}),
+    },
   );
+
+  // Resources and prompts are read by the client application, not called by the model: they pass through unguarded.
+  if (upstreamCapabilities.resources) {
+    server.setRequestHandler('resources/list', (request, ctx) => options.upstream.listResources(request.params, { signal: ctx.mcpReq.signal }));
+    server.setRequestHandler('resources/templates/list', (request, ctx) => options.upstream.listResourceTemplates(request.params, { signal: ctx.mcpReq.signal }));
+    server.setRequestHandler('resources/read', (request, ctx) => options.upstream.readResource(request.params, { signal: ctx.mcpReq.signal }));
+  }
+  if (upstreamCapabilities.prompts) {
+    server.setRequestHandler('prompts/list', (request, ctx) => options.upstream.listPrompts(request.params, { signal: ctx.mcpReq.signal }));
+    server.setRequestHandler('prompts/get', (request, ctx) => options.upstream.getPrompt(request.params, { signal: ctx.mcpReq.signal }));
+  }
 
   server.setRequestHandler('tools/list', async (request, ctx) => {
     const listed = await options.upstream.listTools(request.params, { signal: ctx.mcpReq.signal });
@@ -76,7 +91,12 @@ export function createSignoffMcpServer(options: SignoffMcpServerOptions): Server
         ...(progressToken === undefined
           ? {}
           : { onHoldProgress: (message: string) => ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress: ++progress, message } }) }),
-        forward: (forwardArgs) => options.upstream.callTool({ name, arguments: forwardArgs }, forwardOptions(ctx, progress)) as Promise<CallToolResult>,
+        forward: async (forwardArgs) => {
+          const relayed: Array<Promise<void>> = [];
+          const result = (await options.upstream.callTool({ name, arguments: forwardArgs }, forwardOptions(ctx, progress, relayed))) as CallToolResult;
+          await Promise.allSettled(relayed); // progress first, then the result: a client drops progress after the result
+          return result;
+        },
       },
     );
   });
@@ -94,7 +114,7 @@ function clientName(server: Server, ctx: ServerContext): string {
  * Upstream progress reaches the downstream client, shifted past the hold's own progress updates
  * (progress must increase on one token); cancelling the downstream call cancels upstream.
  */
-function forwardOptions(ctx: ServerContext, heldUpdates: number): Parameters<Client['callTool']>[1] {
+function forwardOptions(ctx: ServerContext, heldUpdates: number, relayed: Array<Promise<void>>): Parameters<Client['callTool']>[1] {
   const progressToken = ctx.mcpReq._meta?.progressToken;
   return {
     signal: ctx.mcpReq.signal,
@@ -104,7 +124,7 @@ function forwardOptions(ctx: ServerContext, heldUpdates: number): Parameters<Cli
           resetTimeoutOnProgress: true,
           onprogress: (update) => {
             const params = { ...update, progressToken, progress: update.progress + heldUpdates, ...(update.total === undefined ? {} : { total: update.total + heldUpdates }) };
-            void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
+            relayed.push(ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined));
           },
         }),
   };

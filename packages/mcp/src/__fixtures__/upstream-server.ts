@@ -35,5 +35,9 @@ serveStdio(() => {
     record('server_crash', {});
     process.exit(3);
   });
+  server.registerResource('limits', 'payments://limits', { mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: 'daily limit: 5000' }] }));
+  server.registerPrompt('pay-invoice', { description: 'Pay an invoice', argsSchema: z.object({ invoice: z.string() }) }, ({ invoice }) => ({
+    messages: [{ role: 'user' as const, content: { type: 'text' as const, text: `Pay invoice ${invoice}` } }],
+  }));
   return server;
 });
