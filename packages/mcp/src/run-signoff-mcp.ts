@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { createSignoff } from '@signoff/core';
+import { createSignoffMcpServer, DEFAULT_HOLD_MS } from './create-signoff-mcp-server.js';
+import { serveStreamableHttp } from './serve-streamable-http.js';
+
+const USAGE = `usage: signoff-mcp --policy <file> --control-plane <url> [--hold-seconds N] [--hide-denied-tools]
+                   [--server-name NAME] [--session ID] [--http PORT] -- <upstream command> [args…]
+Serves MCP on stdio, or with --http on http://127.0.0.1:PORT/mcp (Streamable HTTP, loopback only).
+The agent API key is read from SIGNOFF_API_KEY (it is not passed on to the upstream server).`;
+
+/**
+ * The `signoff-mcp` command: starts the upstream MCP server (a stdio command), then serves the
+ * guarded proxy on this process's stdio. Resolves with the exit code once either side closes;
+ * an upstream crash is reported on stderr and ends the proxy (exit 1), so the client never hangs.
+ *
+ * @example
+ * process.exitCode = await runSignoffMcp(['--policy', 'p.yaml', '--control-plane', 'http://127.0.0.1:7070', '--', 'node', 'server.js']);
+ */
+export async function runSignoffMcp(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const separator = argv.indexOf('--');
+  const upstreamCommand = separator === -1 ? [] : argv.slice(separator + 1);
+  let values: ReturnType<typeof parse>;
+  try {
+    values = parse(separator === -1 ? argv : argv.slice(0, separator));
+  } catch (error) {
+    return fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
+  const apiKey = env.SIGNOFF_API_KEY;
+  const holdSeconds = values['hold-seconds'] === undefined ? DEFAULT_HOLD_MS / 1000 : Number(values['hold-seconds']);
+  const [command, ...commandArgs] = upstreamCommand;
+  if (values.help) return fail(USAGE, 0);
+  if (!values.policy || !values['control-plane'] || !command) return fail(`--policy, --control-plane and an upstream command after -- are required\n${USAGE}`);
+  if (!apiKey) return fail('SIGNOFF_API_KEY is not set: the proxy needs an agent key for the control plane');
+  if (!Number.isFinite(holdSeconds) || holdSeconds < 0) return fail(`--hold-seconds must be a number ≥ 0, got ${values['hold-seconds']}`);
+  const httpPort = values.http === undefined ? undefined : Number(values.http);
+  if (httpPort !== undefined && !(Number.isInteger(httpPort) && httpPort >= 0 && httpPort < 65536)) return fail(`--http must be a port number, got ${values.http}`);
+
+  let signoff: ReturnType<typeof createSignoff>;
+  try {
+    signoff = createSignoff({ policy: values.policy, controlPlane: { url: values['control-plane'], apiKey } });
+  } catch (error) {
+    return fail(`signoff-mcp: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const { SIGNOFF_API_KEY: _key, ...upstreamEnv } = env;
+  const transport = new StdioClientTransport({ command, args: commandArgs, env: definedOnly(upstreamEnv), stderr: 'inherit' });
+  const upstream = new Client({ name: 'signoff-mcp', version: '0.1.0' });
+  try {
+    await upstream.connect(transport);
+  } catch (error) {
+    return fail(`signoff-mcp: could not start the upstream server ${upstreamCommand.join(' ')}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const onerror = (error: Error): void => void process.stderr.write(`signoff-mcp: ${error.message}\n`);
+  // Over HTTP every request gets its own server instance: the session is this proxy process.
+  const session = values.session ?? (httpPort === undefined ? undefined : `s_${randomUUID()}`);
+  const factory = () =>
+    createSignoffMcpServer({
+      signoff,
+      upstream,
+      holdMs: holdSeconds * 1000,
+      hideDeniedTools: values['hide-denied-tools'] ?? false,
+      ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
+      ...(session ? { session } : {}),
+    });
+  let downstream: { close(): Promise<void> };
+  if (httpPort === undefined) {
+    downstream = serveStdio(factory, { onerror });
+  } else {
+    const endpoint = await serveStreamableHttp(factory, httpPort, onerror);
+    process.stderr.write(`signoff-mcp: listening on ${endpoint.url}\n`);
+    downstream = endpoint;
+  }
+
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const stop = (code: number, closeUpstream: boolean) => {
+      if (closing) return;
+      closing = true;
+      void Promise.allSettled([downstream.close(), closeUpstream ? upstream.close() : undefined]).then(() => resolve(code));
+    };
+    upstream.onclose = () => {
+      if (closing) return;
+      process.stderr.write(`signoff-mcp: the upstream server (${upstreamCommand.join(' ')}) exited; closing\n`);
+      stop(1, false);
+    };
+    if (httpPort === undefined) process.stdin.once('end', () => stop(0, true));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(0, true));
+  });
+}
+
+function parse(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    strict: true,
+    options: {
+      policy: { type: 'string' },
+      'control-plane': { type: 'string' },
+      'hold-seconds': { type: 'string' },
+      'hide-denied-tools': { type: 'boolean' },
+      'server-name': { type: 'string' },
+      session: { type: 'string' },
+      http: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
+function fail(message: string, code = 2): number {
+  process.stderr.write(`${message}\n`);
+  return code;
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
