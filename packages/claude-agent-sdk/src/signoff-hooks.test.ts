@@ -4,6 +4,7 @@ import { createSignoff, type Signoff } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFile, resultOf, startClaudeHarness, toolResults, type ClaudeHarness } from './__fixtures__/claude-harness.js';
+import { callsAwaitingApproval } from './calls-awaiting-approval.js';
 import { resumeWhenDecided } from './resume-when-decided.js';
 import { signoffHooks, signoffOptions } from './signoff-hooks.js';
 
@@ -62,6 +63,7 @@ describe('signoffHooks with the real Claude Code CLI and a scripted API', () => 
     const first = resultOf(await harness.run('push it', options));
     expect(first.stop_reason).toBe('tool_deferred');
     expect(first.subtype === 'success' && first.deferred_tool_use).toMatchObject({ id: call.id, name: 'Bash', input: call.input });
+    expect(callsAwaitingApproval(first, signoff)).toEqual([{ toolUseId: call.id, toolName: 'Bash', retry: false }]);
     expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
 
     const [pending] = await controlPlane.actionable('lee');
@@ -170,6 +172,7 @@ describe('signoffHooks with the real Claude Code CLI and a scripted API', () => 
     const result = resultOf(first);
     expect(result.stop_reason).toBe('end_turn');
     expect(result.permission_denials.map((denial) => denial.tool_use_id)).toContain(call.id);
+    expect(callsAwaitingApproval(result, signoff)).toEqual([{ toolUseId: call.id, toolName: 'Bash', retry: true }]);
 
     const pending = (await controlPlane.actionable('lee')).find((request) => (request.args as { command?: string }).command === call.input.command);
     expect(pending).toMatchObject({ status: 'pending', tool: 'Bash' });

@@ -43,6 +43,9 @@ const DEFAULT_WAIT_MS = 45_000;
  * allowed with the approved, possibly reviewer-edited, input; denied, expired or already used → deny;
  * still pending → defer again. Any failure (control plane down, bad answer) denies: the matcher is
  * registered with `onFailure: 'block'`, so even a hook that throws or times out runs nothing.
+ * Beside it, an ask floor answers `ask` for the deferred calls: when Claude Code drops a `defer`
+ * (several calls in the message, interactive sessions) the call then needs `canUseTool` — refused
+ * without one. Prefer `signoffOptions`, which adds the `canUseTool` that answers from the control plane.
  *
  * @example
  * for await (const message of query({ prompt, options: { hooks: signoffHooks(signoff) } })) {
