@@ -151,12 +151,13 @@ function createSignoffGate(signoff: Signoff, options: SignoffHooksOptions): Sign
     if (!check.granted) return { behavior: 'deny', message: check.reason };
     const grant = await signoff.claimExecution(approval);
     const grantedInput = grant.args as Record<string, unknown>;
-    escalated.set(toolUseId, { idempotencyKey: escalated.get(toolUseId)?.idempotencyKey ?? approval.idempotencyKey ?? '', grantedInput });
+    escalated.set(toolUseId, { idempotencyKey: approval.idempotencyKey ?? '', grantedInput });
     return { behavior: 'allow', updatedInput: grantedInput };
   }
 
   const canUseTool: CanUseTool = async (toolName, input, { toolUseID, signal }) => {
     const seen = escalated.get(toolUseID);
+    escalated.delete(toolUseID); // asked once per call; a re-issued call comes with a new tool use id
     // The hook claimed this very call already: allow that grant, never claim twice.
     if (seen?.grantedInput) return { behavior: 'allow', updatedInput: seen.grantedInput };
     if (!seen) {
