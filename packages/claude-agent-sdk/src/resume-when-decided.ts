@@ -1,5 +1,6 @@
 import { query, type Options, type Query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { SignoffError, type ApprovalRequest, type Signoff } from '@signoff/core';
+import { carryApproval } from './carried-approvals.js';
 import { approvalKey } from './signoff-hooks.js';
 
 export interface ResumeWhenDecidedOptions {
@@ -13,7 +14,16 @@ export interface ResumeWhenDecidedOptions {
   readonly signal?: AbortSignal;
   /** Stop waiting after this long with `APPROVAL_EXPIRED`; the session stays deferred. Default: the request's own deadline. */
   readonly timeoutMs?: number;
+  /**
+   * The call was refused in its turn instead of deferred (it shared the turn with other tool calls:
+   * it is in the result's `permission_denials`, not `deferred_tool_use`). The session is then resumed
+   * with `retry` as the prompt (`true`: a default one) asking the model to make the same call again;
+   * the hook matches that identical call (same session, tool and input) to this approval. Default: deferred.
+   */
+  readonly retry?: boolean | string;
 }
+
+const RETRY_PROMPT = 'The approval you were waiting for has been decided. Make the same tool call again, with exactly the same input.';
 
 /**
  * Waits (long-poll) until the control plane decides the deferred call, then resumes the session
@@ -45,7 +55,10 @@ export async function* resumeWhenDecided(resumeOptions: ResumeWhenDecidedOptions
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
+  const retry = resumeOptions.retry === true ? RETRY_PROMPT : resumeOptions.retry || undefined;
+  if (retry) carryApproval(sessionId, approval.tool, approval.args, approvalKey(sessionId, toolUseId));
   async function* heldOpen(): AsyncGenerator<SDKUserMessage, void> {
+    if (retry) yield { type: 'user', message: { role: 'user', content: retry }, parent_tool_use_id: null };
     await released;
   }
   const abortController = new AbortController();

@@ -4,8 +4,9 @@ import { createSignoff, type Signoff } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFile, resultOf, startClaudeHarness, toolResults, type ClaudeHarness } from './__fixtures__/claude-harness.js';
+import { callsAwaitingApproval } from './calls-awaiting-approval.js';
 import { resumeWhenDecided } from './resume-when-decided.js';
-import { signoffHooks } from './signoff-hooks.js';
+import { signoffHooks, signoffOptions } from './signoff-hooks.js';
 
 let controlPlane: LocalControlPlane;
 let signoff: Signoff;
@@ -62,6 +63,7 @@ describe('signoffHooks with the real Claude Code CLI and a scripted API', () => 
     const first = resultOf(await harness.run('push it', options));
     expect(first.stop_reason).toBe('tool_deferred');
     expect(first.subtype === 'success' && first.deferred_tool_use).toMatchObject({ id: call.id, name: 'Bash', input: call.input });
+    expect(callsAwaitingApproval(first, signoff)).toEqual([{ toolUseId: call.id, toolName: 'Bash', retry: false }]);
     expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
 
     const [pending] = await controlPlane.actionable('lee');
@@ -151,5 +153,55 @@ describe('signoffHooks with the real Claude Code CLI and a scripted API', () => 
     expect(String(result?.content)).toContain('fail-closed');
     expect(existsSync(join(harness.cwd, 'ok2.txt'))).toBe(true);
     expect(resultOf(messages).stop_reason).toBe('end_turn');
+  });
+
+  it('a turn with two tool calls: the escalated one (whose defer Claude Code ignores) does not run before approval, runs once after, and a second resume runs nothing', async () => {
+    const call = pushCall();
+    harness.fake.script([{ streamFails: true, toolUses: [call, { id: 'toolu_ok3', name: 'Bash', input: { command: 'echo ok > ok3.txt', description: 'ok' } }] }]);
+    // The app pre-allows Bash: Claude Code's own permission flow would run the push if the hook's answer were dropped.
+    const options = { ...harness.baseOptions(), allowedTools: ['Bash'], ...signoffOptions(signoff, { permissionMode: 'default' }) };
+    const first = await harness.run('push it', options);
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+    expect(existsSync(join(harness.cwd, 'ok3.txt'))).toBe(true);
+    const refused = toolResults(first).get(call.id);
+    expect(refused?.is_error).toBe(true);
+    expect(String(refused?.content)).toContain('still pending');
+    // The model's next request carries the refusal, not the push's output.
+    const sentBack = JSON.stringify(harness.fake.requests.at(-1)?.body.messages);
+    expect(sentBack).toContain('still pending');
+    const result = resultOf(first);
+    expect(result.stop_reason).toBe('end_turn');
+    expect(result.permission_denials.map((denial) => denial.tool_use_id)).toContain(call.id);
+    expect(callsAwaitingApproval(result, signoff)).toEqual([{ toolUseId: call.id, toolName: 'Bash', retry: true }]);
+
+    const pending = (await controlPlane.actionable('lee')).find((request) => (request.args as { command?: string }).command === call.input.command);
+    expect(pending).toMatchObject({ status: 'pending', tool: 'Bash' });
+    await controlPlane.decide(pending!.id, 'lee', 'approve');
+
+    // Resumed, the model makes the same call again (a new tool use id); it runs once, under this approval.
+    harness.fake.script([{ toolUses: [{ ...call, id: `${call.id}_again` }] }]);
+    const resumed = await collect(resumeWhenDecided({ signoff, sessionId: result.session_id, toolUseId: call.id, options, retry: true }));
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main']);
+    expect(toolResults(resumed).get(`${call.id}_again`)?.is_error).toBe(false);
+    expect(await signoff.getApproval(pending!.id)).toMatchObject({ status: 'executed' });
+    expect((await controlPlane.actionable('lee')).filter((request) => (request.args as { command?: string }).command === call.input.command)).toEqual([]);
+
+    harness.fake.script([{ toolUses: [{ ...call, id: `${call.id}_third` }] }]);
+    const again = await collect(resumeWhenDecided({ signoff, sessionId: result.session_id, toolUseId: call.id, options, retry: true })).catch((error: unknown) => error);
+    expect(again).toMatchObject({ code: 'ALREADY_EXECUTED' });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main']);
+  });
+
+  it('with the hooks alone (no canUseTool), an escalated call in a two-call turn is refused, not run', async () => {
+    const call = pushCall();
+    harness.fake.script([{ streamFails: true, toolUses: [call, { id: 'toolu_ok4', name: 'Bash', input: { command: 'echo ok > ok4.txt', description: 'ok' } }] }]);
+    const messages = await harness.run('push it', { ...harness.baseOptions(), allowedTools: ['Bash'], hooks: signoffHooks(signoff) });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
+    expect(toolResults(messages).get(call.id)?.is_error).toBe(true);
+    expect(existsSync(join(harness.cwd, 'ok4.txt'))).toBe(true);
+  });
+
+  it("signoffOptions refuses permissionMode 'bypassPermissions' (canUseTool would never be asked)", () => {
+    expect(() => signoffOptions(signoff, { permissionMode: 'bypassPermissions' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

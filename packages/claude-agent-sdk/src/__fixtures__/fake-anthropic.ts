@@ -5,6 +5,12 @@ import type { AddressInfo } from 'node:net';
 export interface ScriptedTurn {
   readonly text?: string;
   readonly toolUses?: readonly { readonly id: string; readonly name: string; readonly input: Record<string, unknown> }[];
+  /**
+   * Every streaming attempt at this turn breaks mid-stream, so Claude Code falls back to a
+   * non-streaming request and gets the whole assistant message at once (as after a network hiccup).
+   * Then it sees every tool call of the turn together, which is when it ignores a PreToolUse `defer`.
+   */
+  readonly streamFails?: boolean;
 }
 
 /** What the CLI sent to the main loop (requests that carry tools). */
@@ -57,6 +63,13 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     const mainLoop = Array.isArray(body.tools) && body.tools.length > 0;
     if (mainLoop) requests.push({ path, body });
     const turn: ScriptedTurn = mainLoop ? (turns.shift() ?? { text: 'Done.' }) : { text: 'Scripted side answer' };
+    if (turn.streamFails && body.stream) {
+      turns.unshift(turn);
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      response.write(`event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'msg_broken', type: 'message', role: 'assistant', model: body.model ?? 'claude-fake', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } })}\n\n`);
+      response.end();
+      return;
+    }
     type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
     const content: Block[] = [
       ...(turn.text ? [{ type: 'text' as const, text: turn.text }] : []),
