@@ -1,4 +1,5 @@
 import { formatPolicyIssue, PolicyError, SignoffError } from '@signoff/core';
+import { mcp } from './commands/mcp.js';
 import { exitQuietlyOnBrokenPipe, processIo, UsageError, type CliIo } from './cli-io.js';
 import { policyCheck } from './commands/policy-check.js';
 import { policyExplain } from './commands/policy-explain.js';
@@ -23,6 +24,8 @@ Commands:
   approvals list [--all | --status S] | show <id> | approve <id> [--comment C] [--args JSON] [--args-hash H] | deny <id> [--comment C]
       Review from a terminal. Connect with --url (or SIGNOFF_URL) and --key (or SIGNOFF_API_KEY),
       or --as <reviewer> (key from SIGNOFF_KEY_<REVIEWER> or --keys-file, default .signoff/reviewer-keys.json).
+  mcp --policy <policy.yaml> --control-plane <url> [--hold-seconds N] [--http PORT] -- <upstream MCP server command>
+      Put the policy in front of an MCP server (needs @signoff/mcp; signoff mcp --help for all options).
   audit verify [--config signoff.yaml | --store URL] [--expect-head <sequence>:<hash>]
       Check the hash-chained audit log and that every request row is its newest logged state;
       with --expect-head, that the log still holds a head recorded earlier. Exit 1 naming each problem.
@@ -50,7 +53,10 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   if (io === processIo) exitQuietlyOnBrokenPipe();
   const [group, name, ...rest] = argv;
-  if (group === undefined || group === 'help' || argv.includes('--help') || argv.includes('-h')) {
+  // `signoff mcp …` is the proxy's own command line (its --help included, and whatever follows `--` is the upstream's).
+  if (group === 'mcp') return mcp(argv.slice(1), io);
+  const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (group === undefined || group === 'help' || ours.includes('--help') || ours.includes('-h')) {
     io.out(USAGE);
     return group === undefined ? 2 : 0;
   }

@@ -214,3 +214,19 @@ describe('the signoff command in a pipe', () => {
     expect(code).toBe(0);
   }, 30_000);
 });
+
+describe('signoff mcp', () => {
+  const bin = fileURLToPath(new URL('../../bin/signoff.js', import.meta.url));
+  const runMcp = (...argv: string[]) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, 'mcp', ...argv], { env: { ...process.env, SIGNOFF_API_KEY: '' } });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, err }));
+    });
+
+  it('runs the proxy of @signoff/mcp: its own --help, and a usage error without the required flags', async () => {
+    expect(await runMcp('--help')).toMatchObject({ code: 0, err: expect.stringContaining('--control-plane') });
+    expect(await runMcp('--policy', 'p.yaml')).toMatchObject({ code: 2, err: expect.stringContaining('--policy, --control-plane and an upstream command after -- are required') });
+  }, 30_000);
+});
