@@ -12,6 +12,7 @@ const hasChromium = existsSync(CHROMIUM);
 /** The README's screenshot; rewritten only on request, so test runs never touch tracked files. */
 const SCREENSHOT = fileURLToPath(new URL('../../../../../docs/inbox.png', import.meta.url));
 const writeScreenshot = process.env.SIGNOFF_WRITE_SCREENSHOTS === '1';
+const docsImage = (name: string) => fileURLToPath(new URL(`../../../../../docs/${name}`, import.meta.url));
 
 const POLICY = `version: 1
 default: deny
@@ -146,6 +147,77 @@ describe.skipIf(!hasChromium)('the web inbox in Chromium', () => {
       expect(approveForm && denyForm && Math.abs(approveForm.y - denyForm.y) < 200 && approveForm.x < denyForm.x).toBe(true);
     } finally {
       await padded.close();
+      await plane.close();
+    }
+  });
+  it.skipIf(!hasChromium)('fits a phone (320 and 390 px) and a desktop: no sideways scrolling, list rows as cards, Approve, Deny, Sign out and time left in view', async () => {
+    const plane = await startLocalControlPlane({ policy: POLICY, reviewers: [{ id: 'ana', name: 'Ana Lima', roles: ['finance'] }], inbox: {} });
+    const screens = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    try {
+      const ask = (args: unknown) =>
+        fetch(`${plane.url}/v1/approvals`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${plane.agentKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ tool: 'payment.send', args, onBehalfOf: 'sam' }),
+        }).then((response) => response.json() as Promise<{ id: string }>);
+      // An unbroken 300-character token and a long memo: the usual ways a page grows sideways.
+      const request = await ask({ ...PAYMENT, reference: 'R'.repeat(300) });
+      await ask({ to: 'Globex Industrial Supplies Ltd', iban: 'GB29 NWBK 6016 1331 9268 19', amount: 12_500, currency: 'GBP', memo: 'Deposit, order PO-88121' });
+
+      type Measure = { scrollWidth: number; innerWidth: number };
+      const widths = () => {
+        const { document, innerWidth } = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+        return { scrollWidth: document.documentElement.scrollWidth, innerWidth };
+      };
+      const sizes = [
+        { name: 'phone', width: 390, height: 844 },
+        { name: 'desktop', width: 1280, height: 800 },
+        { name: 'small phone', width: 320, height: 640 },
+      ];
+      for (const size of sizes) {
+        const context = await screens.newContext({ viewport: { width: size.width, height: size.height } });
+        context.setDefaultTimeout(8_000);
+        const page = await context.newPage();
+        await page.goto(`${plane.url}/inbox/login`);
+        await page.getByLabel('Reviewer API key').fill(plane.reviewerKey('ana'));
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL(`${plane.url}/inbox`);
+        /** Visible and wholly inside the viewport's width (scrolled into view first). */
+        const inView = async (locator: ReturnType<typeof page.locator>) => {
+          await locator.scrollIntoViewIfNeeded();
+          const box = await locator.boundingBox();
+          return box !== null && box.width > 0 && box.x >= 0 && box.x + box.width <= size.width;
+        };
+
+        const list: Measure = await page.evaluate(widths);
+        expect(list.scrollWidth, `list at ${size.width} px`).toBeLessThanOrEqual(list.innerWidth);
+        expect(await inView(page.getByRole('button', { name: 'Sign out' }))).toBe(true);
+        expect(await inView(page.locator('td.time-left').first())).toBe(true);
+        const rows = page.locator('table.rows tr:not(.head)');
+        expect(await rows.count()).toBe(2);
+        // On a phone each row is a card: its cells stack, one under another.
+        const cells = await rows.first().locator('td').evaluateAll((elements) => elements.map((element) => (element as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top));
+        const stacked = cells.every((top, index) => index === 0 || top > (cells[index - 1] as number));
+        expect(stacked, `rows are cards at ${size.width} px`).toBe(size.width < 720);
+        if (writeScreenshot && size.width !== 320) await page.screenshot({ path: docsImage(`inbox-${size.name}-list.png`), fullPage: true });
+
+        await page.goto(`${plane.url}/inbox/requests/${request.id}`);
+        const detail: Measure = await page.evaluate(widths);
+        expect(detail.scrollWidth, `request page at ${size.width} px`).toBeLessThanOrEqual(detail.innerWidth);
+        const args = page.locator('pre.args').first();
+        expect(await args.evaluate((element) => (element as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth <= (element as unknown as { clientWidth: number }).clientWidth + 1)).toBe(true);
+        expect(await page.locator('main').innerText()).toMatch(/left\)/);
+        expect(await inView(page.getByRole('button', { name: 'Sign out' }))).toBe(true);
+        if (writeScreenshot && size.width !== 320) {
+          await page.locator('#approve-comment').fill('Matches invoice INV-2291; vendor bank details verified.');
+          await page.screenshot({ path: docsImage(`inbox-${size.name}.png`), fullPage: true });
+        }
+        expect(await inView(page.getByRole('button', { name: 'Approve' }))).toBe(true);
+        expect(await inView(page.getByRole('button', { name: 'Deny' }))).toBe(true);
+        await context.close();
+      }
+    } finally {
+      await screens.close();
       await plane.close();
     }
   });

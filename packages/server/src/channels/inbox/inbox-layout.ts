@@ -3,15 +3,15 @@ import type { Reviewer } from '../../engine/reviewer.js';
 import { html, SafeHtml } from '../email/safe-html.js';
 
 const STYLE = `*{box-sizing:border-box}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#f6f8fa;line-height:1.45}
-header{background:#24292f;color:#fff;padding:10px 24px;display:flex;gap:20px;align-items:center}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#f6f8fa;line-height:1.45;overflow-wrap:anywhere}
+header{background:#24292f;color:#fff;padding:10px 24px;display:flex;flex-wrap:wrap;gap:8px 20px;align-items:center}
 header a{color:#fff;text-decoration:none;font-weight:600}header .brand{font-size:17px;margin-right:8px}
 header .who{margin-left:auto;color:#d0d7de;font-size:14px}header form{margin:0}
 header button{background:transparent;border:1px solid #57606a;padding:4px 12px;font-weight:500}
 main{max-width:940px;margin:0 auto;padding:24px}main.narrow{max-width:460px;padding-top:64px}
 h1{font-size:22px;margin:0 0 16px}h2{font-size:16px;margin:0 0 12px}pre+h2{margin-top:16px}
 a{color:#0969da}code,pre,.code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;margin-bottom:16px}
+.card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;margin-bottom:16px;min-width:0}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:7px 12px 7px 0;border-bottom:1px solid #eaeef2}
 tr:last-child>th,tr:last-child>td{border-bottom:0}
@@ -23,7 +23,7 @@ textarea,input[type=password]{display:block;width:100%;font:inherit;padding:8px;
 textarea.code{font-size:13px}
 button{font:inherit;font-weight:600;padding:9px 22px;border:0;border-radius:6px;color:#fff;cursor:pointer;background:#0969da}
 .approve{background:#1a7f37}.deny{background:#cf222e}
-.decide{display:grid;grid-template-columns:1fr 1fr;gap:16px;align-items:start}
+.decide{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px;align-items:start}
 details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
 .note{color:#59636e;font-size:14px}.empty{color:#59636e;text-align:center;padding:24px 0}
 .banner{padding:12px 16px;border-radius:6px;border:1px solid;margin:0 0 16px}
@@ -31,7 +31,19 @@ details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
 .pill{display:inline-block;padding:1px 10px;border-radius:999px;font-size:12px;font-weight:600;border:1px solid #d0d7de;background:#f6f8fa;vertical-align:middle}
 .s-pending{background:#fff8c5;border-color:#d4a72c}.s-approved,.s-executed{background:#dafbe1;border-color:#1a7f37}
 .s-denied{background:#ffebe9;border-color:#cf222e}.s-expired{background:#eaeef2;border-color:#afb8c1}
-.soon{color:#cf222e;font-weight:600}`;
+.soon{color:#cf222e;font-weight:600}
+@media (max-width:720px){
+header{padding:8px 12px;gap:6px 14px}header .who{font-size:13px}
+main{padding:12px}main.narrow{padding-top:24px}.card{padding:12px 14px}
+.decide{grid-template-columns:minmax(0,1fr)}
+table.rows,table.rows tbody,table.rows tr,table.rows td{display:block}
+table.rows tr.head{display:none}
+table.rows tr{padding:10px 0;border-bottom:1px solid #eaeef2}table.rows tr:last-child{border-bottom:0}
+table.rows td{border:0;padding:2px 0}
+table.rows td[data-label]::before{content:attr(data-label) ": ";color:#59636e;font-weight:600;font-size:14px}
+table.facts,table.facts tbody,table.facts tr,table.facts th,table.facts td{display:block}
+table.facts th{padding:8px 0 0;border:0}table.facts td{padding:0 0 8px}
+}`;
 
 /**
  * The inbox pages' security headers: never cached, framed or sniffed, no referrer to other sites

@@ -41,7 +41,7 @@ export function renderPendingPage(input: { readonly viewer: InboxViewer; readonl
     const summary = summarizeRequest(request, { now: input.now, maxArgsChars: CELL_CHARS });
     const left = Date.parse(request.expiresAt) - input.now.getTime();
     return html`<tr><td><a href="/inbox/requests/${request.id}"><code>${summary.tool}</code></a></td><td>${clip(summary.reason)}</td>
-<td>${summary.requestedBy}</td><td>${summary.progress}</td><td class="${left < SOON_MS ? 'soon' : ''}">${describeTimeLeft(left)}</td></tr>\n`;
+<td data-label="Requested by">${summary.requestedBy}</td><td data-label="Approvals">${summary.progress}</td><td data-label="Time left" class="time-left${left < SOON_MS ? ' soon' : ''}">${describeTimeLeft(left)}</td></tr>\n`;
   });
   return renderLayout({
     title: 'Pending',
@@ -50,7 +50,7 @@ export function renderPendingPage(input: { readonly viewer: InboxViewer; readonl
 <div class="card">${
       requests.length === 0
         ? html`<p class="empty">Nothing is waiting for you. Requests you can approve appear here as agents ask.</p>`
-        : html`<table><tr><th>Tool</th><th>Reason</th><th>Requested by</th><th>Approvals</th><th>Time left</th></tr>
+        : html`<table class="rows"><tr class="head"><th>Tool</th><th>Reason</th><th>Requested by</th><th>Approvals</th><th>Time left</th></tr>
 ${rows}</table>`
     }</div>
 <p class="note">Only requests you can act on are listed: you hold a role they need, you did not ask for them, and you have not decided them yet.</p>`,
@@ -67,7 +67,7 @@ export function renderHistoryPage(input: { readonly viewer: InboxViewer; readonl
   const rows = input.requests.map((request) => {
     const summary = summarizeRequest(request, { now: input.now, maxArgsChars: CELL_CHARS });
     return html`<tr><td>${statusPill(request.status)}</td><td><a href="/inbox/requests/${request.id}"><code>${summary.tool}</code></a></td>
-<td>${clip(summary.reason)}</td><td>${summary.requestedBy}</td><td>${clip(request.resolution)}</td><td>${formatTime(request.resolvedAt)}</td></tr>\n`;
+<td>${clip(summary.reason)}</td><td data-label="Requested by">${summary.requestedBy}</td><td data-label="Resolution">${clip(request.resolution)}</td><td data-label="Resolved">${formatTime(request.resolvedAt)}</td></tr>\n`;
   });
   return renderLayout({
     title: 'History',
@@ -76,7 +76,7 @@ export function renderHistoryPage(input: { readonly viewer: InboxViewer; readonl
 <div class="card">${
       rows.length === 0
         ? html`<p class="empty">No request has been resolved yet.</p>`
-        : html`<table><tr><th>Status</th><th>Tool</th><th>Reason</th><th>Requested by</th><th>Resolution</th><th>Resolved</th></tr>
+        : html`<table class="rows"><tr class="head"><th>Status</th><th>Tool</th><th>Reason</th><th>Requested by</th><th>Resolution</th><th>Resolved</th></tr>
 ${rows}</table>`
     }</div>`,
   });

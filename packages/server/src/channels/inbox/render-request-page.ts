@@ -65,8 +65,8 @@ export function renderRequestPage(input: RequestPageInput): SafeHtml {
   ];
   const decisions = request.decisions.map(
     (decision) => html`<tr><td>${input.reviewerById(decision.reviewer)?.name ?? decision.reviewer} (${decision.reviewer})</td>
-<td>${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.argsHash === request.approvedArgsHash ? '' : ' (earlier args; no longer counts)'}</td>
-<td>${formatTime(decision.at)}</td><td>${decision.channel}</td><td>${revealHiddenCharacters(decision.comment ?? '')}</td></tr>\n`,
+<td data-label="Verdict">${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.argsHash === request.approvedArgsHash ? '' : ' (earlier args; no longer counts)'}</td>
+<td data-label="When">${formatTime(decision.at)}</td><td data-label="Channel">${decision.channel}</td><td data-label="Comment">${revealHiddenCharacters(decision.comment ?? '')}</td></tr>\n`,
   );
 
   return renderLayout({
@@ -75,14 +75,14 @@ export function renderRequestPage(input: RequestPageInput): SafeHtml {
     body: html`<p><a href="/inbox">← Waiting for you</a></p>
 <h1><code>${summary.tool}</code> ${statusPill(request.status)}</h1>
 ${input.banner ? html`<p class="banner ${input.banner.tone}">${input.banner.message}</p>` : ''}
-<div class="card"><table>
+<div class="card"><table class="facts">
 ${facts.map(([label, value]) => html`<tr><th>${label}</th><td>${value}</td></tr>\n`)}</table></div>
 <div class="card"><h2>Args${summary.originalArgsText ? ' (as edited by a reviewer)' : ''}${summary.testedNote ? html` <span class="note">(${summary.testedNote})</span>` : ''}</h2><pre class="args">${summary.argsText}</pre>
 ${summary.originalArgsText ? html`<h2>The agent originally sent</h2><pre class="args">${summary.originalArgsText}</pre>` : ''}
 ${request.context && Object.keys(request.context).length ? html`<h2>Context</h2><pre class="args">${formatArgsForReview(request.context, testedPaths.filter((path) => path.startsWith('context.')).map((path) => `args.${path.slice('context.'.length)}`))}</pre>` : ''}</div>
 <div class="card"><h2>Decisions</h2>${
       decisions.length
-        ? html`<table><tr><th>Reviewer</th><th>Verdict</th><th>When</th><th>Channel</th><th>Comment</th></tr>\n${decisions}</table>`
+        ? html`<table class="rows"><tr class="head"><th>Reviewer</th><th>Verdict</th><th>When</th><th>Channel</th><th>Comment</th></tr>\n${decisions}</table>`
         : html`<p class="note">No reviewer has decided yet.</p>`
     }</div>
 ${pending ? decisionForms(input) : ''}`,
