@@ -97,7 +97,7 @@ describe.skipIf(!hasChromium)('the web inbox in Chromium', () => {
     expect(await approve.evaluate(backgroundOf)).toBe('rgb(26, 127, 55)');
 
     const comment = 'Matches invoice INV-2291; vendor bank details verified.';
-    await page.locator('#approve-comment').fill(comment);
+    await page.getByLabel('Comment (optional)').fill(comment);
     if (writeScreenshot) {
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -209,7 +209,7 @@ describe.skipIf(!hasChromium)('the web inbox in Chromium', () => {
         expect(await page.locator('main').innerText()).toMatch(/left\)/);
         expect(await inView(page.getByRole('button', { name: 'Sign out' }))).toBe(true);
         if (writeScreenshot && size.width !== 320) {
-          await page.locator('#approve-comment').fill('Matches invoice INV-2291; vendor bank details verified.');
+          await page.getByLabel('Comment (optional)').fill('Matches invoice INV-2291; vendor bank details verified.');
           await page.screenshot({ path: docsImage(`inbox-${size.name}.png`), fullPage: true });
         }
         expect(await inView(page.getByRole('button', { name: 'Approve' }))).toBe(true);

@@ -204,7 +204,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         const current = await signedIn(context);
         if (!current) return toLogin(context, '/inbox');
         const requests = await service.list({ actionableBy: current.reviewer, limit: 1_000 });
-        return page(context, 200, renderPendingPage({ viewer: viewerOf(current), requests, now: now() }));
+        return page(context, 200, renderPendingPage({ viewer: viewerOf(current), requests, now: now(), testedPathsOf }));
       };
       app.get('/inbox', pending);
       app.get('/inbox/', pending);
@@ -217,7 +217,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           .flat()
           .sort((a, b) => (b.resolvedAt ?? b.createdAt).localeCompare(a.resolvedAt ?? a.createdAt))
           .slice(0, 100);
-        return page(context, 200, renderHistoryPage({ viewer: viewerOf(current), requests, now: now() }));
+        return page(context, 200, renderHistoryPage({ viewer: viewerOf(current), requests, now: now(), testedPathsOf }));
       });
 
       const notFound = (context: Context, viewer: InboxViewer, id: string) =>

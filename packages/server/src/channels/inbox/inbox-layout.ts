@@ -23,7 +23,10 @@ textarea,input[type=password]{display:block;width:100%;font:inherit;padding:8px;
 textarea.code{font-size:13px}
 button{font:inherit;font-weight:600;padding:9px 22px;border:0;border-radius:6px;color:#fff;cursor:pointer;background:#0969da}
 .approve{background:#1a7f37}.deny{background:#cf222e}
-.decide{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px;align-items:start}
+.buttons{display:flex;flex-wrap:wrap;gap:12px}
+ul.diff{margin:0;padding-left:20px;font-size:14px}ul.diff li{margin:4px 0}ul.diff code{font-weight:600}
+del{background:#ffebe9;color:#82071e}ins{background:#dafbe1;color:#116329;text-decoration:none}
+.tested{font-size:14px}.tested code{background:#f6f8fa;border:1px solid #eaeef2;border-radius:4px;padding:0 4px}
 details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
 .note{color:#59636e;font-size:14px}.empty{color:#59636e;text-align:center;padding:24px 0}
 .banner{padding:12px 16px;border-radius:6px;border:1px solid;margin:0 0 16px}
@@ -35,7 +38,6 @@ details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
 @media (max-width:720px){
 header{padding:8px 12px;gap:6px 14px}header .who{font-size:13px}
 main{padding:12px}main.narrow{padding-top:24px}.card{padding:12px 14px}
-.decide{grid-template-columns:minmax(0,1fr)}
 table.rows,table.rows tbody,table.rows tr,table.rows td{display:block}
 table.rows tr.head{display:none}
 table.rows tr{padding:10px 0;border-bottom:1px solid #eaeef2}table.rows tr:last-child{border-bottom:0}
