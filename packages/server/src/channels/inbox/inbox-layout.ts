@@ -35,9 +35,10 @@ details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
 .s-pending{background:#fff8c5;border-color:#d4a72c}.s-approved,.s-executed{background:#dafbe1;border-color:#1a7f37}
 .s-denied{background:#ffebe9;border-color:#cf222e}.s-expired{background:#eaeef2;border-color:#afb8c1}
 .soon{color:#cf222e;font-weight:600}
+footer{max-width:940px;margin:0 auto;padding:0 24px 24px}.live.on::before{content:"● ";color:#1a7f37}
 @media (max-width:720px){
 header{padding:8px 12px;gap:6px 14px}header .who{font-size:13px}
-main{padding:12px}main.narrow{padding-top:24px}.card{padding:12px 14px}
+main{padding:12px}main.narrow{padding-top:24px}footer{padding:0 12px 12px}.card{padding:12px 14px}
 table.rows,table.rows tbody,table.rows tr,table.rows td{display:block}
 table.rows tr.head{display:none}
 table.rows tr{padding:10px 0;border-bottom:1px solid #eaeef2}table.rows tr:last-child{border-bottom:0}
@@ -49,8 +50,9 @@ table.facts th{padding:8px 0 0;border:0}table.facts td{padding:0 0 8px}
 
 /**
  * The inbox pages' security headers: never cached, framed or sniffed, no referrer to other sites
- * (`no-referrer` would make browsers send `Origin: null` on our own forms), and a CSP that
- * allows no script at all — only the one stylesheet below, by hash — and forms posting back to us.
+ * (`no-referrer` would make browsers send `Origin: null` on our own forms), and a CSP that allows
+ * the one stylesheet below (by hash), scripts only from this origin (the inbox serves one,
+ * `/inbox/live.js`; nothing inline), connections back to us (its event stream) and forms posting back to us.
  */
 export const INBOX_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
@@ -58,8 +60,11 @@ export const INBOX_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'cross-origin-opener-policy': 'same-origin',
-  'content-security-policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  'content-security-policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; script-src 'self'; connect-src 'self'`,
 };
+
+/** A page that updates itself while open (see `/inbox/live.js`): a list, or one request. */
+export type LivePage = { readonly kind: 'list' } | { readonly kind: 'request'; readonly requestId: string };
 
 /** The signed-in reviewer, and the CSRF token of the sign-out form every page carries. */
 export interface InboxViewer {
@@ -73,8 +78,8 @@ export interface InboxViewer {
  * @example
  * renderLayout({ title: 'Pending', viewer, body: html`<h1>Pending</h1>` });
  */
-export function renderLayout(input: { readonly title: string; readonly viewer?: InboxViewer; readonly body: SafeHtml }): SafeHtml {
-  const { viewer } = input;
+export function renderLayout(input: { readonly title: string; readonly viewer?: InboxViewer; readonly body: SafeHtml; readonly live?: LivePage }): SafeHtml {
+  const { viewer, live } = input;
   const header = viewer
     ? html`<header><a class="brand" href="/inbox">Signoff inbox</a><a href="/inbox">Pending</a><a href="/inbox/history">History</a>
 <span class="who">Signed in as ${viewer.reviewer.name} (${viewer.reviewer.id})</span>
@@ -83,9 +88,11 @@ export function renderLayout(input: { readonly title: string; readonly viewer?: 
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>${input.title} · Signoff</title><style>${new SafeHtml(STYLE)}</style></head>
-<body>
+<body${live ? html` data-live="${live.kind}"${live.kind === 'request' ? html` data-request="${live.requestId}"` : ''}` : ''}>
 ${header}
 ${viewer ? html`<main>${input.body}</main>` : html`<main class="narrow">${input.body}</main>`}
+${live ? html`<footer><p class="note live" id="live-status">This page does not update by itself: reload it to see changes.</p></footer>
+<script src="/inbox/live.js" defer></script>` : ''}
 </body></html>
 `;
 }

@@ -59,6 +59,7 @@ export function renderPendingPage(input: ListPageInput): SafeHtml {
   return renderLayout({
     title: 'Pending',
     viewer: input.viewer,
+    live: { kind: 'list' },
     body: html`<h1>Waiting for you (${requests.length})</h1>
 <div class="card">${
       requests.length === 0
@@ -85,6 +86,7 @@ export function renderHistoryPage(input: ListPageInput): SafeHtml {
   return renderLayout({
     title: 'History',
     viewer: input.viewer,
+    live: { kind: 'list' },
     body: html`<h1>History</h1>
 <div class="card">${
       rows.length === 0

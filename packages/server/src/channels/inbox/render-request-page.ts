@@ -74,9 +74,10 @@ export function renderRequestPage(input: RequestPageInput): SafeHtml {
   return renderLayout({
     title: `${summary.tool} · ${request.status}`,
     viewer: input.viewer,
+    live: { kind: 'request', requestId: request.id },
     body: html`<p><a href="/inbox">← Waiting for you</a></p>
 <h1><code>${summary.tool}</code> ${statusPill(request.status)}</h1>
-${input.banner ? html`<p class="banner ${input.banner.tone}">${input.banner.message}</p>` : ''}
+${input.banner ? html`<p class="banner ${input.banner.tone}">${input.banner.message}</p>` : pending ? '' : outcomeBanner(request)}
 <div class="card"><table class="facts">
 ${facts.map(([label, value]) => html`<tr><th>${label}</th><td>${value}</td></tr>\n`)}</table></div>
 ${summary.originalArgsText ? editDiff(request) : ''}
@@ -125,6 +126,12 @@ function editDiff(request: ApprovalRequest): SafeHtml {
   return html`<div class="card"><h2>Edited by a reviewer: ${changes.length} field${changes.length === 1 ? '' : 's'} changed from what the agent sent</h2>
 <ul class="diff">${changes.map((change) => html`<li><code>${change.path}</code>: ${value(change.before, 'del')} → ${value(change.after, 'ins')}</li>\n`)}</ul></div>
 `;
+}
+
+/** Who decided a resolved request, on top, so a page open while someone else decided says so. */
+function outcomeBanner(request: ApprovalRequest): SafeHtml {
+  const tone = request.status === 'approved' || request.status === 'executed' ? 'good' : request.status === 'denied' ? 'bad' : 'info';
+  return html`<p class="banner ${tone} outcome">This request is ${request.status}: ${revealHiddenCharacters(request.resolution)}.</p>`;
 }
 
 /** What the quorum still needs: how many more approvals, and which roles nobody approving holds yet. */
