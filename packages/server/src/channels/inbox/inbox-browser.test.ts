@@ -221,4 +221,91 @@ describe.skipIf(!hasChromium)('the web inbox in Chromium', () => {
       await plane.close();
     }
   });
+  it.skipIf(!hasChromium)('keeps open pages live: a new request appears in the list, and a request decided elsewhere shows who decided it, without a reload', async () => {
+    const plane = await startLocalControlPlane({
+      policy: POLICY,
+      reviewers: [
+        { id: 'ana', name: 'Ana Lima', roles: ['finance'] },
+        { id: 'bo', name: 'Bo Berg', roles: ['finance'] },
+      ],
+      inbox: {},
+    });
+    const live = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    let closed = false;
+    try {
+      const ask = (args: unknown) =>
+        fetch(`${plane.url}/v1/approvals`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${plane.agentKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ tool: 'payment.send', args }),
+        }).then((response) => response.json() as Promise<{ id: string }>);
+      const first = await ask({ ...PAYMENT, amount: 4_800 });
+      const context = await live.newContext({ viewport: { width: 390, height: 844 } });
+      context.setDefaultTimeout(8_000);
+      const page = await context.newPage();
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+      });
+      await page.goto(`${plane.url}/inbox/login`);
+      await page.getByLabel('Reviewer API key').fill(plane.reviewerKey('ana'));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${plane.url}/inbox`);
+      await page.getByText('Live: this page updates by itself.').waitFor();
+      expect(await page.locator('table.rows tr:not(.head)').count()).toBe(1);
+
+      // A new request: the open list shows it, with the amount that sets it apart.
+      await ask({ ...PAYMENT, to: 'Globex Ltd', amount: 9_100 });
+      await page.getByText('Waiting for you (2)').waitFor();
+      expect(await page.locator('.tested').allInnerTexts()).toEqual(expect.arrayContaining(['amount 4800', 'amount 9100']));
+
+      // The request page, open with a comment half typed, while Bo approves it through the API.
+      await page.goto(`${plane.url}/inbox/requests/${first.id}`);
+      await page.getByText('Live: this page updates by itself.').waitFor();
+      await page.getByLabel('Comment (optional)').fill('Checking the invoice…');
+      await plane.decide(first.id, 'bo', 'approve', { comment: 'Invoice matches' });
+      await page.locator('.banner.outcome').waitFor();
+      expect(await page.locator('.banner.outcome').innerText()).toBe('This request is approved: Approved by Bo Berg.');
+      expect(await page.locator('main').innerText()).toContain('Invoice matches');
+      expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+      expect(page.url()).toBe(`${plane.url}/inbox/requests/${first.id}`);
+
+      // The server stopping ends the stream (and its close does not wait on the open page): the page says to reload.
+      await page.goto(`${plane.url}/inbox`);
+      await page.getByText('Live: this page updates by itself.').waitFor();
+      await plane.close();
+      closed = true;
+      await page.getByText(/Not live|Reconnecting/).waitFor();
+      expect(violations).toEqual([]);
+    } finally {
+      await live.close();
+      if (!closed) await plane.close();
+    }
+  });
+
+  it.skipIf(!hasChromium)('without JavaScript the pages still decide, and say to reload', async () => {
+    const plane = await startLocalControlPlane({ policy: POLICY, reviewers: [{ id: 'ana', name: 'Ana Lima', roles: ['finance'] }], inbox: {} });
+    const noScript = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    try {
+      const created = await fetch(`${plane.url}/v1/approvals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${plane.agentKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tool: 'payment.send', args: PAYMENT }),
+      }).then((response) => response.json() as Promise<{ id: string }>);
+      const page = await (await noScript.newContext({ javaScriptEnabled: false })).newPage();
+      await page.goto(`${plane.url}/inbox/requests/${created.id}`);
+      await page.getByLabel('Reviewer API key').fill(plane.reviewerKey('ana'));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${plane.url}/inbox/requests/${created.id}`);
+      expect(await page.locator('#live-status').innerText()).toBe('This page does not update by itself: reload it to see changes.');
+      await page.getByLabel('Comment (optional)').fill('Not this vendor');
+      await page.getByRole('button', { name: 'Deny' }).click();
+      await page.waitForURL(/recorded=deny/);
+      expect(await page.locator('.banner').innerText()).toBe('Your denial was recorded. The request is denied; payment.send will not run.');
+      expect(await plane.service.get(created.id)).toMatchObject({ status: 'denied', decisions: [{ reviewer: 'ana', verdict: 'deny', comment: 'Not this vendor' }] });
+    } finally {
+      await noScript.close();
+      await plane.close();
+    }
+  });
 });
