@@ -45,6 +45,12 @@ export type CreateOutcome =
   | { readonly kind: 'created' | 'replayed'; readonly request: ApprovalRequest }
   | { readonly kind: 'conflict'; readonly request: ApprovalRequest; readonly reason: string };
 
+/** Told of each changed request id (`ANY_REQUEST` when changes may have been missed), and once of shutdown. */
+export interface ChangeWatcher {
+  change(id: string): void;
+  shutdown(): void;
+}
+
 /** How a wait ended. `shutdown` means the server is stopping: ask again (another replica may answer). */
 export type WaitOutcome = { readonly request: ApprovalRequest; readonly ended: 'resolved' | 'timeout' | 'shutdown' };
 
@@ -76,10 +82,12 @@ export function createApprovalService(options: ApprovalServiceOptions) {
       ? { request: expiry.request, events: expiry.events, outbox: resolutionOutbox(current, expiry.request), result: expiry.request }
       : { events: [], result: current };
   };
+  const watchers = new Set<ChangeWatcher>();
   const stopListening = store.onRequestChanged((id) => {
     // ANY_REQUEST: notifications may have been lost (a dropped LISTEN connection): everyone re-reads.
     const woken = id === ANY_REQUEST ? [...waiters.values()] : [waiters.get(id) ?? new Set()];
     for (const set of woken) for (const wake of [...set]) wake('change');
+    for (const watcher of [...watchers]) watcher.change(id);
   });
 
   /**
@@ -240,6 +248,18 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     closing = true;
     stopListening();
     for (const set of waiters.values()) for (const wake of [...set]) wake('shutdown');
+    for (const watcher of [...watchers]) watcher.shutdown();
+    watchers.clear();
+  }
+
+  /** Hears every committed request change (on any replica) until the returned function is called or the service closes. */
+  function watchChanges(watcher: ChangeWatcher): () => void {
+    if (closing) {
+      watcher.shutdown();
+      return () => {};
+    }
+    watchers.add(watcher);
+    return () => watchers.delete(watcher);
   }
 
   return {
@@ -250,6 +270,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     claim,
     report,
     waitForResolution,
+    watchChanges,
     sweep,
     recordRefusal,
     recordRefusals,

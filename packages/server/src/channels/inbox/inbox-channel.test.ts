@@ -210,11 +210,13 @@ describe('the web inbox, over HTTP', () => {
     for (const path of [`/inbox/requests/${request.id}`, '/inbox']) {
       const page = await ana.get(path);
       expect(page.status).toBe(200);
-      expect(page.text).not.toMatch(/<script|<img/i);
+      // The one script is the inbox's own file; nothing from the payload becomes markup.
+      expect(page.text.replace('<script src="/inbox/live.js" defer></script>', '')).not.toMatch(/<script|<img/i);
       expect(page.text).toContain('&lt;script&gt;alert(&quot;to&quot;)&lt;/script&gt;');
       const csp = page.headers.get('content-security-policy') ?? '';
       expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[\w+/=]+'; form-action 'self'; frame-ancestors 'none'/);
       expect(csp).not.toContain('unsafe');
+      expect(csp).toContain("script-src 'self'; connect-src 'self'");
       expect(page.headers.get('cache-control')).toBe('no-store');
       expect(page.headers.get('x-frame-options')).toBe('DENY');
     }
@@ -312,6 +314,38 @@ describe('the web inbox, over HTTP', () => {
     const plain = await ask('payment.send', { to: 'initech', amount: 120, note: 'caf\u00e9 \u202Ereversed' });
     expect((await decide(bo, plain.id, 'approve', { args: JSON.stringify(plain.args, null, 2) })).status).toBe(303);
     expect(await controlPlane.service.get(plain.id)).toMatchObject({ status: 'approved', approvedArgsHash: plain.argsHash });
+  });
+
+  it('streams changes to signed-in pages only, and ends the stream when its session signs out', async () => {
+    expect((await fetch(`${controlPlane.url}/inbox/events`)).status).toBe(401);
+    const script = await fetch(`${controlPlane.url}/inbox/live.js`);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const ana = await signedIn('ana');
+    const cookie = [...ana.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const events = await fetch(`${controlPlane.url}/inbox/events`, { headers: { cookie } });
+    expect(events.status).toBe(200);
+    expect(events.headers.get('content-type')).toBe('text/event-stream');
+    const reader = (events.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    const readUntil = async (text: string) => {
+      while (!received.includes(text)) {
+        const chunk = await reader.read();
+        if (chunk.done) throw new Error(`the stream ended before ${JSON.stringify(text)}; it said:\n${received}`);
+        received += chunk.value;
+      }
+    };
+    await readUntil('event: hello');
+    const request = await ask('payment.send', { to: 'acme', amount: 950 });
+    await readUntil(`event: change\ndata: ${request.id}\n`);
+    await controlPlane.decide(request.id, 'bo', 'deny');
+    const page = await ana.get('/inbox');
+    await ana.post('/inbox/logout', { csrf: tokenFor(page.text, '/inbox/logout') });
+    await readUntil('event: bye');
+    expect(await reader.read()).toMatchObject({ done: true });
+    // The cookie is dead now: no new stream either.
+    expect((await fetch(`${controlPlane.url}/inbox/events`, { headers: { cookie } })).status).toBe(401);
   });
 
   it('signs out with the sign-out form, and keeps an audit chain that verifies', async () => {

@@ -3,6 +3,7 @@ import { limitBody } from '../../http/limit-body.js';
 import { hashArgs, SignoffError, type ApprovalRequest, type Policy } from '@signoff/core';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApprovalService } from '../../approval-service.js';
 import type { ApiKey } from '../../config/server-config.js';
@@ -13,6 +14,7 @@ import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
 import type { SafeHtml } from '../email/safe-html.js';
 import { INBOX_PAGE_HEADERS, type InboxViewer } from './inbox-layout.js';
 import { renderHistoryPage, renderLoginPage, renderMessagePage, renderPendingPage } from './inbox-pages.js';
+import { INBOX_LIVE_SCRIPT } from './inbox-live-script.js';
 import { createInboxSessions, type InboxSession } from './inbox-sessions.js';
 import { renderRequestPage, type DecisionFormValues } from './render-request-page.js';
 
@@ -47,6 +49,8 @@ const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
   NOT_AN_APPROVER: 403,
   EDIT_REFUSED: 422,
 };
+/** An open event stream says something this often, so proxies keep it and a sign-out elsewhere is noticed. */
+const LIVE_HEARTBEAT_MS = 15_000;
 const SIGN_IN_FAILED = 'Sign-in failed: that is not a reviewer key on this server.';
 
 /**
@@ -81,6 +85,8 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
   const publicOrigin = options.publicUrl === undefined ? undefined : new URL(options.publicUrl).origin;
   const reviewerKeys = options.apiKeys.filter((key) => key.kind === 'reviewer' && key.reviewer !== undefined);
   const cookie = { path: '/inbox', httpOnly: true, sameSite: 'Lax', secure } as const;
+  /** Open event streams by session nonce: signing out ends them at once. */
+  const liveStreams = new Map<string, Set<() => void>>();
 
   return {
     name: 'inbox',
@@ -195,6 +201,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           if (forged) return forged;
           // End it on the server too: a copy of the cookie stops working now, not when it expires.
           await service.endSession(current.session.nonce, new Date(current.session.exp * 1000));
+          for (const end of [...(liveStreams.get(current.session.nonce) ?? [])]) end();
         }
         deleteCookie(context, SESSION_COOKIE, cookie);
         return context.redirect('/inbox/login', 303);
@@ -204,7 +211,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         const current = await signedIn(context);
         if (!current) return toLogin(context, '/inbox');
         const requests = await service.list({ actionableBy: current.reviewer, limit: 1_000 });
-        return page(context, 200, renderPendingPage({ viewer: viewerOf(current), requests, now: now() }));
+        return page(context, 200, renderPendingPage({ viewer: viewerOf(current), requests, now: now(), testedPathsOf }));
       };
       app.get('/inbox', pending);
       app.get('/inbox/', pending);
@@ -217,7 +224,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           .flat()
           .sort((a, b) => (b.resolvedAt ?? b.createdAt).localeCompare(a.resolvedAt ?? a.createdAt))
           .slice(0, 100);
-        return page(context, 200, renderHistoryPage({ viewer: viewerOf(current), requests, now: now() }));
+        return page(context, 200, renderHistoryPage({ viewer: viewerOf(current), requests, now: now(), testedPathsOf }));
       });
 
       const notFound = (context: Context, viewer: InboxViewer, id: string) =>
@@ -294,6 +301,63 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         if (outcome.kind === 'refused') return again(REFUSAL_STATUS[outcome.code], `Refused: ${outcome.reason}. Nothing was changed.`, outcome.request);
         // Post/redirect/get: reloading the result page never posts the decision again.
         return context.redirect(`/inbox/requests/${id}?recorded=${verdict}`, 303);
+      });
+
+      app.get('/inbox/live.js', (context) => context.body(INBOX_LIVE_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+
+      /**
+       * Server-sent events for open inbox pages: `change` with the id of each request that changed
+       * (`*` when changes may have been missed), for the session's lifetime. Ids only: the page
+       * re-reads itself with the session cookie, so a stream shows nothing the pages would not.
+       * Ends with `bye` on sign-out (here at once, elsewhere by the next heartbeat) and on shutdown.
+       */
+      app.get('/inbox/events', async (context) => {
+        const current = await signedIn(context);
+        if (!current) return context.body('Signed out: sign in again.', 401, { 'content-type': 'text/plain; charset=utf-8' });
+        const nonce = current.session.nonce;
+        return streamSSE(context, async (stream) => {
+          const changed = new Set<string>();
+          let ended = false;
+          let wake = () => {};
+          const end = () => {
+            ended = true;
+            wake();
+          };
+          const stopWatching = service.watchChanges({
+            change(id) {
+              changed.add(id);
+              wake();
+            },
+            shutdown: end,
+          });
+          const ends = liveStreams.get(nonce) ?? new Set();
+          liveStreams.set(nonce, ends.add(end));
+          stream.onAbort(end);
+          try {
+            await stream.writeSSE({ event: 'hello', data: 'live', retry: 3_000 });
+            while (!ended) {
+              await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, LIVE_HEARTBEAT_MS);
+                wake = () => {
+                  clearTimeout(timer);
+                  resolve();
+                };
+                if (ended || changed.size) wake();
+              });
+              // Signed out on another replica, or the key was removed: stop telling this browser anything.
+              if (ended || !(await signedIn(context))) break;
+              const ids = [...changed];
+              changed.clear();
+              if (ids.length === 0) await stream.write(': still here\n\n');
+              for (const id of ids) await stream.writeSSE({ event: 'change', data: id });
+            }
+            if (!stream.aborted) await stream.writeSSE({ event: 'bye', data: 'reload' });
+          } finally {
+            stopWatching();
+            ends.delete(end);
+            if (ends.size === 0 && liveStreams.get(nonce) === ends) liveStreams.delete(nonce);
+          }
+        });
       });
 
       app.all('/inbox/*', (context) => page(context, 404, renderMessagePage({ title: 'Not found', message: 'There is no such inbox page.', tone: 'bad', link: { href: '/inbox', text: 'Back to the inbox' } })));

@@ -4,6 +4,7 @@ import { html, type SafeHtml } from '../email/safe-html.js';
 import { summarizeRequest } from '../email/summarize-request.js';
 import { formatArgsForReview } from '../format-args-for-review.js';
 import { revealHiddenCharacters } from '../reveal-hidden-characters.js';
+import { diffArgs } from './args-diff.js';
 import { formatTime, renderLayout, statusPill, type InboxViewer } from './inbox-layout.js';
 
 /** What the reviewer typed, kept when a form comes back with an error. */
@@ -32,8 +33,9 @@ export interface RequestPageInput {
  * One request: the args — whole, however long (other channels send reviewers here when they
  * cannot show them whole), the fields the rule tested first, hidden characters escaped, in a box
  * that scrolls by itself — reason, rule, requester, approvals so far and what is still missing,
- * the deadline; and, while it is pending, Approve (with optional edited args) and Deny forms.
- * No script: the forms post to `/inbox/requests/:id/decide`.
+ * the deadline, a reviewer's edit as a diff against the agent's args; and, while it is pending,
+ * one form with a comment box and Approve (optionally with edited args) / Deny buttons, posting to
+ * `/inbox/requests/:id/decide`.
  *
  * @example
  * renderRequestPage({ viewer, request, now: new Date(), decideToken, reviewerById: service.reviewerById });
@@ -65,58 +67,71 @@ export function renderRequestPage(input: RequestPageInput): SafeHtml {
   ];
   const decisions = request.decisions.map(
     (decision) => html`<tr><td>${input.reviewerById(decision.reviewer)?.name ?? decision.reviewer} (${decision.reviewer})</td>
-<td>${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.argsHash === request.approvedArgsHash ? '' : ' (earlier args; no longer counts)'}</td>
-<td>${formatTime(decision.at)}</td><td>${decision.channel}</td><td>${revealHiddenCharacters(decision.comment ?? '')}</td></tr>\n`,
+<td data-label="Verdict">${decision.verdict === 'approve' ? 'approved' : 'denied'}${decision.argsHash === request.approvedArgsHash ? '' : ' (earlier args; no longer counts)'}</td>
+<td data-label="When">${formatTime(decision.at)}</td><td data-label="Channel">${decision.channel}</td><td data-label="Comment">${revealHiddenCharacters(decision.comment ?? '')}</td></tr>\n`,
   );
 
   return renderLayout({
     title: `${summary.tool} · ${request.status}`,
     viewer: input.viewer,
+    live: { kind: 'request', requestId: request.id },
     body: html`<p><a href="/inbox">← Waiting for you</a></p>
 <h1><code>${summary.tool}</code> ${statusPill(request.status)}</h1>
-${input.banner ? html`<p class="banner ${input.banner.tone}">${input.banner.message}</p>` : ''}
-<div class="card"><table>
+${input.banner ? html`<p class="banner ${input.banner.tone}">${input.banner.message}</p>` : pending ? '' : outcomeBanner(request)}
+<div class="card"><table class="facts">
 ${facts.map(([label, value]) => html`<tr><th>${label}</th><td>${value}</td></tr>\n`)}</table></div>
+${summary.originalArgsText ? editDiff(request) : ''}
 <div class="card"><h2>Args${summary.originalArgsText ? ' (as edited by a reviewer)' : ''}${summary.testedNote ? html` <span class="note">(${summary.testedNote})</span>` : ''}</h2><pre class="args">${summary.argsText}</pre>
 ${summary.originalArgsText ? html`<h2>The agent originally sent</h2><pre class="args">${summary.originalArgsText}</pre>` : ''}
 ${request.context && Object.keys(request.context).length ? html`<h2>Context</h2><pre class="args">${formatArgsForReview(request.context, testedPaths.filter((path) => path.startsWith('context.')).map((path) => `args.${path.slice('context.'.length)}`))}</pre>` : ''}</div>
 <div class="card"><h2>Decisions</h2>${
       decisions.length
-        ? html`<table><tr><th>Reviewer</th><th>Verdict</th><th>When</th><th>Channel</th><th>Comment</th></tr>\n${decisions}</table>`
+        ? html`<table class="rows"><tr class="head"><th>Reviewer</th><th>Verdict</th><th>When</th><th>Channel</th><th>Comment</th></tr>\n${decisions}</table>`
         : html`<p class="note">No reviewer has decided yet.</p>`
     }</div>
 ${pending ? decisionForms(input) : ''}`,
   });
 }
 
+/**
+ * One form, one comment box, two buttons: the button pressed is the verdict. The hidden `argsHash`
+ * is the hash of the args this page shows, so the server refuses a decision about args that
+ * changed since; the args box is read only on approve.
+ */
 function decisionForms(input: RequestPageInput): SafeHtml {
   const { request, form } = input;
-  const action = `/inbox/requests/${request.id}/decide`;
-  const hidden = (verdict: 'approve' | 'deny') => html`<input type="hidden" name="csrf" value="${input.decideToken}">
-<input type="hidden" name="verdict" value="${verdict}"><input type="hidden" name="argsHash" value="${request.approvedArgsHash}">`;
-  const comment = (verdict: 'approve' | 'deny') => (form?.verdict === verdict ? form.comment : '');
   const shownArgs = formatArgsForReview(request.approvedArgs, input.testedPaths ?? []);
   const argsText = form?.verdict === 'approve' && form.argsText !== undefined ? form.argsText : shownArgs;
   const editing = form?.verdict === 'approve' && form.argsText !== undefined && form.argsText !== shownArgs;
-  return html`<div class="decide">
-<form class="card" method="post" action="${action}">${hidden('approve')}
-<h2>Approve</h2>
-<label for="approve-comment">Comment (optional)</label>
-<textarea id="approve-comment" name="comment" rows="3" maxlength="1000">${comment('approve')}</textarea>
+  return html`<form class="card decide" method="post" action="/inbox/requests/${request.id}/decide">
+<input type="hidden" name="csrf" value="${input.decideToken}"><input type="hidden" name="argsHash" value="${request.approvedArgsHash}">
+<h2>Your decision</h2>
+<label for="comment">Comment (optional)</label>
+<textarea id="comment" name="comment" rows="3" maxlength="1000">${form?.comment ?? ''}</textarea>
 <details${editing ? html` open` : ''}><summary>Edit the args before approving</summary>
 <p class="note">The server's policy re-checks edited args; an edit it denies is refused. Approvals given for the old args stop counting.</p>
 <label for="approve-args">Args (JSON)</label>
 <textarea id="approve-args" class="code" name="args" rows="12" spellcheck="false">${argsText}</textarea></details>
-<button type="submit" class="approve">Approve</button>
-</form>
-<form class="card" method="post" action="${action}">${hidden('deny')}
-<h2>Deny</h2>
-<label for="deny-comment">Comment (optional)</label>
-<textarea id="deny-comment" name="comment" rows="3" maxlength="1000">${comment('deny')}</textarea>
+<div class="buttons"><button type="submit" name="verdict" value="approve" class="approve">Approve</button>
+<button type="submit" name="verdict" value="deny" class="deny">Deny</button></div>
 <p class="note">One denial denies the request: the tool will not run.</p>
-<button type="submit" class="deny">Deny</button>
-</form>
-</div>`;
+</form>`;
+}
+
+/** A reviewer's edit as a diff against what the agent sent: one line per changed field. */
+function editDiff(request: ApprovalRequest): SafeHtml {
+  const changes = diffArgs(request.args, request.approvedArgs);
+  const value = (text: string | undefined, tag: 'del' | 'ins') =>
+    text === undefined ? html`<span class="note">${tag === 'del' ? '(not sent)' : '(removed)'}</span>` : tag === 'del' ? html`<del>${text}</del>` : html`<ins>${text}</ins>`;
+  return html`<div class="card"><h2>Edited by a reviewer: ${changes.length} field${changes.length === 1 ? '' : 's'} changed from what the agent sent</h2>
+<ul class="diff">${changes.map((change) => html`<li><code>${change.path}</code>: ${value(change.before, 'del')} → ${value(change.after, 'ins')}</li>\n`)}</ul></div>
+`;
+}
+
+/** Who decided a resolved request, on top, so a page open while someone else decided says so. */
+function outcomeBanner(request: ApprovalRequest): SafeHtml {
+  const tone = request.status === 'approved' || request.status === 'executed' ? 'good' : request.status === 'denied' ? 'bad' : 'info';
+  return html`<p class="banner ${tone} outcome">This request is ${request.status}: ${revealHiddenCharacters(request.resolution)}.</p>`;
 }
 
 /** What the quorum still needs: how many more approvals, and which roles nobody approving holds yet. */
