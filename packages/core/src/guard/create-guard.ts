@@ -13,7 +13,7 @@ export interface Guard {
   (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>): Decision;
   /** The policy it decides with. */
   readonly policy: Policy;
-  /** The pure evaluation (no receipt, reason not rendered); allocation-free. */
+  /** The pure evaluation (no receipt, reason not rendered); allocation-free except inside RE2 for `matches` tests. */
   evaluate(tool: string, args: unknown, context?: Readonly<Record<string, unknown>>): PolicyMatch;
 }
 
