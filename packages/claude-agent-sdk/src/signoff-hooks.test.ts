@@ -1,12 +1,18 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createSignoff, type Signoff } from '@signoff/core';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFile, resultOf, startClaudeHarness, toolResults, type ClaudeHarness } from './__fixtures__/claude-harness.js';
 import { callsAwaitingApproval } from './calls-awaiting-approval.js';
 import { resumeWhenDecided } from './resume-when-decided.js';
-import { signoffHooks, signoffOptions } from './signoff-hooks.js';
+import { approvalKey, signoffHooks, signoffOptions } from './signoff-hooks.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const resumeScript = fileURLToPath(new URL('./__fixtures__/resume-in-new-process.ts', import.meta.url));
 
 let controlPlane: LocalControlPlane;
 let signoff: Signoff;
@@ -199,6 +205,66 @@ describe('signoffHooks with the real Claude Code CLI and a scripted API', () => 
     expect(linesOf(join(harness.cwd, call.log))).toEqual([]);
     expect(toolResults(messages).get(call.id)?.is_error).toBe(true);
     expect(existsSync(join(harness.cwd, 'ok4.txt'))).toBe(true);
+  });
+
+  it('resumes in a new process: a fresh Node process with a new Signoff client runs the approved call once, with the approved input', async () => {
+    const call = pushCall();
+    harness.fake.script([{ toolUses: [call] }]);
+    const serializable = harness.baseOptions(); // cwd, env (CLAUDE_CONFIG_DIR), model: what the new process needs besides the ids
+    const first = resultOf(await harness.run('push it', { ...serializable, hooks: signoffHooks(signoff) }));
+    expect(first.stop_reason).toBe('tool_deferred');
+    const pending = (await controlPlane.actionable('lee')).find((request) => (request.args as { command?: string }).command === call.input.command);
+    // The reviewer edits the input: the new process must run exactly the approved one.
+    const approvedInput = { ...call.input, command: call.input.command.replace('git push origin main', 'git push origin main --follow-tags') };
+    await controlPlane.decide(pending!.id, 'lee', 'approve', { args: approvedInput });
+
+    harness.fake.script([]);
+    const resumeInNewProcess = async (): Promise<{ toolResults?: Record<string, { content: unknown; is_error?: boolean }>; stopReason?: string | null; pid?: number; error?: string }> => {
+      const input = { policyFile, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey }, sessionId: first.session_id, toolUseId: call.id, options: serializable };
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', resumeScript, JSON.stringify(input)], { cwd: packageDir, timeout: 60_000 });
+      return JSON.parse(stdout) as { toolResults?: Record<string, { content: unknown; is_error?: boolean }>; stopReason?: string | null; pid?: number; error?: string };
+    };
+    const resumed = await resumeInNewProcess();
+    expect(resumed.pid).not.toBe(process.pid);
+    expect(resumed.toolResults?.[call.id]?.is_error).toBe(false);
+    expect(resumed.stopReason).toBe('end_turn');
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main --follow-tags']);
+    expect(await signoff.getApproval(pending!.id)).toMatchObject({ status: 'executed' });
+
+    // Another new process resuming the same call runs nothing.
+    expect(await resumeInNewProcess()).toEqual({ error: 'ALREADY_EXECUTED' });
+    expect(linesOf(join(harness.cwd, call.log))).toEqual(['git push origin main --follow-tags']);
+  });
+
+  it('an expired request never runs: resuming runs nothing and the model reads the expiry reason', async () => {
+    const log = `deploys-${++counter}.log`;
+    const call = { id: `toolu_deploy_${counter}`, name: 'Bash', input: { command: `echo deploy-prod >> ${log}`, description: 'deploy' } };
+    harness.fake.script([{ toolUses: [call] }]);
+    const options = { ...harness.baseOptions(), ...signoffOptions(signoff, { permissionMode: 'default' }) };
+    const first = resultOf(await harness.run('deploy', options));
+    expect(first.stop_reason).toBe('tool_deferred');
+    const request = await signoff.findApproval(approvalKey(first.session_id, call.id));
+    expect(request).toMatchObject({ status: 'pending', tool: 'Bash' });
+    // approval_timeout_minutes: 0.02 (1.2 s); the control plane's sweep expires it.
+    let status = request!.status;
+    for (let tries = 0; status === 'pending' && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await signoff.getApproval(request!.id)).status;
+    }
+    expect(status).toBe('expired');
+
+    harness.fake.script([]);
+    const resumed = await collect(resumeWhenDecided({ signoff, sessionId: first.session_id, toolUseId: call.id, options }));
+    expect(linesOf(join(harness.cwd, log))).toEqual([]);
+    const result = toolResults(resumed).get(call.id);
+    expect(result?.is_error).toBe(true);
+    // The control plane's expiry reason (the rule's timeout, then its timeout_action).
+    const expiry = /No decision within 1 s; timeout_action deny refuses it/;
+    expect(String(result?.content)).toMatch(expiry);
+    // The model's next request carries it.
+    expect(JSON.stringify(harness.fake.requests.at(-1)?.body.messages)).toMatch(expiry);
+    expect(resultOf(resumed).stop_reason).toBe('end_turn');
+    expect(await signoff.getApproval(request!.id)).toMatchObject({ status: 'expired' });
   });
 
   it("signoffOptions refuses permissionMode 'bypassPermissions' (canUseTool would never be asked)", () => {
