@@ -138,6 +138,8 @@ describe('the Slack channel', () => {
     expect(await approval(id)).toMatchObject({ status: 'pending', decisions: [{ reviewer: 'ana', verdict: 'approve', channel: 'slack' }] });
     await expect.poll(() => shown(message), { timeout: 5_000 }).toContain('1 of 2 — Ana Lima (slack)');
     expect(hasButtons(message)).toBe(true);
+    // The reviewer is told privately what is still missing.
+    await expect.poll(() => ephemeralsTo(USERS.ana).at(-1), { timeout: 5_000 }).toMatch(/^Your approval was recorded\. Waiting for 1 more approval\(s\): it needs 2 approvals, covering every role: finance, security; so far 1 of 2 approvals/);
 
     const staleCopy = structuredClone(message); // what a reviewer whose Slack has not refreshed still sees
     expect((await click(message, USERS.sam, 'signoff_approve')).status).toBe(200);

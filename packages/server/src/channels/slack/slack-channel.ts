@@ -13,6 +13,7 @@ import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
 import { reviewElsewhere } from '../review-elsewhere.js';
 import { ACTIONS_BLOCK_PREFIX, APPROVE_ACTION, composeSlackMessage, DENY_ACTION, escapeMrkdwn, slackShowsArgsWhole } from './compose-slack-message.js';
 import { verifySlackSignature } from './verify-slack-signature.js';
+import { summarizeRequest } from '../email/summarize-request.js';
 
 export interface SlackChannelOptions {
   /** The bot token (`xoxb-…`); needs `chat:write` and `channels:history` (`groups:history` for a private channel). */
@@ -290,6 +291,12 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
       };
     }
     // A resolution is drawn by its outbox delivery (which every channel's decisions go through); redrawing here too sent it twice.
-    return outcome.request.status === 'pending' ? () => refresh(outcome.request) : async () => undefined;
+    if (outcome.request.status !== 'pending') return async () => undefined;
+    // Still waiting: say privately what is still missing, next to the redrawn progress.
+    const summary = summarizeRequest(outcome.request, { now: now(), maxArgsChars: 0 });
+    return async () => {
+      await refresh(outcome.request);
+      await tell(`Your ${verdict === 'approve' ? 'approval' : 'decision'} was recorded. ${outcome.request.resolution}: it needs ${summary.whoMustApprove}; so far ${summary.progress}.`)();
+    };
   }
 }
