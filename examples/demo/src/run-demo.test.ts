@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ describe('the demo', () => {
   it('runs an allowed call, refuses a denied one, and resumes the payment once two reviewers approve', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'signoff-demo-'));
     chmodSync(directory, 0o755); // as an earlier demo left it: the demo makes it private again
+    writeFileSync(join(directory, 'signoff.db'), '', { mode: 0o644 }); // and an older version's readable database
     const lines: string[] = [];
     const { calls, controlPlane } = await runDemo({ directory, port: 0, auto: true, print: (line) => lines.push(line) });
     await controlPlane.close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { makePrivateDirectory, writePrivateFile } from './config/private-files.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,6 +70,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'signoff-local-'));
   makePrivateDirectory(directory); // the config holds the inbox session secret; the database, every approval
+  // A database left by an older version may be readable by others: it is ours, make it private too.
+  for (const file of ['signoff.db', 'signoff.db-wal', 'signoff.db-shm']) if (existsSync(join(directory, file))) chmodSync(join(directory, file), 0o600);
   const reviewers = options.reviewers ?? DEFAULT_REVIEWERS;
   const newKey = () => `sk_signoff_${randomBytes(18).toString('base64url')}`;
   const agentKey = newKey();
