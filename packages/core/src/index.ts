@@ -61,4 +61,4 @@ export {
 export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneOptions, type CreateApprovalBody } from './client/control-plane-client.js';
 export { checkApproval, type ApprovalCheck } from './client/check-approval.js';
 export { verifyWebhook, type ApprovalWebhookEvent } from './client/verify-webhook.js';
-export { createReviewerClient, type ReviewerClient, type ReviewerClientOptions } from './client/create-reviewer-client.js';
+export { createReviewerClient, type ReviewerClient, type ReviewerClientOptions, type ReviewerListFilter } from './client/create-reviewer-client.js';

@@ -143,6 +143,14 @@ describe('signoff approvals', () => {
     expect(byName.out).toContain('request is approved: Approved by Ana Lima, Sam Okafor');
     expect((await run('approvals', 'list', ...as('ana'))).out).toBe('nothing waiting for you');
     expect((await run('approvals', 'list', '--all', ...as('ana'))).out).toContain('approved');
+    // Pages: a full page says how to get the next one.
+    await signoff.requestApproval(signoff.guard('payment.send', { to: 'globex', amount: 10 }));
+    const firstPage = (await run('approvals', 'list', '--all', '--limit', '1', ...as('ana'))).out;
+    const cursor = /more: add --cursor (\S+)/.exec(firstPage)?.[1];
+    expect(cursor).toEqual(expect.any(String));
+    const secondPage = (await run('approvals', 'list', '--all', '--limit', '1', '--cursor', cursor as string, ...as('ana'))).out;
+    expect(secondPage).toContain(request.id);
+    expect((await run('approvals', 'list', '--limit', '0', ...as('ana'))).code).toBe(2);
     expect((await run('approvals', 'list', '--url', controlPlane.url)).code).toBe(2); // no key
     await controlPlane.close();
   });

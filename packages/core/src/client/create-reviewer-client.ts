@@ -53,16 +53,24 @@ export function createReviewerClient(options: ReviewerClientOptions) {
     return json as T;
   }
 
+  async function listPage(filter: ReviewerListFilter = {}): Promise<{ data: ApprovalRequest[]; nextCursor: string | null }> {
+    const query = new URLSearchParams();
+    if (filter.actionable) query.set('actionable', 'true');
+    if (filter.status) query.set('status', filter.status);
+    if (filter.tool) query.set('tool', filter.tool);
+    if (filter.limit) query.set('limit', String(filter.limit));
+    if (filter.cursor) query.set('cursor', filter.cursor);
+    const page = await call<{ data: ApprovalRequest[]; nextCursor?: string | null }>('GET', `/v1/approvals${query.size ? `?${query}` : ''}`);
+    return { data: page.data, nextCursor: page.nextCursor ?? null };
+  }
+
   return {
     /** Newest first. `actionable: true` = what this reviewer can decide now. */
-    async list(filter: { actionable?: boolean; status?: ApprovalStatus; tool?: string; limit?: number } = {}): Promise<ApprovalRequest[]> {
-      const query = new URLSearchParams();
-      if (filter.actionable) query.set('actionable', 'true');
-      if (filter.status) query.set('status', filter.status);
-      if (filter.tool) query.set('tool', filter.tool);
-      if (filter.limit) query.set('limit', String(filter.limit));
-      return (await call<{ data: ApprovalRequest[] }>('GET', `/v1/approvals${query.size ? `?${query}` : ''}`)).data;
+    async list(filter: ReviewerListFilter = {}): Promise<ApprovalRequest[]> {
+      return (await listPage(filter)).data;
     },
+    /** One page and where the next starts (`nextCursor`, `null` after the last page): pass it back as `cursor`. */
+    listPage,
     get: (id: string) => call<ApprovalRequest>('GET', `/v1/approvals/${encodeURIComponent(id)}`),
     /**
      * Approves or denies; `args` approves edited args instead (the server decides them as if the agent
@@ -75,3 +83,12 @@ export function createReviewerClient(options: ReviewerClientOptions) {
 }
 
 export type ReviewerClient = ReturnType<typeof createReviewerClient>;
+
+/** Which requests a reviewer lists; `cursor` continues after an earlier page. */
+export interface ReviewerListFilter {
+  readonly actionable?: boolean;
+  readonly status?: ApprovalStatus;
+  readonly tool?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
