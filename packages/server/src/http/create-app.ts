@@ -4,6 +4,7 @@ import { limitBody } from './limit-body.js';
 import type { CallbackPolicy } from '../channels/callback-policy.js';
 import { createRefusalLimiter, type RefusalLimiter } from './refusal-limiter.js';
 import { Hono, type Context } from 'hono';
+import type * as z from 'zod';
 import { SignoffError, type ApprovalRequest } from '@signoff/core';
 import type { ApprovalService, Principal } from '../approval-service.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
@@ -291,18 +292,29 @@ export function createApp(options: AppOptions): Hono<Env> {
     return context.json(outcome.request);
   });
 
-  // The single use of a grant: only the agent that asked claims it, just before it runs the call.
-  app.post('/v1/approvals/:id/execution', async (context) => {
+  /**
+   * What the execution routes share: an agent key, a valid body, and a request this agent made
+   * (anything else is a 404, never a hint). A `Response` when the call stops here.
+   */
+  async function ownRequestCall<T>(context: Context<Env>, schema: z.ZodType<T>, refusal: string): Promise<Response | { principal: Principal; id: string; body: T }> {
     const principal = context.get('principal');
-    const id = context.req.param('id');
-    if (principal.kind !== 'agent') return refuseAccess(context, { status: 403, code: 'AGENT_KEY_REQUIRED', message: 'only the agent that asked claims its approval' });
+    const id = context.req.param('id') ?? '';
+    if (principal.kind !== 'agent') return refuseAccess(context, { status: 403, code: 'AGENT_KEY_REQUIRED', message: refusal });
     const json = await readJson(context);
     if (!json.ok) return json.response;
-    const parsed = ClaimBody.safeParse(json.body);
+    const parsed = schema.safeParse(json.body);
     if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
-    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
-    const outcome = await service.claim(id, { principal: principal.name, ...parsed.data });
-    if (!outcome) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
+    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return notFound(context, id);
+    return { principal, id, body: parsed.data };
+  }
+  const notFound = (context: Context<Env>, id: string) => refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
+
+  // The single use of a grant: only the agent that asked claims it, just before it runs the call.
+  app.post('/v1/approvals/:id/execution', async (context) => {
+    const call = await ownRequestCall(context, ClaimBody, 'only the agent that asked claims its approval');
+    if (call instanceof Response) return call;
+    const outcome = await service.claim(call.id, { principal: call.principal.name, ...call.body });
+    if (!outcome) return notFound(context, call.id);
     if (outcome.kind === 'refused') {
       metrics.refusals.inc({ code: outcome.code });
       return apiError(context, CLAIM_REFUSAL_STATUS[outcome.code], outcome.code, outcome.reason);
@@ -311,17 +323,11 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   app.post('/v1/approvals/:id/execution/outcome', async (context) => {
-    const principal = context.get('principal');
-    const id = context.req.param('id');
-    if (principal.kind !== 'agent') return refuseAccess(context, { status: 403, code: 'AGENT_KEY_REQUIRED', message: 'only the agent that ran the call reports its outcome' });
-    const json = await readJson(context);
-    if (!json.ok) return json.response;
-    const parsed = ReportBody.safeParse(json.body);
-    if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
-    if (!APPROVAL_ID.test(id) || !visible(principal, await service.get(id))) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
-    const { detail, ...report } = parsed.data;
-    const outcome = await service.report(id, { principal: principal.name, ...report, ...(detail ? { detail } : {}) });
-    if (!outcome) return refuseAccess(context, { status: 404, code: 'NOT_FOUND', message: `no approval request ${id.slice(0, 60)}` });
+    const call = await ownRequestCall(context, ReportBody, 'only the agent that ran the call reports its outcome');
+    if (call instanceof Response) return call;
+    const { detail, ...report } = call.body;
+    const outcome = await service.report(call.id, { principal: call.principal.name, ...report, ...(detail ? { detail } : {}) });
+    if (!outcome) return notFound(context, call.id);
     if (outcome.kind === 'refused') return apiError(context, 409, outcome.code, outcome.reason);
     return context.json(outcome.request);
   });

@@ -1,3 +1,4 @@
+import { formatTime } from '../format-time.js';
 import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { formatArgsForReview } from '../format-args-for-review.js';
@@ -60,7 +61,7 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
   const approveUrl = summary.argsWhole ? input.approveUrl : undefined;
   const elsewhere = reviewElsewhere(input.request.id, input.inboxBaseUrl);
   const argsHeading = `Args${summary.testedNote ? ` (${summary.testedNote})` : ''}${summary.argsWhole ? '' : ` — too long to show whole here (the first ${MAX_ARGS_CHARS.toLocaleString('en')} characters)`}`;
-  const linksExpire = `${input.linksExpireAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const linksExpire = formatTime(input.linksExpireAt.toISOString());
   const footer = approveUrl
     ? ['Each link opens a page that shows the request again; nothing is decided until you press the', `button there. The links are for you only, work once, and expire at ${linksExpire}.`]
     : ['The Deny link opens a page that shows the request again; nothing is decided until you press', `the button there. It is for you only, works once, and expires at ${linksExpire}.`];

@@ -1,3 +1,4 @@
+import { formatTime } from '../format-time.js';
 import type { ApprovalRequest } from '@signoff/core';
 import { formatArgsForReview } from '../format-args-for-review.js';
 import { revealHiddenCharacters } from '../reveal-hidden-characters.js';
@@ -73,7 +74,7 @@ export function summarizeRequest(request: ApprovalRequest, options: SummarizeOpt
     requestedBy: revealHiddenCharacters(request.onBehalfOf ? `${request.requester} on behalf of ${request.onBehalfOf}` : request.requester),
     whoMustApprove,
     progress: `${approvers.length} of ${requiredApprovals} approvals${approvers.length ? ` (${approvers.join(', ')})` : ''}`,
-    deadline: `${request.expiresAt.slice(0, 16).replace('T', ' ')} UTC`,
+    deadline: formatTime(request.expiresAt),
     timeLeft: describeTimeLeft(Date.parse(request.expiresAt) - now.getTime()),
   };
 }

@@ -97,15 +97,7 @@ ${live ? html`<footer><p class="note live" id="live-status">This page does not u
 `;
 }
 
-/**
- * A timestamp as the pages show it, to the minute, in UTC.
- *
- * @example
- * formatTime('2026-11-24T06:00:12.345Z'); // '2026-11-24 06:00 UTC'
- */
-export function formatTime(iso: string | undefined): string {
-  return iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '—';
-}
+export { formatTime } from '../format-time.js';
 
 /**
  * A coloured label for a request's status.

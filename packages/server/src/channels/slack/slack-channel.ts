@@ -113,14 +113,13 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
 
   /** The approval a posted message was made for: from the click's copy of it, else from Slack's. */
   async function approvalOfMessage(payload: BlockActions, where: { channel: string | undefined; ts: string | undefined }): Promise<string | undefined> {
-    const fromPayload = payload.message?.metadata?.event_payload?.approval_id;
-    if (payload.message?.metadata?.event_type === METADATA_EVENT && typeof fromPayload === 'string') return fromPayload;
+    const fromPayload = approvalIdOf(payload.message);
+    if (fromPayload) return fromPayload;
     if (!where.channel || !where.ts) return undefined;
     const history = await client.conversations
       .history({ channel: where.channel, latest: where.ts, oldest: where.ts, inclusive: true, limit: 1, include_all_metadata: true })
       .catch(() => undefined); // unknown → the click is refused, never counted
-    const metadata = (history?.messages?.[0] as { metadata?: { event_type?: string; event_payload?: { approval_id?: unknown } } } | undefined)?.metadata;
-    return metadata?.event_type === METADATA_EVENT && typeof metadata.event_payload?.approval_id === 'string' ? metadata.event_payload.approval_id : undefined;
+    return approvalIdOf(history?.messages?.[0]);
   }
 
   const post = async (request: ApprovalRequest) => {
@@ -142,10 +141,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
         include_all_metadata: true,
         ...(cursor ? { cursor } : {}),
       });
-      const found = history.messages?.find((message) => {
-        const metadata = (message as { metadata?: { event_type?: string; event_payload?: { approval_id?: unknown } } }).metadata;
-        return metadata?.event_type === METADATA_EVENT && metadata.event_payload?.approval_id === request.id;
-      });
+      const found = history.messages?.find((message) => approvalIdOf(message) === request.id);
       if (found?.ts) return { channel, ts: found.ts };
       cursor = history.response_metadata?.next_cursor;
       if (!history.has_more || !cursor) return undefined;
@@ -299,4 +295,11 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
       await tell(`Your ${verdict === 'approve' ? 'approval' : 'decision'} was recorded. ${outcome.request.resolution}: it needs ${summary.whoMustApprove}; so far ${summary.progress}.`)();
     };
   }
+}
+
+/** The approval a Slack message was posted for, from the metadata this channel attaches to it. */
+function approvalIdOf(message: unknown): string | undefined {
+  const metadata = (message as { metadata?: { event_type?: unknown; event_payload?: { approval_id?: unknown } } } | undefined)?.metadata;
+  const id = metadata?.event_payload?.approval_id;
+  return metadata?.event_type === METADATA_EVENT && typeof id === 'string' ? id : undefined;
 }
