@@ -9,6 +9,8 @@ export type { PolicyRule } from './spec/policy-rule.js';
 export type { Receipt } from './spec/receipt.js';
 export type { SourceLocation } from './spec/source-location.js';
 export type { ToolCall } from './spec/tool-call.js';
+export type { HistoryWindow } from './spec/history-window.js';
+export type { RecordedCall } from './spec/recorded-call.js';
 
 export { PolicyError, formatPolicyIssue, type PolicyIssue } from './errors/policy-error.js';
 export { SignoffError, type SignoffErrorCode } from './errors/signoff-error.js';
@@ -18,15 +20,21 @@ export { canonicalJson } from './canonical-json.js';
 export { hashArgs } from './hash-args.js';
 
 export { compilePolicy, type CompiledPolicy } from './policy/compile-policy.js';
+export { historyLabel, type HistoryCondition, type HistoryFacts } from './policy/compile-history.js';
+export { gatherHistoryFacts, historyKey, historyKeysOf, type HistoryQuery, type HistoryReader } from './policy/gather-history-facts.js';
+export { createMemoryHistory, type MemoryHistory } from './policy/memory-history.js';
+export { replayPolicy, type ReplayFlip, type ReplayReport } from './policy/replay-policy.js';
+export { DEFAULT_HISTORY_RETENTION_MS, formatDuration, parseDuration } from './policy/history-syntax.js';
 export { conditionPaths } from './policy/condition-paths.js';
 export {
   explainDecision,
   type ConditionOutcome,
   type ConditionTrace,
   type Explanation,
+  type ExplainOptions,
   type RuleTrace,
 } from './policy/explain-decision.js';
-export { lintPolicy, type LintCode, type LintWarning } from './policy/lint-policy.js';
+export { lintPolicy, type LintCode, type LintOptions, type LintWarning } from './policy/lint-policy.js';
 export { loadPolicy } from './policy/load-policy.js';
 export { parsePolicy, type ParsePolicyOptions, type PolicyReviewer } from './policy/parse-policy.js';
 

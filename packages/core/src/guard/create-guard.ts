@@ -47,7 +47,7 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
       lastIso = new Date(ms).toISOString();
     }
     const receipt = match.action === 'escalate' ? new EscalationReceipt(randomUUID(), policyHash, lastIso, args) : { id: randomUUID(), policyHash, at: lastIso };
-    return {
+    const decision: Decision = {
       action: match.action,
       reason: compiled.renderReason(match, args, context),
       ruleId: match.ruleId,
@@ -58,6 +58,9 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
       approval: match.approval ?? undefined,
       receipt,
     };
+    // Only on history rules, so every other decision keeps its shape.
+    if (match.needsHistory) (decision as { needsHistory?: true }).needsHistory = true;
+    return decision;
   };
   return Object.assign(guard, { policy, evaluate: compiled.evaluate });
 }

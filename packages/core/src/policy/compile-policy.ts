@@ -6,6 +6,7 @@ import type { PolicyMatch } from '../spec/policy-match.js';
 import type { PolicyRule } from '../spec/policy-rule.js';
 import { defaultReason, defaultRuleReason, unknownRuleReason } from './decision-reasons.js';
 import { compileTest, type Evaluator, type UnknownPathSlot } from './compile-test.js';
+import { compileHistory, historyLabel, type HistoryCondition, type HistoryFacts, type HistorySlot } from './compile-history.js';
 import { compileReasonTemplate, type ReasonRenderer } from './reason-template.js';
 import { compileToolGlob, isToolGlob } from './tool-glob.js';
 import { FALSE, TRUE, UNKNOWN } from './truth.js';
@@ -22,6 +23,25 @@ export interface CompiledPolicy {
   evaluate(tool: string, args: unknown, context?: unknown): PolicyMatch;
   /** Renders a match's reason template with the call's args and context. */
   renderReason(match: PolicyMatch, args: unknown, context: unknown): string;
+  /**
+   * Every history condition (`window` aggregates, `after:`) of the policy, shadow rules included,
+   * with the rule it belongs to; {@link HistoryFacts} are indexed like this list. Empty for a
+   * policy that judges each call alone.
+   */
+  readonly historyConditions: readonly { readonly condition: HistoryCondition; readonly rule: PolicyRule }[];
+  /**
+   * Whether calls must be recorded for this policy to work: it has history conditions or shadow
+   * rules. When `false`, nothing is recorded or sent.
+   */
+  readonly recordsCalls: boolean;
+  /**
+   * Decides a call as `evaluate` does, with the control plane's facts about the call history: a
+   * history condition is judged from its fact (unknown when the fact is `undefined`: fail-closed)
+   * instead of asking for the control plane.
+   */
+  evaluateWithHistory(tool: string, args: unknown, context: unknown, facts: HistoryFacts): PolicyMatch;
+  /** The policy with its shadow rules enforced (what they would decide), or `null` when it has none. */
+  readonly shadow: CompiledPolicy | null;
 }
 
 
@@ -32,6 +52,8 @@ interface CompiledRule {
   readonly matched: PolicyMatch;
   /** Per unknown path id, the match to return; filled on first use, so steady state allocates nothing. */
   readonly matchedUnknown: Map<number, PolicyMatch>;
+  /** For a rule with history conditions: the match when they cannot be judged here (ask the control plane). */
+  readonly needsHistory: PolicyMatch | null;
 }
 
 /**
@@ -44,7 +66,9 @@ interface CompiledRule {
  */
 export function compilePolicy(policy: Policy): CompiledPolicy {
   // Where the path of the most recent unknown result is left; read right after each call.
-  const scratch = { unknownPathId: -1 };
+  const scratch: HistorySlot = { unknownPathId: -1, facts: null, historyUnknown: false };
+  const historyConditions = collectHistoryConditions(policy);
+  const historyIndex = new Map(historyConditions.map(({ condition }, index) => [condition, index]));
   const pathIds = new Map<string, number>();
   const paths: string[] = [];
   const idOf = (path: string): number => {
@@ -56,13 +80,18 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     return id;
   };
 
-  const compiled = policy.rules.map((rule): CompiledRule => ({
-    rule,
-    globs: rule.tools.filter(isToolGlob).map(compileToolGlob),
-    condition: rule.condition ? compileCondition(rule.condition, scratch, idOf) : null,
-    matched: freezeMatch(rule.action, rule.id, null, rule.reason ?? defaultRuleReason(rule.action, rule.id), rule.approval),
-    matchedUnknown: new Map(),
-  }));
+  // Shadow rules never decide; `shadow` (below) is the view that enforces them.
+  const compiled = policy.rules.filter((rule) => rule.mode !== 'shadow').map((rule): CompiledRule => {
+    const history = historyConditions.find((entry) => entry.rule === rule);
+    return {
+      rule,
+      globs: rule.tools.filter(isToolGlob).map(compileToolGlob),
+      condition: rule.condition ? withHistoryReset(compileCondition(rule.condition, scratch, idOf, historyIndex), history !== undefined, scratch) : null,
+      matched: freezeMatch(rule.action, rule.id, null, rule.reason ?? defaultRuleReason(rule.action, rule.id), rule.approval),
+      matchedUnknown: new Map(),
+      needsHistory: history ? needsHistoryMatch(rule, historyLabel(history.condition)) : null,
+    };
+  });
 
   // Candidate rules per tool name, in file order. Names some rule states exactly are indexed up
   // front; any other name is resolved against the glob rules once and remembered, so repeat calls
@@ -126,6 +155,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       const truth = condition(args, context);
       if (truth === TRUE) return candidate.matched;
       if (truth === UNKNOWN) {
+        if (candidate.needsHistory !== null && scratch.historyUnknown) return candidate.needsHistory;
         if (candidate.rule.action !== 'allow') return matchedThroughUnknown(candidate, scratch.unknownPathId);
         if (skippedPathId < 0) skippedPathId = scratch.unknownPathId;
       }
@@ -142,7 +172,61 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     return render(args, context);
   }
 
-  return Object.freeze({ policy, evaluate, renderReason });
+  function evaluateWithHistory(tool: string, args: unknown, context: unknown, facts: HistoryFacts): PolicyMatch {
+    scratch.facts = facts;
+    try {
+      return evaluate(tool, args, context);
+    } finally {
+      scratch.facts = null;
+    }
+  }
+
+  const hasShadowRules = policy.rules.some((rule) => rule.mode === 'shadow');
+  const shadow = hasShadowRules
+    ? compilePolicy({ ...policy, rules: policy.rules.map(({ mode: _mode, ...rule }) => rule) })
+    : null;
+  return Object.freeze({
+    policy,
+    evaluate,
+    renderReason,
+    historyConditions,
+    recordsCalls: historyConditions.length > 0 || hasShadowRules,
+    evaluateWithHistory,
+    shadow,
+  });
+}
+
+/** The history conditions of every rule (shadow rules too), in file order: how {@link HistoryFacts} are indexed. */
+export function collectHistoryConditions(policy: Policy): { condition: HistoryCondition; rule: PolicyRule }[] {
+  const found: { condition: HistoryCondition; rule: PolicyRule }[] = [];
+  const visit = (condition: Condition, rule: PolicyRule): void => {
+    if (condition.kind === 'aggregate' || condition.kind === 'after') found.push({ condition, rule });
+    else if (condition.kind === 'not') visit(condition.condition, rule);
+    else if (condition.kind === 'all' || condition.kind === 'any') for (const child of condition.conditions) visit(child, rule);
+  };
+  for (const rule of policy.rules) if (rule.condition) visit(rule.condition, rule);
+  return found;
+}
+
+/** A rule with history conditions clears the "history was needed" flag before it is evaluated. */
+function withHistoryReset(evaluator: Evaluator, hasHistory: boolean, scratch: HistorySlot): Evaluator {
+  if (!hasHistory) return evaluator;
+  return (args, context) => {
+    scratch.historyUnknown = false;
+    return evaluator(args, context);
+  };
+}
+
+/** The agent side cannot see the history: whatever the rule's action, the control plane decides. */
+function needsHistoryMatch(rule: PolicyRule, label: string): PolicyMatch {
+  return Object.freeze({
+    action: 'escalate' as const,
+    ruleId: rule.id,
+    unknownPath: label,
+    reasonTemplate: `Rule '${rule.id}' depends on the call history (${label}): the control plane decides`,
+    approval: rule.approval ?? DEFAULT_APPROVAL,
+    needsHistory: true as const,
+  });
 }
 
 const MAX_REMEMBERED_TOOL_NAMES = 1_024;
@@ -172,17 +256,21 @@ function anyGlobMatches(globs: readonly RegExp[], tool: string): boolean {
 
 function compileCondition(
   condition: Condition,
-  scratch: UnknownPathSlot,
+  scratch: HistorySlot,
   idOf: (path: string) => number,
+  historyIndex: ReadonlyMap<Condition, number>,
 ): Evaluator {
   switch (condition.kind) {
+    case 'aggregate':
+    case 'after':
+      return compileHistory(condition, historyIndex.get(condition) as number, idOf(historyLabel(condition)), scratch);
     case 'all':
     case 'any': {
-      const children = condition.conditions.map((child) => compileCondition(child, scratch, idOf));
+      const children = condition.conditions.map((child) => compileCondition(child, scratch, idOf, historyIndex));
       return condition.kind === 'all' ? compileAll(children, scratch) : compileAny(children, scratch);
     }
     case 'not': {
-      const child = compileCondition(condition.condition, scratch, idOf);
+      const child = compileCondition(condition.condition, scratch, idOf, historyIndex);
       return (args, context) => {
         const truth = child(args, context);
         return truth === UNKNOWN ? UNKNOWN : truth === TRUE ? FALSE : TRUE;

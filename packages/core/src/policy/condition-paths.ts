@@ -14,7 +14,11 @@ export function conditionPaths(condition: Condition | null): string[] {
   const visit = (node: Condition): void => {
     if (node.kind === 'test') paths.add(node.path);
     else if (node.kind === 'not') visit(node.condition);
-    else for (const child of node.conditions) visit(child);
+    else if (node.kind === 'aggregate' || node.kind === 'after') {
+      // The folded value and the partition keys decided it too.
+      if (node.kind === 'aggregate' && node.path !== null) paths.add(node.path);
+      for (const path of node.window.per) paths.add(path);
+    } else for (const child of node.conditions) visit(child);
   };
   if (condition) visit(condition);
   return [...paths];

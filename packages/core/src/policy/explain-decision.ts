@@ -7,6 +7,8 @@ import { defaultReason, defaultRuleReason, unknownRuleReason } from './decision-
 import { judgeOperator, readPath } from './operator-semantics.js';
 import { compileReasonTemplate } from './reason-template.js';
 import { compileToolGlob, isToolGlob } from './tool-glob.js';
+import { collectHistoryConditions } from './compile-policy.js';
+import { describeHistoryCondition, historyLabel, judgeHistoryFact, type HistoryFacts } from './compile-history.js';
 import { FALSE, TRUE, type Truth } from './truth.js';
 
 /** The outcome of a condition: `unknown` when a value was missing or of a type its operator cannot judge. */
@@ -23,6 +25,10 @@ export interface ConditionTrace {
   readonly value?: unknown;
   /** For all / any / not. */
   readonly children?: readonly ConditionTrace[];
+  /** For history conditions (aggregate / after): what was judged, e.g. `sum(args.amount) within 1h per context.agent`. */
+  readonly history?: string;
+  /** For history conditions: the fact judged (`undefined` when the history was not available). */
+  readonly fact?: number | boolean;
 }
 
 /** How one rule fared, in file order, up to the rule that decided. */
@@ -48,6 +54,16 @@ export interface Explanation {
   readonly unknownPath: string | null;
   readonly reason: string;
   readonly rules: readonly RuleTrace[];
+  /** `true` when the deciding rule needs call history that was not given: the control plane decides. */
+  readonly needsHistory?: true;
+}
+
+export interface ExplainOptions {
+  /**
+   * What the control plane found in its call history, indexed like `compilePolicy(policy).historyConditions`.
+   * Without it, a rule that depends on history is reported as needing the control plane.
+   */
+  readonly facts?: HistoryFacts;
 }
 
 /**
@@ -59,19 +75,31 @@ export interface Explanation {
  * const explanation = explainDecision(policy, { tool: 'email.send', args: { to: 'x@gmail.com' } });
  * console.log(explanation.action, explanation.ruleId, explanation.rules);
  */
-export function explainDecision(policy: Policy, call: ToolCall): Explanation {
+export function explainDecision(policy: Policy, call: ToolCall, options: ExplainOptions = {}): Explanation {
   const rules: RuleTrace[] = [];
   let skippedUnknownPath: string | null = null;
+  const history = collectHistoryConditions(policy);
+  const judge = { facts: options.facts, index: new Map<Condition, number>(history.map(({ condition }, index) => [condition, index])) };
   for (const rule of policy.rules) {
+    // Shadow rules are recorded, never enforced: they take no part in the decision.
+    if (rule.mode === 'shadow') continue;
     const toolMatched = rule.tools.some((pattern) => (isToolGlob(pattern) ? compileToolGlob(pattern).test(call.tool) : pattern === call.tool));
     const base = { ruleId: rule.id, action: rule.action, line: rule.location.line, toolMatched };
     if (!toolMatched) {
       rules.push({ ...base, decided: false });
       continue;
     }
-    const trace = rule.condition ? traceCondition(rule.condition, call) : undefined;
+    const trace = rule.condition ? traceCondition(rule.condition, call, judge) : undefined;
     const outcome = trace?.outcome ?? 'true';
     const unknownPath = trace && outcome === 'unknown' ? firstUnknownPath(trace) : undefined;
+    const historyEntry = history.find((entry) => entry.rule === rule);
+    if (outcome === 'unknown' && historyEntry && options.facts === undefined && trace && touchesHistory(trace)) {
+      // The history was not given: whatever the rule's action, the control plane decides.
+      const label = historyLabel(historyEntry.condition);
+      rules.push({ ...base, outcome, decided: true, ...(trace ? { condition: trace } : {}), unknownPath: label });
+      const reason = `Rule '${rule.id}' depends on the call history (${label}): the control plane decides`;
+      return { action: 'escalate', ruleId: rule.id, unknownPath: label, reason, rules, needsHistory: true };
+    }
     const decided = outcome === 'true' || (outcome === 'unknown' && rule.action !== 'allow');
     rules.push({ ...base, outcome, decided, ...(trace ? { condition: trace } : {}), ...(unknownPath ? { unknownPath } : {}) });
     if (decided) {
@@ -91,8 +119,19 @@ export function explainDecision(policy: Policy, call: ToolCall): Explanation {
   };
 }
 
-function traceCondition(condition: Condition, call: ToolCall): ConditionTrace {
+interface HistoryJudge {
+  readonly facts: HistoryFacts | undefined;
+  readonly index: ReadonlyMap<Condition, number>;
+}
+
+function traceCondition(condition: Condition, call: ToolCall, judge: HistoryJudge): ConditionTrace {
   switch (condition.kind) {
+    case 'aggregate':
+    case 'after': {
+      const fact = judge.facts?.[judge.index.get(condition) as number];
+      const truth = judgeHistoryFact(condition, fact);
+      return { kind: condition.kind, outcome: outcomeOf(truth), path: historyLabel(condition), history: describeHistoryCondition(condition), ...(fact === undefined ? {} : { fact }) };
+    }
     case 'test': {
       const [root, ...segments] = condition.path.split('.');
       const value = readPath(root === 'args' ? call.args : call.context, segments);
@@ -100,13 +139,13 @@ function traceCondition(condition: Condition, call: ToolCall): ConditionTrace {
       return { kind: 'test', outcome: outcomeOf(truth), path: condition.path, operator: condition.operator, operand: condition.operand, value };
     }
     case 'not': {
-      const child = traceCondition(condition.condition, call);
+      const child = traceCondition(condition.condition, call, judge);
       const outcome = child.outcome === 'unknown' ? 'unknown' : child.outcome === 'true' ? 'false' : 'true';
       return { kind: 'not', outcome, children: [child] };
     }
     case 'all':
     case 'any': {
-      const children = condition.conditions.map((child) => traceCondition(child, call));
+      const children = condition.conditions.map((child) => traceCondition(child, call, judge));
       const outcomes = children.map((child) => child.outcome);
       const decisive = condition.kind === 'all' ? 'false' : 'true';
       const outcome = outcomes.includes(decisive)
@@ -121,10 +160,25 @@ function traceCondition(condition: Condition, call: ToolCall): ConditionTrace {
   }
 }
 
+/**
+ * Whether evaluating the node in order, stopping where the compiled evaluator stops (`all` at the
+ * first false child, `any` at the first true one), meets a history condition that could not be judged.
+ */
+function touchesHistory(trace: ConditionTrace): boolean {
+  if (trace.kind === 'aggregate' || trace.kind === 'after') return trace.outcome === 'unknown';
+  if (trace.kind === 'test') return false;
+  let touched = false;
+  for (const child of trace.children ?? []) {
+    touched ||= touchesHistory(child);
+    if ((trace.kind === 'all' && child.outcome === 'false') || (trace.kind === 'any' && child.outcome === 'true')) break;
+  }
+  return touched;
+}
+
 /** The first test (in file order) whose unknown outcome made this node unknown. */
 function firstUnknownPath(trace: ConditionTrace): string | undefined {
   if (trace.outcome !== 'unknown') return undefined;
-  if (trace.kind === 'test') return trace.path;
+  if (trace.kind === 'test' || trace.kind === 'aggregate' || trace.kind === 'after') return trace.path;
   for (const child of trace.children ?? []) {
     const path = firstUnknownPath(child);
     if (path) return path;

@@ -225,3 +225,28 @@ describe('lintPolicy', () => {
     ]);
   });
 });
+
+describe('lintPolicy: history conditions and shadow rules', () => {
+  it('warns about a window longer than the history is kept', () => {
+    const text = rules('  - { tool: t, action: escalate, when: { args.n: { gt: 0 }, window: { within: 30d }, count: { gt: 5 } } }');
+    expect(lint(text)).toEqual([expect.objectContaining({ code: 'window-exceeds-retention', line: 3, message: "rule 'rule-1': count looks back 30d but the control plane keeps calls for 7d, so older calls are not counted; raise call_history.retention" })]);
+    expect(lintPolicy(parsePolicy(text), { historyRetentionMs: 31 * 86_400_000 })).toEqual([]);
+  });
+
+  it('warns about a per path that no rule tests', () => {
+    expect(codes(rules('  - { tool: t, action: escalate, when: { window: { within: 1h, per: [context.user] }, count: { gte: 3 } } }'))).toEqual(['per-path-untested']);
+    expect(
+      codes(
+        rules(
+          '  - { tool: t, action: deny, when: { context.user: { exists: false } } }',
+          '  - { tool: t, action: escalate, when: { window: { within: 1h, per: [context.user] }, count: { gte: 3 } } }',
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('warns about a shadow rule an enforced rule always decides first, and lets shadow rules shadow nothing enforced', () => {
+    expect(codes(rules('  - { id: all, tool: t, action: allow }', '  - { id: watch, tool: t, action: deny, mode: shadow, when: { args.n: { gt: 5 } } }'))).toEqual(['shadow-rule-shadowed']);
+    expect(codes(rules('  - { id: watch, tool: t, action: deny, mode: shadow }', '  - { id: all, tool: t, action: allow }'))).toEqual([]);
+  });
+});

@@ -1,11 +1,30 @@
 import type { Condition } from '../spec/condition.js';
 import type { Policy } from '../spec/policy.js';
 import type { PolicyRule } from '../spec/policy-rule.js';
+import { collectHistoryConditions } from './compile-policy.js';
+import { DEFAULT_HISTORY_RETENTION_MS, formatDuration } from './history-syntax.js';
+import { historyLabel } from './compile-history.js';
 import { deepEqual } from './operator-semantics.js';
 import { compileToolGlob, isToolGlob } from './tool-glob.js';
 
 /** What kind of problem a lint warning reports. */
-export type LintCode = 'missing-default' | 'default-allow' | 'timeout-allow' | 'shadowed-rule' | 'unsatisfiable-rule';
+export type LintCode =
+  | 'missing-default'
+  | 'default-allow'
+  | 'timeout-allow'
+  | 'shadowed-rule'
+  | 'unsatisfiable-rule'
+  /** A history window longer than the control plane keeps calls: older calls are gone, so it under-counts. */
+  | 'window-exceeds-retention'
+  /** A `per` path that no rule tests: calls often lack it, and a call without it is unknown for the rule. */
+  | 'per-path-untested'
+  /** A shadow rule that an earlier enforced rule always decides before it: it never records anything. */
+  | 'shadow-rule-shadowed';
+
+export interface LintOptions {
+  /** How long the control plane keeps call history (`call_history.retention`); default 7 days. */
+  readonly historyRetentionMs?: number;
+}
 
 /** A policy that loads but probably does not do what its author meant. */
 export interface LintWarning {
@@ -28,7 +47,7 @@ export interface LintWarning {
  *   console.warn(`${warning.file}:${warning.line}:${warning.column}: ${warning.message}`);
  * }
  */
-export function lintPolicy(policy: Policy): LintWarning[] {
+export function lintPolicy(policy: Policy, options: LintOptions = {}): LintWarning[] {
   const warnings: LintWarning[] = [];
   const top = { ruleId: null, file: policy.file, line: 1, column: 1 };
   if (!policy.hasExplicitDefault) {
@@ -41,8 +60,15 @@ export function lintPolicy(policy: Policy): LintWarning[] {
     if (rule.approval?.timeoutAction === 'allow') {
       warnings.push({ ...at, code: 'timeout-allow', message: `rule '${rule.id}' has timeout_action: allow, so a request nobody answers runs anyway (fail-open)` });
     }
-    const shadow = policy.rules.slice(0, index).find((earlier) => shadows(earlier, rule));
-    if (shadow) {
+    // A shadow rule decides nothing, so it shadows only other shadow rules (in the view that enforces them).
+    const shadow = policy.rules.slice(0, index).find((earlier) => (earlier.mode !== 'shadow' || rule.mode === 'shadow') && shadows(earlier, rule));
+    if (shadow && rule.mode === 'shadow' && shadow.mode !== 'shadow') {
+      warnings.push({
+        ...at,
+        code: 'shadow-rule-shadowed',
+        message: `shadow rule '${rule.id}' never records anything: enforced rule '${shadow.id}' (line ${shadow.location.line}) comes first and decides every call it would; move it up`,
+      });
+    } else if (shadow) {
       warnings.push({
         ...at,
         code: 'shadowed-rule',
@@ -59,6 +85,40 @@ export function lintPolicy(policy: Policy): LintWarning[] {
       });
     }
   });
+  warnings.push(...historyWarnings(policy, options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS));
+  return warnings;
+}
+
+/** Windows the retention cannot serve, and `per` paths no rule ever tests. */
+function historyWarnings(policy: Policy, retentionMs: number): LintWarning[] {
+  const warnings: LintWarning[] = [];
+  const tested = new Set<string>();
+  const visit = (condition: Condition): void => {
+    if (condition.kind === 'test') tested.add(condition.path);
+    else if (condition.kind === 'not') visit(condition.condition);
+    else if (condition.kind === 'all' || condition.kind === 'any') condition.conditions.forEach(visit);
+  };
+  for (const rule of policy.rules) if (rule.condition) visit(rule.condition);
+  const reported = new Set<string>();
+  for (const { condition, rule } of collectHistoryConditions(policy)) {
+    const at = { ruleId: rule.id, file: rule.location.file, line: rule.location.line, column: rule.location.column };
+    if (condition.window.withinMs > retentionMs) {
+      warnings.push({
+        ...at,
+        code: 'window-exceeds-retention',
+        message: `rule '${rule.id}': ${historyLabel(condition)} looks back ${formatDuration(condition.window.withinMs)} but the control plane keeps calls for ${formatDuration(retentionMs)}, so older calls are not counted; raise call_history.retention`,
+      });
+    }
+    for (const path of condition.window.per) {
+      if (tested.has(path) || reported.has(`${rule.id} ${path}`)) continue;
+      reported.add(`${rule.id} ${path}`);
+      warnings.push({
+        ...at,
+        code: 'per-path-untested',
+        message: `rule '${rule.id}': per path ${path} is tested by no rule, so nothing checks calls carry it; a call without it is unknown here (${rule.action === 'allow' ? 'this allow rule is skipped' : `this ${rule.action} rule applies`}); add ${path}: { exists: true } to an earlier deny rule if it must be present`,
+      });
+    }
+  }
   return warnings;
 }
 

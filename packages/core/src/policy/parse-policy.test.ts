@@ -57,7 +57,7 @@ function expectIssues(text: string, expected: readonly ExpectedIssue[], options:
 
 const OPERATOR_LIST =
   'eq, ne, gt, gte, lt, lte, in, not_in, notIn, contains, starts_with, startsWith, ends_with, endsWith, matches, exists, not';
-const RULE_KEYS = 'id, tool, action, when, reason, metadata';
+const RULE_KEYS = 'id, tool, action, when, reason, metadata, mode';
 
 const malformed: ReadonlyArray<readonly [string, string, readonly ExpectedIssue[]]> = [
   // YAML itself
@@ -88,7 +88,7 @@ const malformed: ReadonlyArray<readonly [string, string, readonly ExpectedIssue[
   [
     'unknown top-level key',
     doc('version: 1', 'rulez: []', 'rules: []'),
-    [issue(2, 1, "unknown top-level key 'rulez'; expected one of: version, default, rules", 'rulez')],
+    [issue(2, 1, "unknown top-level key 'rulez'; expected one of: version, default, rules, mode", 'rulez')],
   ],
   ['version 2', doc('version: 2', 'rules: []'), [issue(1, 10, 'expected version 1, got 2', 'version')]],
   ['version as a string', doc('version: "1"', 'rules: []'), [issue(1, 10, 'expected version 1, got "1"')]],

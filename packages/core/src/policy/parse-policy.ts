@@ -7,6 +7,7 @@ import type { ConditionOperator } from '../spec/condition-operator.js';
 import type { Policy } from '../spec/policy.js';
 import type { PolicyRule } from '../spec/policy-rule.js';
 import { validateYaml, type UnlocatedIssue, type YamlPath } from '../yaml/validate-yaml.js';
+import { parseAggregateKey, parseDuration } from './history-syntax.js';
 import { OPERATOR_SPELLINGS, PolicyDocumentSchema, type RuleDocument } from './policy-schema.js';
 
 /** A reviewer as far as policy validation cares: who they are and which roles they hold. */
@@ -54,6 +55,8 @@ export function parsePolicy(text: string, options: ParsePolicyOptions = {}): Pol
     reason: rule.reason,
     approval: rule.action === 'escalate' ? approvalRequirements(rule) : null,
     location: { file, ...result.locate(['rules', index]) },
+    // Only when shadow, so enforced rules keep the hash they always had.
+    ...((rule.mode ?? result.data.mode) === 'shadow' ? { mode: 'shadow' as const } : {}),
   }));
   const defaultAction = result.data.default ?? 'deny';
   const semantic = rules.map(({ location: _location, index: _index, ...meaning }) => meaning);
@@ -86,14 +89,37 @@ function approvalRequirements(rule: RuleDocument): ApprovalRequirements {
 }
 
 function normalizeWhen(when: Record<string, unknown>): Condition | null {
-  const conditions = Object.entries(when).map(([key, value]): Condition => {
-    if (key === 'any' || key === 'all') {
-      const children = (value as Record<string, unknown>[]).map((child) => normalizeWhen(child) ?? ALWAYS);
-      return combine(key, children);
+  const window = when.window as { within: string; per?: string[] } | undefined;
+  const conditions = Object.entries(when).flatMap(([key, value]): Condition[] => {
+    if (key === 'window') return [];
+    if (key === 'after') {
+      const after = value as { tool: string | string[]; within: string; per?: string[] };
+      return [{ kind: 'after', tools: typeof after.tool === 'string' ? [after.tool] : after.tool, window: { withinMs: parseDuration(after.within) as number, per: after.per ?? [] } }];
     }
-    return normalizeOperand(key, value);
+    const aggregate = parseAggregateKey(key);
+    if (aggregate && window) {
+      const tests = Object.entries(value as Record<string, number>).map(([operator, operand]) => ({ operator: operator as 'gt', operand }));
+      return [
+        {
+          kind: 'aggregate',
+          aggregate: aggregate.aggregate as 'count',
+          path: aggregate.path,
+          window: { withinMs: parseDuration(window.within) as number, per: window.per ?? [] },
+          tests,
+        },
+      ];
+    }
+    return [normalizeEntry(key, value)];
   });
   return conditions.length === 0 ? null : combine('all', conditions);
+}
+
+function normalizeEntry(key: string, value: unknown): Condition {
+  if (key === 'any' || key === 'all') {
+    const children = (value as Record<string, unknown>[]).map((child) => normalizeWhen(child) ?? ALWAYS);
+    return combine(key, children);
+  }
+  return normalizeOperand(key, value);
 }
 
 /** An empty `when` map inside any/all: always true. */

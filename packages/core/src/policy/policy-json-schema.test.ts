@@ -13,6 +13,7 @@ const policies = [
   '../../../../examples/policies/seed.yaml',
   '../../../../examples/langchain-agent/policy.yaml',
   '../../../../packages/server/src/__fixtures__/policy.yaml',
+  '../__fixtures__/history.policy.yaml',
 ].map((path) => readFileSync(new URL(path, import.meta.url), 'utf8'));
 
 describe('the published JSON Schema', () => {
@@ -34,6 +35,10 @@ describe('the published JSON Schema', () => {
     ['an empty operator object', 'rules: [{ tool: a, action: deny, when: { args.x: {} } }]'],
     ['a string where gt needs a number', 'rules: [{ tool: a, action: deny, when: { args.x: { gt: "1" } } }]'],
     ['required_approvals 0', 'rules: [{ tool: a, action: escalate, metadata: { required_approvals: 0 } }]'],
+    ['a bad window duration', 'rules: [{ tool: a, action: deny, when: { window: { within: 1 hour }, count: { gt: 1 } } }]'],
+    ['an unknown aggregate', 'rules: [{ tool: a, action: deny, when: { window: { within: 1h }, avg(args.x): { gt: 1 } } }]'],
+    ['a string comparison on an aggregate', 'rules: [{ tool: a, action: deny, when: { window: { within: 1h }, count: { ends_with: x } } }]'],
+    ['a bad mode', 'rules: [{ tool: a, action: deny, mode: dry-run }]'],
   ])('rejects %s, as the loader does', (_name, text) => {
     expect(() => parsePolicy(text)).toThrow(PolicyError);
     expect(validate(parse(text))).toBe(false);

@@ -3,6 +3,8 @@ import { CONDITION_PATH, MAX_PATTERN_LENGTH, PolicyDocumentSchema } from './poli
 
 const SCALAR = { type: ['string', 'number', 'boolean', 'null'] };
 const STRING_LIST_OF_SCALARS = { type: 'array', items: SCALAR };
+const DURATION = { type: 'string', pattern: '^\\d+(?:\\.\\d+)?[smhd]$', description: 'A duration: 30s, 10m, 1h, 7d.' };
+const PER = { type: 'array', items: { type: 'string', pattern: CONDITION_PATH.source }, description: 'Paths whose values partition the history, e.g. [context.agent, args.to].' };
 
 /**
  * The JSON Schema (2020-12) of a policy file, for editors: published as
@@ -35,8 +37,35 @@ export function policyJsonSchema(): Record<string, unknown> {
       properties: {
         any: { type: 'array', minItems: 1, items: { $ref: '#/$defs/when' }, description: 'Holds when one of these condition maps holds.' },
         all: { type: 'array', minItems: 1, items: { $ref: '#/$defs/when' }, description: 'Holds when all of these condition maps hold.' },
+        window: {
+          type: 'object',
+          description: 'The calls the aggregates beside it (count, sum(…), min(…), max(…)) look at: this tool, within a duration, with the same values at each per path. Decided by the control plane.',
+          properties: { within: DURATION, per: PER },
+          required: ['within'],
+          additionalProperties: false,
+        },
+        count: { $ref: '#/$defs/aggregateOperators', description: 'How many calls in the window (this one included).' },
+        after: {
+          type: 'object',
+          description: 'Holds when one of these tools was called within the duration before this call (same per values). Decided by the control plane.',
+          properties: { tool: { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }] }, within: DURATION, per: PER },
+          required: ['tool', 'within'],
+          additionalProperties: false,
+        },
       },
-      patternProperties: { [CONDITION_PATH.source]: { anyOf: [SCALAR, { $ref: '#/$defs/operators' }] } },
+      patternProperties: {
+        [CONDITION_PATH.source]: { anyOf: [SCALAR, { $ref: '#/$defs/operators' }] },
+        [`^(?:sum|min|max)\\((?:${CONDITION_PATH.source.slice(1, -1)})\\)$`]: {
+          $ref: '#/$defs/aggregateOperators',
+          description: 'sum / min / max of the numbers at a path over the window (this call included).',
+        },
+      },
+      additionalProperties: false,
+    },
+    aggregateOperators: {
+      type: 'object',
+      minProperties: 1,
+      properties: { eq: { type: 'number' }, ne: { type: 'number' }, gt: { type: 'number' }, gte: { type: 'number' }, lt: { type: 'number' }, lte: { type: 'number' } },
       additionalProperties: false,
     },
     operators: {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { strictMapping } from '../yaml/strict-mapping.js';
+import { AGGREGATES, AggregateOperators, afterSchema, isHistoryKey, parseAggregateKey, windowSchema } from './history-syntax.js';
 import { matchPatternProblem } from './match-pattern.js';
 import { toolGlobProblem } from './tool-glob.js';
 
@@ -89,7 +90,9 @@ export const When: z.ZodType<Record<string, unknown>> = z.lazy(() =>
         const issues =
           key === 'any' || key === 'all'
             ? WhenList.safeParse(condition, { reportInput: true }).error?.issues
-            : conditionIssues(key, condition);
+            : isHistoryKey(key)
+              ? historyIssues(key, condition, when)
+              : conditionIssues(key, condition);
         for (const issue of issues ?? []) context.addIssue({ ...issue, path: [key, ...(issue.path ?? [])] } as never);
       }
     },
@@ -97,6 +100,30 @@ export const When: z.ZodType<Record<string, unknown>> = z.lazy(() =>
 );
 
 const WhenList = z.array(When, { error: 'expected a list of condition mappings' }).min(1, 'expected at least one condition mapping');
+
+/** `window`, `after` and aggregates: their shape, and that aggregates and their `window` come together. */
+function historyIssues(key: string, condition: unknown, when: Record<string, unknown>): z.core.$ZodRawIssue[] | undefined {
+  const keyIssue = (message: string): z.core.$ZodRawIssue[] => [{ code: 'custom', path: [], input: key, params: { at: 'key' }, message }];
+  if (key === 'window') {
+    if (!Object.keys(when).some((other) => other !== 'window' && parseAggregateKey(other) !== undefined)) {
+      return keyIssue("a window needs an aggregate beside it, e.g. count: { gte: 3 } or sum(args.amount): { gt: 1000 }");
+    }
+    return windowSchema(CONDITION_PATH).safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
+  }
+  if (key === 'after') return afterSchema(CONDITION_PATH).safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
+  const { aggregate, path } = parseAggregateKey(key) as { aggregate: string; path: string | null };
+  if (!(AGGREGATES as readonly string[]).includes(aggregate) || (aggregate === 'count') !== (path === null)) {
+    const hint = aggregate === 'count' ? " (count takes no path: write 'count')" : '';
+    return keyIssue(`unknown aggregate '${key}': expected count, sum(path), min(path) or max(path)${hint}`);
+  }
+  if (path !== null && !CONDITION_PATH.test(path)) return keyIssue(`unknown path '${path}' in ${aggregate}(…): expected a path starting with 'args.' or 'context.', like args.amount`);
+  if (!('window' in when)) return keyIssue(`${key} needs a window in the same condition map, e.g. window: { within: 1h, per: [context.agent] }`);
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) {
+    return [{ code: 'custom', path: [], input: condition, message: `expected comparisons for ${key}, e.g. { gt: 1000 }` }];
+  }
+  if (Object.keys(condition).length === 0) return [{ code: 'custom', path: [], input: condition, message: 'expected at least one comparison, e.g. { gt: 1000 }' }];
+  return AggregateOperators.safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
+}
 
 function conditionIssues(key: string, condition: unknown): z.core.$ZodRawIssue[] | undefined {
   if (!CONDITION_PATH.test(key)) {
@@ -158,6 +185,8 @@ const ToolPattern = z.string({ error: 'expected a tool name or glob' }).superRef
   if (problem) context.addIssue({ code: 'custom', message: problem });
 });
 
+const Mode = z.enum(['enforce', 'shadow'], { error: 'expected enforce or shadow' });
+
 const Action = z.enum(['allow', 'deny', 'escalate'], { error: 'expected allow, deny or escalate' });
 
 const Metadata = strictMapping(
@@ -204,6 +233,7 @@ const Rule = strictMapping(
     when: When.optional(),
     reason: z.string({ error: 'expected a reason string' }).optional(),
     metadata: Metadata.optional(),
+    mode: Mode.optional().describe('shadow: evaluate and record what this rule would decide, without enforcing it; enforce (default): enforce it.'),
   },
   'rule key',
 );
@@ -214,6 +244,7 @@ export const PolicyDocumentSchema = strictMapping(
     version: z.literal(1, { error: 'expected version 1' }).optional(),
     default: Action.optional(),
     rules: z.array(Rule, { error: 'expected a list of rules' }),
+    mode: Mode.optional().describe('shadow: every rule that does not say otherwise is a shadow rule (recorded, not enforced).'),
   },
   'top-level key',
 );

@@ -1,4 +1,5 @@
 import type { ConditionOperator } from './condition-operator.js';
+import type { HistoryWindow } from './history-window.js';
 
 /**
  * A rule's `when`, normalized into a tree. Evaluation is three-valued: each node is true, false or
@@ -40,4 +41,28 @@ export type Condition =
       readonly operator: ConditionOperator;
       /** The literal the value is compared with (an RE2 pattern string for `matches`). */
       readonly operand: unknown;
+    }
+  | {
+      /**
+       * An aggregate over the recorded calls to the same tool in a window, this call included
+       * (`window:` with `count:` / `sum(args.x):` / `min(…)` / `max(…)`). Unknown when the history
+       * cannot be read (the agent-side guard never can: it asks the control plane).
+       */
+      readonly kind: 'aggregate';
+      /** `count` counts calls; `sum` / `min` / `max` fold the numbers at `path`. */
+      readonly aggregate: 'count' | 'sum' | 'min' | 'max';
+      /** The path folded, for `sum` / `min` / `max`; `null` for `count`. */
+      readonly path: string | null;
+      /** Which earlier calls count. */
+      readonly window: HistoryWindow;
+      /** Numeric comparisons the aggregate must all pass (`{ gt: 1000 }`). */
+      readonly tests: readonly { readonly operator: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; readonly operand: number }[];
+    }
+  | {
+      /** Holds when one of `tools` was called within the window before this call (`after:`). Unknown when the history cannot be read. */
+      readonly kind: 'after';
+      /** Exact tool names. */
+      readonly tools: readonly string[];
+      /** Which earlier calls count. */
+      readonly window: HistoryWindow;
     };

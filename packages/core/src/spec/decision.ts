@@ -27,6 +27,12 @@ export interface Decision {
   readonly context: Readonly<Record<string, unknown>> | undefined;
   /** Who must approve and how long they have; present only for `escalate`. */
   readonly approval?: ApprovalRequirements;
+  /**
+   * `true` when the deciding rule depends on call history the local guard cannot see (`window`
+   * aggregates, `after:`): the action is `escalate` and the control plane decides with its history
+   * (it may allow, deny or open an approval). Absent otherwise.
+   */
+  readonly needsHistory?: true;
   /** Which policy decided, when, and (for escalations) the hash the approval is bound to. */
   readonly receipt: Receipt;
 }

@@ -24,4 +24,10 @@ export interface PolicyMatch {
   readonly reasonTemplate: string;
   /** Approval requirements, present when `action` is `escalate`. */
   readonly approval: ApprovalRequirements | null;
+  /**
+   * Present (`true`) when the deciding rule depends on call history (a `window` aggregate or
+   * `after:`) that this evaluator could not read: the action is then `escalate`, so the caller asks
+   * the control plane, which keeps the history and decides. Absent otherwise.
+   */
+  readonly needsHistory?: true;
 }

@@ -25,6 +25,11 @@ export interface PolicyRule {
   readonly reason: string | undefined;
   /** Approval requirements, for `escalate` rules. */
   readonly approval: ApprovalRequirements | null;
+  /**
+   * `shadow` when the rule (or the whole file) says `mode: shadow`: it is evaluated and what it
+   * would have decided is recorded, but it never decides a call. Absent for enforced rules.
+   */
+  readonly mode?: 'shadow';
   /** Where the rule starts in the file. */
   readonly location: SourceLocation;
 }

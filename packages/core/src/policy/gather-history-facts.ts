@@ -1,0 +1,128 @@
+import { canonicalJson } from '../canonical-json.js';
+import { sha256Hex } from '../hash-args.js';
+import type { RecordedCall } from '../spec/recorded-call.js';
+import type { ToolCall } from '../spec/tool-call.js';
+import type { CompiledPolicy } from './compile-policy.js';
+import type { HistoryCondition, HistoryFacts } from './compile-history.js';
+import { isPresent, readPath, toNumber } from './operator-semantics.js';
+import { compileToolGlob, isToolGlob } from './tool-glob.js';
+
+/** Which recorded calls a history condition reads: those under any of `keys`, recorded at or after `since`. */
+export interface HistoryQuery {
+  /** One {@link historyKey} per tool the condition looks at. */
+  readonly keys: readonly string[];
+  /** Earliest time (ms since epoch) that counts. */
+  readonly since: number;
+}
+
+/**
+ * Where history comes from: the control plane's store, or the recorded calls `signoff policy
+ * replay` walks through. A read that fails (throws) makes the condition unknown: fail-closed.
+ */
+export interface HistoryReader {
+  read(query: HistoryQuery): Promise<readonly RecordedCall[]>;
+}
+
+/**
+ * The index key of a partition of the history: one tool, the `per` paths, and this call's values
+ * at them (sha256 of their canonical JSON). Calls are recorded under the keys the policy's history
+ * conditions will look them up by.
+ *
+ * @example
+ * historyKey('payment.send', ['context.agent'], ['bot-1']);
+ */
+export function historyKey(tool: string, per: readonly string[], values: readonly unknown[]): string {
+  return sha256Hex(canonicalJson([tool, per, values]));
+}
+
+/** The call's values at the `per` paths; `undefined` when one is missing or null (the condition is then unknown). */
+function perValues(call: Pick<ToolCall, 'args' | 'context'>, per: readonly string[]): unknown[] | undefined {
+  const values: unknown[] = [];
+  for (const path of per) {
+    const value = readCallPath(call, path);
+    if (!isPresent(value)) return undefined;
+    values.push(value);
+  }
+  return values;
+}
+
+function readCallPath(call: Pick<ToolCall, 'args' | 'context'>, path: string): unknown {
+  const [root, ...segments] = path.split('.');
+  return readPath(root === 'args' ? call.args : call.context, segments);
+}
+
+function ruleCovers(tools: readonly string[], tool: string): boolean {
+  return tools.some((pattern) => (isToolGlob(pattern) ? compileToolGlob(pattern).test(tool) : pattern === tool));
+}
+
+/** Whether a history condition is judged for calls to `tool` (its rule covers the tool). */
+function appliesTo(entry: CompiledPolicy['historyConditions'][number], tool: string): boolean {
+  return ruleCovers(entry.rule.tools, tool);
+}
+
+/**
+ * The keys a call is recorded under, so the policy's history conditions find it: for each
+ * aggregate whose rule covers the call's tool, and each `after:` naming the tool, the partition of
+ * its `per` values. A call missing a `per` value is in no partition of that condition.
+ *
+ * @example
+ * const keys = historyKeysOf(compilePolicy(policy), { tool: 'refund.create', args, context });
+ */
+export function historyKeysOf(compiled: CompiledPolicy, call: ToolCall): string[] {
+  const keys = new Set<string>();
+  for (const entry of compiled.historyConditions) {
+    const { condition } = entry;
+    const counted = condition.kind === 'after' ? condition.tools.includes(call.tool) : appliesTo(entry, call.tool);
+    if (!counted) continue;
+    const values = perValues(call, condition.window.per);
+    if (values) keys.add(historyKey(call.tool, condition.window.per, values));
+  }
+  return [...keys];
+}
+
+/**
+ * Reads what the policy's history conditions need to decide one call, at time `now`: for each
+ * condition of a rule that covers the tool, the aggregate over the window (this call included) or
+ * whether an `after:` tool was called. Calls the policy denied never ran and are not counted. A
+ * fact is left `undefined` (unknown: deny/escalate rules apply, allow rules do not) when the
+ * history cannot be read, a `per` value is missing, or a value cannot be summed.
+ *
+ * @example
+ * const facts = await gatherHistoryFacts(compiled, call, reader, Date.now());
+ * const match = compiled.evaluateWithHistory(call.tool, call.args, call.context, facts);
+ */
+export async function gatherHistoryFacts(compiled: CompiledPolicy, call: ToolCall, reader: HistoryReader, now: number): Promise<HistoryFacts> {
+  const facts: (number | boolean | undefined)[] = compiled.historyConditions.map(() => undefined);
+  await Promise.all(
+    compiled.historyConditions.map(async (entry, index) => {
+      if (!appliesTo(entry, call.tool)) return;
+      const { condition } = entry;
+      const values = perValues(call, condition.window.per);
+      if (!values) return;
+      const tools = condition.kind === 'after' ? condition.tools : [call.tool];
+      let calls: readonly RecordedCall[];
+      try {
+        calls = await reader.read({ keys: tools.map((tool) => historyKey(tool, condition.window.per, values)), since: now - condition.window.withinMs });
+      } catch {
+        return; // history unavailable: unknown, fail-closed
+      }
+      facts[index] = foldHistory(condition, call, calls.filter((recorded) => recorded.action !== 'deny'));
+    }),
+  );
+  return facts;
+}
+
+function foldHistory(condition: HistoryCondition, call: ToolCall, calls: readonly RecordedCall[]): number | boolean | undefined {
+  if (condition.kind === 'after') return calls.length > 0;
+  if (condition.aggregate === 'count') return calls.length + 1;
+  const path = condition.path as string;
+  const own = toNumber(readCallPath(call, path));
+  if (own === undefined) return undefined;
+  let folded = own;
+  for (const recorded of calls) {
+    const number = toNumber(readCallPath(recorded, path));
+    if (number === undefined) return undefined; // a value that cannot be summed: unknown rather than a wrong total
+    folded = condition.aggregate === 'sum' ? folded + number : condition.aggregate === 'min' ? Math.min(folded, number) : Math.max(folded, number);
+  }
+  return folded;
+}
