@@ -50,6 +50,11 @@ function printCondition(trace: ConditionTrace, indent: string, io: CliIo): void 
     io.out(`${indent}${trace.path} ${trace.operator} ${JSON.stringify(trace.operand)}: ${found} → ${trace.outcome}`);
     return;
   }
+  if (trace.kind === 'aggregate' || trace.kind === 'after') {
+    const found = trace.fact === undefined ? 'history not available here (the control plane decides)' : `found ${JSON.stringify(trace.fact)}`;
+    io.out(`${indent}${trace.history}: ${found} → ${trace.outcome}`);
+    return;
+  }
   io.out(`${indent}${trace.kind}${trace.kind === 'not' ? '' : ' of'} → ${trace.outcome}`);
   for (const child of trace.children ?? []) printCondition(child, `${indent}  `, io);
 }
