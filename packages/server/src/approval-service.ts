@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import type { ApprovalRequest, Guard } from '@signoff/core';
+import { createHash, randomBytes } from 'node:crypto';
+import { compilePolicy, gatherHistoryFacts, historyKeysOf, type ApprovalRequest, type Decision, type Guard, type RecordedCall } from '@signoff/core';
+import type { CallHistory, CallToRecord } from './store/call-history.js';
 import { applyDecision, type DecisionInput, type DecisionOutcome } from './engine/apply-decision.js';
 import { claimExecution, type ClaimInput, type ClaimOutcome } from './engine/claim-execution.js';
 import { expireIfOverdue } from './engine/expire-if-overdue.js';
@@ -37,6 +38,8 @@ export interface ApprovalServiceOptions {
   readonly defaultGrantTtlMs?: number;
   /** Channels that deliver events (webhooks, Slack, email); their deliveries go through the outbox. */
   readonly channels?: readonly Channel[];
+  /** The call history: used when the policy has history conditions or shadow rules (else nothing is recorded). */
+  readonly history?: CallHistory;
   readonly now?: () => Date;
 }
 
@@ -68,6 +71,8 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   const channels = options.channels ?? [];
   const defaults = { timeoutMs: options.defaultTimeoutMs, grantTtlMs: options.defaultGrantTtlMs ?? DEFAULT_GRANT_TTL_MS };
   let closing = false;
+  const compiledForHistory = options.history ? compilePolicy(guard.policy) : undefined;
+  const recording = options.history && compiledForHistory?.recordsCalls ? { compiled: compiledForHistory, history: options.history } : undefined;
 
   /** One outbox message per channel target, written in the transaction that caused the event. */
   const outboxFor = (topic: RequestTopic, request: ApprovalRequest): OutboxMessageInput[] =>
@@ -96,11 +101,71 @@ export function createApprovalService(options: ApprovalServiceOptions) {
    * replay must never stand in for a different call.
    */
   async function create(principal: Principal, input: ApprovalRequestInput): Promise<CreateOutcome> {
+    if (!recording) return createDecided(principal, input, guard(input.tool, input.args, input.context));
+    const { compiled, history } = recording;
+    const call = { tool: input.tool, args: input.args, ...(input.context ? { context: input.context } : {}) };
+    const keys = historyKeysOf(compiled, call);
+    // Decide and record under the partitions' locks: a concurrent call on any replica sees this one.
+    return history.serialize(keys, async () => {
+      const at = now().getTime();
+      // A retried create (same key) records nothing new; a new call gets a new id.
+      const id = input.idempotencyKey === undefined ? `req_${randomBytes(15).toString('base64url')}` : `req_${sha256OfText(`${principal.name}\0${input.idempotencyKey}`)}`;
+      const facts = await gatherHistoryFacts(compiled, call, history, at, { excludeId: id });
+      const match = compiled.evaluateWithHistory(call.tool, call.args, call.context, facts);
+      const local = guard(input.tool, input.args, input.context);
+      const decision: Decision = { ...local, action: match.action, ruleId: match.ruleId, unknownPath: match.unknownPath, reason: compiled.renderReason(match, call.args, call.context), approval: match.approval ?? undefined, receipt: local.receipt };
+      await history.record([{ call: recordedCall(principal, id, at, call, match, await shadowOf(call, at, id)), keys }]);
+      return createDecided(principal, input, decision);
+    });
+  }
+
+  /** What the shadow rules would have decided, when the policy has any. */
+  async function shadowOf(call: { tool: string; args: unknown; context?: Readonly<Record<string, unknown>> }, at: number, id: string): Promise<Pick<RecordedCall, 'shadowAction' | 'shadowRuleId'>> {
+    const shadow = recording?.compiled.shadow;
+    if (!recording || !shadow) return {};
+    const facts = shadow.historyConditions.length === 0 ? [] : await gatherHistoryFacts(shadow, call, recording.history, at, { excludeId: id });
+    const match = shadow.evaluateWithHistory(call.tool, call.args, call.context, facts);
+    return { shadowAction: match.action, shadowRuleId: match.ruleId };
+  }
+
+  function recordedCall(
+    principal: Principal,
+    id: string,
+    at: number,
+    call: { tool: string; args: unknown; context?: Readonly<Record<string, unknown>> },
+    match: { action: RecordedCall['action']; ruleId: string | null },
+    shadow: Pick<RecordedCall, 'shadowAction' | 'shadowRuleId'>,
+  ): RecordedCall {
+    return { id, at, tool: call.tool, args: call.args, context: call.context, action: match.action, ruleId: match.ruleId, ...shadow, policyHash: guard.policy.hash, requester: principal.name };
+  }
+
+  /**
+   * Records calls the agent ran on its own `allow` (reported in batches, `POST /v1/calls`), so
+   * aggregates count them. The server's policy re-decides each without history: the recorded
+   * rule is the server's. Nothing happens when the policy records no calls. Returns how many were taken.
+   */
+  async function recordReported(principal: Principal, calls: readonly { id: string; tool: string; args: unknown; context?: Readonly<Record<string, unknown>> | undefined }[]): Promise<number> {
+    if (!recording) return 0;
+    const at = now().getTime();
+    const entries: CallToRecord[] = [];
+    for (const reported of calls) {
+      const call = { tool: reported.tool, args: reported.args, ...(reported.context ? { context: reported.context } : {}) };
+      const id = `rep_${sha256OfText(`${principal.name}\0${reported.id}`)}`;
+      const match = recording.compiled.evaluate(call.tool, call.args, call.context);
+      // The agent ran it: it counts as allowed, whichever rule the server would have named.
+      const decided = { action: 'allow' as const, ruleId: match.action === 'allow' ? match.ruleId : null };
+      entries.push({ call: recordedCall(principal, id, at, call, decided, await shadowOf(call, at, id)), keys: historyKeysOf(recording.compiled, call) });
+    }
+    await recording.history.record(entries);
+    return entries.length;
+  }
+
+  async function createDecided(principal: Principal, input: ApprovalRequestInput, decision: Pick<Decision, 'action' | 'ruleId' | 'reason' | 'approval' | 'receipt'>): Promise<CreateOutcome> {
     const { request, events } = openApprovalRequest(input, {
       id: `apr_${randomBytes(15).toString('base64url')}`,
       requester: principal.name,
       now: now(),
-      decision: guard(input.tool, input.args, input.context),
+      decision,
       defaultTimeoutMs: defaults.timeoutMs,
       defaultGrantTtlMs: defaults.grantTtlMs,
     });
@@ -264,6 +329,9 @@ export function createApprovalService(options: ApprovalServiceOptions) {
 
   return {
     create,
+    recordReported,
+    /** Whether this policy records calls (history conditions or shadow rules): agents' reports are kept only then. */
+    recordsCalls: recording !== undefined,
     get,
     list,
     decide,
@@ -281,3 +349,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
 }
 
 export type ApprovalService = ReturnType<typeof createApprovalService>;
+
+function sha256OfText(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,6 +1,9 @@
 import type { AddressInfo } from 'node:net';
+import { hostname, userInfo } from 'node:os';
 import { serve } from '@hono/node-server';
-import { createGuard, loadPolicy, SignoffError } from '@signoff/core';
+import { compilePolicy, createGuard, historyKeysOf, loadPolicy, SignoffError, type CompiledPolicy } from '@signoff/core';
+import type { CallHistory } from './store/call-history.js';
+import { openCallHistory } from './store/open-call-history.js';
 import { createApprovalService, type ApprovalService } from './approval-service.js';
 import { createRefusalLimiter } from './http/refusal-limiter.js';
 import type { ServerConfig } from './config/server-config.js';
@@ -22,6 +25,8 @@ export interface RunningServer {
   readonly url: string;
   readonly service: ApprovalService;
   readonly store: Store;
+  /** The call history, when the policy has history conditions or shadow rules. */
+  readonly history: CallHistory | undefined;
   /** Delivers webhook (and later Slack, email) messages from the outbox. */
   readonly dispatcher: OutboxDispatcher;
   /** Graceful stop: no new connections, in-flight requests finish, waiting clients get a retryable 503. */
@@ -39,6 +44,25 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, overrides: { port?: number; store?: Store } = {}): Promise<RunningServer> {
   const policy = loadPolicy(config.policyFile, { reviewers: config.reviewers });
   const store = overrides.store ?? (await openStore(config.store));
+  // Loading a policy is audited (who, when, which hash), so a weakened policy leaves a trace.
+  const compiled = compilePolicy(policy);
+  await store.appendAudit([
+    {
+      type: 'policy.loaded',
+      actor: `${safeUser()}@${hostname()}`,
+      channel: 'system',
+      detail: {
+        policyHash: policy.hash,
+        file: policy.file,
+        rules: policy.rules.length,
+        shadowRules: policy.rules.filter((rule) => rule.mode === 'shadow').length,
+        historyConditions: compiled.historyConditions.length,
+      },
+    },
+  ]);
+  // Only a policy that looks at more than one call (or has shadow rules) keeps a call history.
+  const history = compiled.recordsCalls ? await openCallHistory(config.store) : undefined;
+  if (history) await indexHistory(history, compiled, Date.now() - config.historyRetentionMs);
   const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
   // Each configured channel delivers from the outbox and may serve routes of its own.
   const channels: Channel[] = [];
@@ -57,6 +81,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     defaultTimeoutMs: config.defaultTimeoutMs,
     defaultGrantTtlMs: config.grantTtlMs,
     channels,
+    ...(history ? { history } : {}),
   });
   const refusals = createRefusalLimiter({
     record: (events) => service.recordRefusals(events),
@@ -88,6 +113,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     await refusals.flush();
     await dispatcher.stop();
     await store.close();
+    await history?.close();
     const code = (error as { code?: string }).code;
     const where = `${config.host}:${listenPort}`;
     const why =
@@ -103,16 +129,24 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     service.sweep().catch((error: unknown) => console.error('signoff: sweep failed (will retry)', error));
   }, config.sweepIntervalMs);
   sweeper.unref();
+  const pruner = history
+    ? setInterval(() => {
+        history.prune(Date.now() - config.historyRetentionMs).catch((error: unknown) => console.error('signoff: pruning the call history failed (will retry)', error));
+      }, PRUNE_INTERVAL_MS)
+    : undefined;
+  pruner?.unref();
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${config.host}:${port}`,
     service,
     store,
+    history,
     dispatcher,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        clearInterval(pruner);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         service.close(); // releases long-polls, so the server can finish its in-flight requests
         // Keep-alive connections hold close() open; drop each as soon as its last response is out.
@@ -123,8 +157,35 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
         await headPublisher?.stop();
         await dispatcher.stop();
         await store.close();
+        await history?.close();
       })();
       return closing;
     },
   };
+}
+
+const PRUNE_INTERVAL_MS = 60_000;
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Indexes the retained calls for this policy's history conditions: a policy with a new `per` (or a
+ * new tool in `after:`) finds the calls recorded under the previous policy too, rather than
+ * under-counting until the window refills.
+ */
+async function indexHistory(history: CallHistory, compiled: CompiledPolicy, since: number): Promise<void> {
+  let after: { at: number; id: string } | undefined;
+  for (;;) {
+    const page = await history.list(since, { ...(after ? { after } : {}), limit: 1_000 });
+    await history.index(page.map((call) => ({ id: call.id, at: call.at, keys: historyKeysOf(compiled, call) })));
+    const last = page.at(-1);
+    if (!last || page.length < 1_000) return;
+    after = { at: last.at, id: last.id };
+  }
 }

@@ -105,6 +105,10 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
     /** Reports how a claimed call ended (audited). */
     report: (id: string, body: { readonly nonce: string; readonly outcome: 'succeeded' | 'failed'; readonly detail?: string }, signal?: AbortSignal) =>
       call('POST', `/v1/approvals/${encodeURIComponent(id)}/execution/outcome`, { body, ...(signal ? { signal } : {}) }),
+    /** Reports calls the agent allowed on its own (`POST /v1/calls`), for the control plane's call history. */
+    async recordCalls(calls: readonly { id: string; tool: string; args: unknown; context?: Readonly<Record<string, unknown>> }[], signal?: AbortSignal): Promise<void> {
+      await send('POST', '/v1/calls', { body: { calls }, ...(signal ? { signal } : {}) });
+    },
     /** One long-poll: returns when the request resolves or after `waitSeconds` (≤ 60) with it still pending. */
     wait: (id: string, waitSeconds: number, signal?: AbortSignal) =>
       call('GET', `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${waitSeconds}`, { waitMs: waitSeconds * 1000, ...(signal ? { signal } : {}) }),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createGuard, type Guard } from '../guard/create-guard.js';
+import { compilePolicy } from '../policy/compile-policy.js';
+import { createCallReporter, type CallReporterOptions } from './call-reporter.js';
 import { hashArgs } from '../hash-args.js';
 import { SignoffError, type SignoffErrorCode } from '../errors/signoff-error.js';
 import type { ApprovalRequest } from '../spec/approval-request.js';
@@ -13,6 +15,13 @@ export interface SignoffOptions {
   /** The local policy copy for `guard()`: a Policy, a path, or YAML text. The server keeps its own and is the authority. */
   readonly policy: Policy | string | URL;
   readonly controlPlane: ControlPlaneOptions;
+  /**
+   * When the policy has history conditions or shadow rules, calls `guard()` allows are reported to
+   * the control plane in batches (`POST /v1/calls`) so its aggregates count them. Tune the batching
+   * here, or `false` to report nothing (aggregates then see only calls the control plane decided).
+   * A policy without them reports nothing whatever this says.
+   */
+  readonly reportCalls?: CallReporterOptions | false;
 }
 
 /** The approval guide's own call shape; `requestId` is the decision's receipt id. */
@@ -89,8 +98,23 @@ const POLL_INTERVAL_MS = 1_000;
  * if (granted) await sendPayment(args); else console.log(reason);
  */
 export function createSignoff(options: SignoffOptions) {
-  const guard: Guard = createGuard(options.policy);
+  const localGuard: Guard = createGuard(options.policy);
   const controlPlane = createControlPlaneClient(options.controlPlane);
+  const reporter =
+    options.reportCalls !== false && compilePolicy(localGuard.policy).recordsCalls
+      ? createCallReporter((calls) => controlPlane.recordCalls(calls), options.reportCalls || {})
+      : undefined;
+  // Without a reporter this is the plain guard: a policy that judges calls alone pays nothing.
+  const guard: Guard = reporter
+    ? Object.assign(
+        (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>) => {
+          const decision = localGuard(tool, args, context);
+          if (decision.action === 'allow') reporter.add(decision);
+          return decision;
+        },
+        { policy: localGuard.policy, evaluate: localGuard.evaluate },
+      )
+    : localGuard;
 
   /**
    * Asks the control plane to approve an escalated call. With a `Decision` it returns as soon as the
@@ -205,7 +229,10 @@ export function createSignoff(options: SignoffOptions) {
     }
   }
 
-  return { guard, requestApproval, getApproval, findApproval, waitForDecision, claimExecution, reportOutcome, authorize, policy: guard.policy };
+  /** Sends the allowed calls still waiting to be reported (call before the process exits). */
+  const flushCalls = async (): Promise<void> => reporter?.flush();
+
+  return { guard, flushCalls, requestApproval, getApproval, findApproval, waitForDecision, claimExecution, reportOutcome, authorize, policy: guard.policy };
 }
 
 export type Signoff = ReturnType<typeof createSignoff>;

@@ -91,7 +91,13 @@ export function historyKeysOf(compiled: CompiledPolicy, call: ToolCall): string[
  * const facts = await gatherHistoryFacts(compiled, call, reader, Date.now());
  * const match = compiled.evaluateWithHistory(call.tool, call.args, call.context, facts);
  */
-export async function gatherHistoryFacts(compiled: CompiledPolicy, call: ToolCall, reader: HistoryReader, now: number): Promise<HistoryFacts> {
+export async function gatherHistoryFacts(
+  compiled: CompiledPolicy,
+  call: ToolCall,
+  reader: HistoryReader,
+  now: number,
+  options: { readonly excludeId?: string } = {},
+): Promise<HistoryFacts> {
   const facts: (number | boolean | undefined)[] = compiled.historyConditions.map(() => undefined);
   await Promise.all(
     compiled.historyConditions.map(async (entry, index) => {
@@ -106,7 +112,8 @@ export async function gatherHistoryFacts(compiled: CompiledPolicy, call: ToolCal
       } catch {
         return; // history unavailable: unknown, fail-closed
       }
-      facts[index] = foldHistory(condition, call, calls.filter((recorded) => recorded.action !== 'deny'));
+      // This call is counted by itself (a retried decision may find its own earlier record).
+      facts[index] = foldHistory(condition, call, calls.filter((recorded) => recorded.action !== 'deny' && recorded.id !== options.excludeId));
     }),
   );
   return facts;

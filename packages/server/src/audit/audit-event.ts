@@ -18,7 +18,9 @@ export type AuditEventType =
   | 'access.refused'
   | 'delivery.failed'
   /** A stored request did not match its audit chain; the change was refused (`detail.problems` says what differed). */
-  | 'state.tampered';
+  | 'state.tampered'
+  /** The server loaded its policy (`detail`: policyHash, file, previousPolicyHash, shadow and history rule counts); actor is the OS user@host. */
+  | 'policy.loaded';
 
 /** An event to append; the log adds sequence, time and hashes. */
 export interface AuditEventInput {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { formatPolicyIssue, SignoffError, strictMapping, validateYaml } from '@signoff/core';
+import { formatPolicyIssue, parseDuration, SignoffError, strictMapping, validateYaml } from '@signoff/core';
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { callbackAllowEntryProblem } from '../channels/callback-policy.js';
@@ -124,6 +124,16 @@ const ConfigSchema = strictMapping(
       'refusal_limits key',
     ).default({ audited_per_minute: 5, answered_per_minute: 120 }),
     sweep_interval_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(5),
+    call_history: strictMapping(
+      {
+        retention: z
+          .string({ error: 'expected a duration like 7d or 12h' })
+          .refine((text) => (parseDuration(text) ?? 0) > 0, 'expected a duration like 7d or 12h')
+          .default('7d')
+          .describe('How long calls are kept for history conditions and `signoff policy replay` (default 7d).'),
+      },
+      'call_history key',
+    ).default({ retention: '7d' }),
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
     webhooks: WebhooksSchema.optional(),
     email: EmailSchema.optional(),
@@ -163,6 +173,8 @@ export interface ServerConfig {
   /** Refused API calls per source (address or key) and minute: written to the audit log in full, and answered before `429`. */
   readonly refusalLimits: { readonly auditedPerMinute: number; readonly answeredPerMinute: number };
   readonly sweepIntervalMs: number;
+  /** How long the call history keeps calls (`call_history.retention`, default 7 days); used only when the policy records calls. */
+  readonly historyRetentionMs: number;
   readonly reviewers: readonly Reviewer[];
   readonly apiKeys: readonly ApiKey[];
   /** Slack approvals (Block Kit message + `/v1/slack/interactions`), when configured. `apiUrl` ends with `/`. */
@@ -243,6 +255,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
     maxBodyBytes: config.max_body_kb * 1024,
     refusalLimits: { auditedPerMinute: config.refusal_limits.audited_per_minute, answeredPerMinute: config.refusal_limits.answered_per_minute },
     sweepIntervalMs: config.sweep_interval_seconds * 1000,
+    historyRetentionMs: parseDuration(config.call_history.retention) as number,
     reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
     webhooks: config.webhooks && {
       secret: config.webhooks.secret ?? (env[config.webhooks.secret_env as string] as string),

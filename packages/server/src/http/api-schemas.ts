@@ -52,3 +52,17 @@ export const ListQuery = z.strictObject({
 export const WaitQuery = z.strictObject({
   timeout: z.coerce.number({ error: 'expected seconds' }).min(0).max(60).default(30),
 });
+
+export const RecordCallsBody = z.strictObject({
+  calls: z
+    .array(
+      z.strictObject({
+        id: z.string({ error: 'expected a unique id per call' }).regex(/^[\w.:-]{8,100}$/, 'expected 8–100 letters, digits, _ . : or -').describe('Unique per call; a retried report is recorded once.'),
+        tool: z.string({ error: 'expected the tool name as a string' }).min(1, 'expected a non-empty tool name').max(200),
+        args: Json.default({}),
+        context: JsonObject.optional(),
+      }),
+      { error: 'expected a list of calls' },
+    )
+    .max(500, 'expected at most 500 calls per report'),
+});

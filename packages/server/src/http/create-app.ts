@@ -13,7 +13,7 @@ import type { ApiKey } from '../config/server-config.js';
 import type { RefusalCode } from '../engine/apply-decision.js';
 import type { ClaimRefusalCode } from '../engine/claim-execution.js';
 import { apiError, invalidRequest } from './api-error.js';
-import { ClaimBody, CreateApprovalBody, DecisionBody, ListQuery, ReportBody, WaitQuery } from './api-schemas.js';
+import { ClaimBody, CreateApprovalBody, DecisionBody, ListQuery, RecordCallsBody, ReportBody, WaitQuery } from './api-schemas.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 
@@ -160,6 +160,8 @@ export function createApp(options: AppOptions): Hono<Env> {
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
   app.use('/v1/approvals/*', limitBody(maxBodyBytes, (context) => apiError(context, 413, 'BODY_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`)));
   app.use('/v1/approvals', authenticate);
+  app.use('/v1/calls', limitBody(maxBodyBytes, (context) => apiError(context, 413, 'BODY_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`)));
+  app.use('/v1/calls', authenticate);
   app.use('/v1/approvals/*', authenticate);
 
   async function authenticate(context: Context<Env>, next: () => Promise<void>) {
@@ -191,6 +193,18 @@ export function createApp(options: AppOptions): Hono<Env> {
   /** Agents see their own requests; reviewers see all. Anything else is a 404, never a hint. */
   const visible = (principal: Principal, request: ApprovalRequest | undefined) =>
     request !== undefined && (principal.kind === 'reviewer' || request.requester === principal.name);
+
+  // Calls an agent ran on its own `allow`, reported in batches so history conditions count them.
+  app.post('/v1/calls', async (context) => {
+    const principal = context.get('principal');
+    if (principal.kind !== 'agent') return refuseAccess(context, { status: 403, code: 'AGENT_KEY_REQUIRED', message: 'only agent keys report calls' });
+    const json = await readJson(context);
+    if (!json.ok) return json.response;
+    const parsed = RecordCallsBody.safeParse(json.body);
+    if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
+    const recorded = await service.recordReported(principal, parsed.data.calls);
+    return context.json({ recorded }, 202);
+  });
 
   app.post('/v1/approvals', async (context) => {
     const principal = context.get('principal');

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSignoff, parsePolicy, type Signoff } from '@signoff/core';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadServerConfig, sha256Hex } from './config/server-config.js';
+import { startServer, type RunningServer } from './start-server.js';
+import { client } from './test-server.js';
+
+/**
+ * Rules that look at more than one call, end to end: the agent-side guard (core client) marks them
+ * as needing the control plane, the control plane decides them over its call history, and calls
+ * the agent allowed on its own are reported and counted. On SQLite and on PostgreSQL (two replicas).
+ */
+
+const POLICY = `
+version: 1
+default: deny
+rules:
+  - id: small-payments
+    tool: payment_send
+    action: allow
+    when: { args.amount: { lte: 10 } }
+  - id: split-payments
+    tool: payment_send
+    action: escalate
+    when:
+      window: { within: 1h, per: [context.agent, args.to] }
+      sum(args.amount): { gt: 1000 }
+  - { id: payments, tool: payment_send, action: allow }
+  - id: watch-big-refunds
+    tool: refund_create
+    action: deny
+    mode: shadow
+    when: { args.amount: { gt: 500 } }
+  - id: refund-burst
+    tool: refund_create
+    action: escalate
+    when: { window: { within: 1h, per: [context.user] }, count: { gte: 3 } }
+  - { id: refunds, tool: refund_create, action: allow }
+`;
+
+const postgresUrl = process.env.SIGNOFF_TEST_POSTGRES_URL;
+const agentKey = `sk_agent_${randomUUID()}`;
+const directories: string[] = [];
+const servers: RunningServer[] = [];
+const schemas: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  if (postgresUrl && schemas.length > 0) {
+    const db = new pg.Client({ connectionString: postgresUrl });
+    await db.connect();
+    for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+  }
+});
+
+async function startControlPlane(store: string, policy = POLICY): Promise<RunningServer> {
+  const directory = mkdtempSync(join(tmpdir(), 'signoff-history-'));
+  directories.push(directory);
+  writeFileSync(join(directory, 'policy.yaml'), policy);
+  writeFileSync(
+    join(directory, 'signoff.yaml'),
+    [
+      'policy: ./policy.yaml',
+      `store: "${store}"`,
+      'listen: 127.0.0.1:0',
+      'reviewers: [{ id: ana, name: Ana, roles: [finance] }]',
+      'api_keys:',
+      `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(agentKey)}" }`,
+    ].join('\n'),
+  );
+  const server = await startServer(loadServerConfig(join(directory, 'signoff.yaml')));
+  servers.push(server);
+  return server;
+}
+
+function agent(server: RunningServer): Signoff {
+  return createSignoff({ policy: POLICY, controlPlane: { url: server.url, apiKey: agentKey } });
+}
+
+function postgresStore(): string {
+  const schema = `history_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  schemas.push(schema);
+  return `${postgresUrl}${postgresUrl?.includes('?') ? '&' : '?'}schema=${schema}`;
+}
+
+const stores: [string, () => string][] = [['SQLite', () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'signoff-history-db-')), 'signoff.db')}`]];
+if (postgresUrl) stores.push(['PostgreSQL', postgresStore]);
+
+describe.each(stores)('history conditions through the core client and a real control plane (%s)', (_name, storeUrl) => {
+  it('split payments: calls allowed locally are reported and counted; the payment that passes 1000 escalates', async () => {
+    const server = await startControlPlane(storeUrl());
+    const signoff = agent(server);
+    const context = { agent: 'bot-1' };
+
+    for (const amount of [400, 400]) {
+      const authorization = await signoff.authorize('payment_send', { to: 'acme', amount }, { context });
+      expect(authorization).toMatchObject({ granted: true, decision: { action: 'escalate', needsHistory: true }, approval: { ruleId: 'payments', status: 'executed' } });
+    }
+    // Twenty small payments the local guard allows alone: reported in a batch, 200 in all.
+    for (let index = 0; index < 20; index += 1) expect(signoff.guard('payment_send', { to: 'acme', amount: 10 }, context).action).toBe('allow');
+    await signoff.flushCalls();
+
+    const other = await signoff.authorize('payment_send', { to: 'other', amount: 50 }, { context });
+    expect(other).toMatchObject({ granted: true, approval: { ruleId: 'payments' } });
+
+    const decision = signoff.guard('payment_send', { to: 'acme', amount: 50 }, context);
+    expect(decision).toMatchObject({ action: 'escalate', needsHistory: true, ruleId: 'split-payments' });
+    const request = await signoff.requestApproval(decision, { idempotencyKey: 'split-1' });
+    expect(request).toMatchObject({ status: 'pending', ruleId: 'split-payments' }); // 400 + 400 + 200 + 50 > 1000
+  });
+
+  it('refund burst: the third refund for one user within the hour waits for a human; shadow rules only record', async () => {
+    const server = await startControlPlane(storeUrl());
+    const signoff = agent(server);
+    const refund = (user: string, amount = 20) => signoff.requestApproval(signoff.guard('refund_create', { amount }, { user }), { idempotencyKey: randomUUID() });
+
+    expect(await refund('u1', 900)).toMatchObject({ status: 'approved', ruleId: 'refunds' });
+    expect(await refund('u1')).toMatchObject({ status: 'approved', ruleId: 'refunds' });
+    expect(await refund('u2')).toMatchObject({ status: 'approved', ruleId: 'refunds' });
+    expect(await refund('u1')).toMatchObject({ status: 'pending', ruleId: 'refund-burst' });
+
+    const recorded = await (server.history as NonNullable<RunningServer['history']>).list(0);
+    expect(recorded.map(({ tool, action, ruleId, shadowAction, shadowRuleId }) => ({ tool, action, ruleId, shadowAction, shadowRuleId }))).toEqual([
+      { tool: 'refund_create', action: 'allow', ruleId: 'refunds', shadowAction: 'deny', shadowRuleId: 'watch-big-refunds' },
+      { tool: 'refund_create', action: 'allow', ruleId: 'refunds', shadowAction: 'allow', shadowRuleId: 'refunds' },
+      { tool: 'refund_create', action: 'allow', ruleId: 'refunds', shadowAction: 'allow', shadowRuleId: 'refunds' },
+      { tool: 'refund_create', action: 'escalate', ruleId: 'refund-burst', shadowAction: 'escalate', shadowRuleId: 'refund-burst' },
+    ]);
+  });
+
+  it('audits the policy load (who, which hash) and refuses a malformed report naming the field', async () => {
+    const server = await startControlPlane(storeUrl());
+    const loaded = (await server.store.readAudit()).filter((entry) => entry.type === 'policy.loaded');
+    expect(loaded).toHaveLength(1);
+    expect(loaded[0]?.detail).toMatchObject({ policyHash: parsePolicy(POLICY).hash, shadowRules: 1, historyConditions: 2 });
+    expect(loaded[0]?.actor).toMatch(/@/);
+    const api = client(server.url, agentKey);
+    const bad = await api('POST', '/v1/calls', { calls: [{ id: 'short', tool: 'x' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('calls.0.id');
+  });
+});
+
+describe('a policy that judges each call alone keeps no call history', () => {
+  it('records nothing and reports nothing', async () => {
+    const single = 'version: 1\ndefault: deny\nrules: [{ tool: payment_send, action: allow }]\n';
+    const server = await startControlPlane(`sqlite:${join(mkdtempSync(join(tmpdir(), 'signoff-history-db-')), 'signoff.db')}`, single);
+    expect(server.history).toBeUndefined();
+    const api = client(server.url, agentKey);
+    expect(await api('POST', '/v1/calls', { calls: [{ id: 'call-00000001', tool: 'payment_send', args: { amount: 1 } }] })).toMatchObject({ status: 202, body: { recorded: 0 } });
+  });
+});
+
+describe.skipIf(!postgresUrl)('two replicas on one PostgreSQL database', () => {
+  it('decides concurrent payments in one partition one at a time: exactly the payment that passes 1000 escalates', async () => {
+    const store = postgresStore();
+    const [first, second] = [await startControlPlane(store), await startControlPlane(store)] as [RunningServer, RunningServer];
+    const agents = [agent(first), agent(second)];
+    const context = { agent: 'bot-7' };
+    const requests = await Promise.all(
+      Array.from({ length: 6 }, (_, index) => {
+        const signoff = agents[index % 2] as Signoff;
+        return signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 200 }, context), { idempotencyKey: `pay-${index}` });
+      }),
+    );
+    // 200 × 5 = 1000 is not over 1000; the sixth, whichever replica took it, makes 1200.
+    expect(requests.map((request) => request.status).sort()).toEqual(['approved', 'approved', 'approved', 'approved', 'approved', 'pending']);
+  });
+});
