@@ -4,6 +4,7 @@ import { exitQuietlyOnBrokenPipe, processIo, UsageError, type CliIo } from './cl
 import { policyCheck } from './commands/policy-check.js';
 import { policyExplain } from './commands/policy-explain.js';
 import { policyTest } from './commands/policy-test.js';
+import { policyReplay } from './commands/policy-replay.js';
 import { approvals } from './commands/approvals.js';
 import { auditHead } from './commands/audit-head.js';
 import { auditVerify } from './commands/audit-verify.js';
@@ -18,6 +19,8 @@ Commands:
       Decide one tool call and show which rule and condition decided it.
   policy test <policy.yaml> <cases.yaml>
       Check a policy against expected decisions; exit 1 when any case fails.
+  policy replay <candidate.yaml> [--config signoff.yaml | --store URL] [--since 24h] [--json]
+      Run a candidate policy over the control plane's recorded calls; print the decisions that would flip.
 
   serve [--config signoff.yaml] [--port N]
       Run the control plane until SIGINT/SIGTERM.
@@ -38,6 +41,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number> | 
   'policy check': policyCheck,
   'policy explain': policyExplain,
   'policy test': policyTest,
+  'policy replay': policyReplay,
   'serve ': serve,
   'audit verify': auditVerify,
   'audit head': auditHead,
