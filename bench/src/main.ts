@@ -8,6 +8,7 @@ import { createCedarEngine } from './peers/cedar.js';
 import { createJsonRulesEngine } from './peers/json-rules-engine.js';
 import { formatNs, formatRatio, formatTable, type Row } from './report.js';
 import { createSignoffEngine } from './signoff-engine.js';
+import { timeHistory } from './history.js';
 import { INPUT_COUNT, loadWorkloads, type BenchInput, type Workload } from './workloads.js';
 
 // `pnpm bench` measures ns per decision; `pnpm bench --quick` only smokes the same path.
@@ -34,6 +35,8 @@ for (const workload of prepared) rows.push(...(await timeWorkload(workload)));
 
 console.log(`\n${formatTable(rows)}\n`);
 printRatiosAndTargets(rows);
+progress('history conditions');
+await timeHistory(OWN_DECISIONS, RUNS);
 console.log(`\n(checksum of all results: ${checksum})`);
 
 interface PreparedWorkload {

@@ -85,6 +85,9 @@ function expression(condition: Condition): string {
       return `(${condition.conditions.map(expression).join(condition.kind === 'all' ? ' && ' : ' || ')})`;
     case 'not':
       return `!(${expression(condition.condition)})`;
+    case 'aggregate':
+    case 'after':
+      throw new Error('cedar mapping: history conditions are not part of the bench policies');
     case 'test': {
       if (!condition.path.startsWith('args.')) throw new Error(`cedar mapping: only args.* paths (${condition.path})`);
       const value = `context.${condition.path}`;
