@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ClaimBody, CreateApprovalBody, DecisionBody, ReportBody } from './api-schemas.js';
+import { ClaimBody, CreateApprovalBody, DecisionBody, RecordCallsBody, ReportBody } from './api-schemas.js';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
 const error = { $ref: '#/components/schemas/Error' };
@@ -120,6 +120,14 @@ export const openApiDocument = {
         parameters: [idParameter],
         requestBody: { required: true, ...json({ $ref: '#/components/schemas/ExecutionReport' }) },
         responses: { 200: { description: 'Recorded', ...json(request) }, ...errors(400, 401, 403, 404, 409, 413) },
+      },
+    },
+    '/v1/calls': {
+      post: {
+        summary:
+          'Report calls the agent allowed on its own (agent key), for the call history that window / after: conditions are judged over. A retried report (same id) is recorded once; nothing is recorded when the policy needs no history.',
+        requestBody: { required: true, ...json(schema(RecordCallsBody)) },
+        responses: { 202: { description: 'Taken: `{ recorded }` calls', ...json({ type: 'object', properties: { recorded: { type: 'integer' } } }) }, ...errors(400, 401, 403, 413) },
       },
     },
     '/v1/health': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'ok' } } } },
