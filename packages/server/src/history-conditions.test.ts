@@ -134,16 +134,28 @@ describe.each(stores)('history conditions through the core client and a real con
     ]);
   });
 
-  it('audits the policy load (who, which hash) and refuses a malformed report naming the field', async () => {
+  it('refuses a malformed report naming the field', async () => {
     const server = await startControlPlane(storeUrl());
-    const loaded = (await server.store.readAudit()).filter((entry) => entry.type === 'policy.loaded');
-    expect(loaded).toHaveLength(1);
-    expect(loaded[0]?.detail).toMatchObject({ policyHash: parsePolicy(POLICY).hash, shadowRules: 1, historyConditions: 2 });
-    expect(loaded[0]?.actor).toMatch(/@/);
     const api = client(server.url, agentKey);
     const bad = await api('POST', '/v1/calls', { calls: [{ id: 'short', tool: 'x' }] });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('calls.0.id');
+  });
+});
+
+describe('loading a different policy', () => {
+  it('is audited with who, the new hash and the one it replaces; restarting with the same policy is not', async () => {
+    const store = `sqlite:${join(mkdtempSync(join(tmpdir(), 'signoff-history-db-')), 'signoff.db')}`;
+    const single = 'version: 1\ndefault: deny\nrules: [{ tool: payment_send, action: escalate }]\n';
+    const first = await startControlPlane(store, single);
+    await agent(first).requestApproval(agent(first).guard('payment_send', { amount: 1 }), { idempotencyKey: 'k1' });
+    await first.close();
+    await (await startControlPlane(store, single)).close();
+    const second = await startControlPlane(store);
+    const loaded = (await second.store.readAudit()).filter((entry) => entry.type === 'policy.loaded');
+    expect(loaded).toHaveLength(1);
+    expect(loaded[0]?.detail).toMatchObject({ policyHash: parsePolicy(POLICY).hash, previousPolicyHash: parsePolicy(single).hash, shadowRules: 1, historyConditions: 2 });
+    expect(loaded[0]?.actor).toMatch(/.@./);
   });
 });
 

@@ -18,6 +18,7 @@ import { createCallbackPolicy } from './channels/callback-policy.js';
 import { createApp } from './http/create-app.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import type { AuditEntry } from './audit/audit-event.js';
 
 /** A running control plane. */
 export interface RunningServer {
@@ -44,22 +45,27 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, overrides: { port?: number; store?: Store } = {}): Promise<RunningServer> {
   const policy = loadPolicy(config.policyFile, { reviewers: config.reviewers });
   const store = overrides.store ?? (await openStore(config.store));
-  // Loading a policy is audited (who, when, which hash), so a weakened policy leaves a trace.
+  // Loading a different policy than the one last in use is audited (who, when, both hashes), so a
+  // weakened policy leaves a trace. (The first policy of a new log is in every decision's policyHash.)
   const compiled = compilePolicy(policy);
-  await store.appendAudit([
-    {
-      type: 'policy.loaded',
-      actor: `${safeUser()}@${hostname()}`,
-      channel: 'system',
-      detail: {
-        policyHash: policy.hash,
-        file: policy.file,
-        rules: policy.rules.length,
-        shadowRules: policy.rules.filter((rule) => rule.mode === 'shadow').length,
-        historyConditions: compiled.historyConditions.length,
+  const previousPolicyHash = await lastPolicyHash(store);
+  if (previousPolicyHash !== undefined && previousPolicyHash !== policy.hash) {
+    await store.appendAudit([
+      {
+        type: 'policy.loaded',
+        actor: `${safeUser()}@${hostname()}`,
+        channel: 'system',
+        detail: {
+          policyHash: policy.hash,
+          previousPolicyHash,
+          file: policy.file,
+          rules: policy.rules.length,
+          shadowRules: policy.rules.filter((rule) => rule.mode === 'shadow').length,
+          historyConditions: compiled.historyConditions.length,
+        },
       },
-    },
-  ]);
+    ]);
+  }
   // Only a policy that looks at more than one call (or has shadow rules) keeps a call history.
   const history = compiled.recordsCalls ? await openCallHistory(config.store) : undefined;
   if (history) await indexHistory(history, compiled, Date.now() - config.historyRetentionMs);
@@ -188,4 +194,27 @@ async function indexHistory(history: CallHistory, compiled: CompiledPolicy, sinc
     if (!last || page.length < 1_000) return;
     after = { at: last.at, id: last.id };
   }
+}
+
+/** Entries read per page while looking back for the policy last in use. */
+const AUDIT_PAGE = 1_000;
+
+/**
+ * The hash of the policy the log shows last in use: the newest `policy.loaded`, or else the newest
+ * decision's `policyHash`. Reads back from the head a page at a time; `undefined` for a log that
+ * names no policy yet.
+ */
+async function lastPolicyHash(store: Store): Promise<string | undefined> {
+  const head = await store.readAuditHead();
+  let end = head?.sequence ?? 0;
+  while (end > 0) {
+    const start = Math.max(0, end - AUDIT_PAGE);
+    const page = await store.readAuditPage(start, end - start);
+    for (let index = page.length - 1; index >= 0; index -= 1) {
+      const hash = (page[index] as AuditEntry).detail.policyHash;
+      if (typeof hash === 'string') return hash;
+    }
+    end = start;
+  }
+  return undefined;
 }

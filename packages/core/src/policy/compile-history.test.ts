@@ -181,3 +181,16 @@ describe('history conditions: deciding with the history (control plane side)', (
     expect(compilePolicy(parsePolicy('rules: [{ tool: a, action: allow }]'))).toMatchObject({ recordsCalls: false, shadow: null, historyConditions: [] });
   });
 });
+
+describe('the README example', () => {
+  it('loads as written and decides as the README says', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('**Rules that look at more than one call.**'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    const example = parsePolicy(`version: 1\ndefault: allow\n${yaml}`);
+    expect(example.rules.map((rule) => rule.id)).toEqual(['split-payments', 'refund-burst', 'exfiltration']);
+    const guard = createGuard(example);
+    expect(guard('send_email', { to: 'x@gmail.com' }, { agent: 'a' })).toMatchObject({ action: 'escalate', needsHistory: true });
+    expect(guard('send_email', { to: 'ceo@acme.com' }, { agent: 'a' })).toMatchObject({ action: 'allow', ruleId: null });
+  });
+});

@@ -19,7 +19,7 @@ export type AuditEventType =
   | 'delivery.failed'
   /** A stored request did not match its audit chain; the change was refused (`detail.problems` says what differed). */
   | 'state.tampered'
-  /** The server loaded its policy (`detail`: policyHash, file, previousPolicyHash, shadow and history rule counts); actor is the OS user@host. */
+  /** The server loaded a policy other than the one last in use (`detail`: policyHash, previousPolicyHash, file, rule counts); actor is the OS user@host. */
   | 'policy.loaded';
 
 /** An event to append; the log adds sequence, time and hashes. */
