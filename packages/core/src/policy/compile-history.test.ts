@@ -193,4 +193,11 @@ describe('the README example', () => {
     expect(guard('send_email', { to: 'x@gmail.com' }, { agent: 'a' })).toMatchObject({ action: 'escalate', needsHistory: true });
     expect(guard('send_email', { to: 'ceo@acme.com' }, { agent: 'a' })).toMatchObject({ action: 'allow', ruleId: null });
   });
+
+  it('the root README example loads as written', () => {
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('**Rules that look at more than one call**'));
+    const example = parsePolicy(/```yaml\n([\s\S]*?)```/.exec(section)?.[1] as string);
+    expect(createGuard(example)('refund_create', { amount: 5 }, { user: 'u1' })).toMatchObject({ action: 'escalate', needsHistory: true, ruleId: 'refund-burst' });
+  });
 });
