@@ -15,6 +15,19 @@ export interface ApprovalFilter {
   readonly limit?: number;
   /** Only requests older than this one (keyset pagination: stable while new requests arrive). */
   readonly before?: { readonly createdAt: string; readonly id: string };
+  /** Any of these statuses (with `status`, both must hold). */
+  readonly statuses?: readonly ApprovalStatus[];
+  /** Only requests this reviewer decided (approved or denied, on any args). */
+  readonly reviewer?: string;
+  /** Only requests created at or after this instant (ISO 8601). */
+  readonly createdSince?: string;
+  /** Only requests created before this instant (ISO 8601). */
+  readonly createdUntil?: string;
+  /**
+   * Case-insensitive text the stored request contains anywhere: tool, args, reason, context, comments
+   * (matched against its JSON, so quotes and backslashes inside values match in their escaped form).
+   */
+  readonly search?: string;
 }
 
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
@@ -77,6 +90,8 @@ export interface Store {
   enqueueOutbox(messages: readonly OutboxMessageInput[]): Promise<void>;
   /** The whole audit log in sequence order. */
   readAudit(): Promise<AuditEntry[]>;
+  /** Every audit entry about one request (created, decisions, edits, refusals, execution, expiry), in sequence order. */
+  readRequestAudit(requestId: string): Promise<AuditEntry[]>;
   /** Up to `limit` entries after sequence `after`, in order: reads a log of any size a page at a time. */
   readAuditPage(after: number, limit: number): Promise<AuditEntry[]>;
   /** Records that an inbox session was signed out, so no copy of its cookie works again (until it would have expired anyway). */
