@@ -15,6 +15,7 @@ import type { SafeHtml } from '../email/safe-html.js';
 import { INBOX_PAGE_HEADERS, type InboxViewer } from './inbox-layout.js';
 import { renderHistoryPage, renderLoginPage, renderMessagePage, renderPendingPage } from './inbox-pages.js';
 import { INBOX_LIVE_SCRIPT } from './inbox-live-script.js';
+import { encodeListCursor, historyHref, parseHistoryQuery } from './history-query.js';
 import { createInboxSessions, type InboxSession } from './inbox-sessions.js';
 import { renderRequestPage, type DecisionFormValues } from './render-request-page.js';
 
@@ -31,6 +32,8 @@ export interface InboxChannelOptions {
   readonly publicUrl?: string;
   /** The server's policy: the args its deciding rule tested are shown first. */
   readonly policy?: Policy;
+  /** The configured reviewers, offered in the history page's "decided by" filter. */
+  readonly reviewers?: readonly Reviewer[];
   readonly now?: () => Date;
 }
 
@@ -51,6 +54,8 @@ const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
 };
 /** An open event stream says something this often, so proxies keep it and a sign-out elsewhere is noticed. */
 const LIVE_HEARTBEAT_MS = 15_000;
+/** Requests per history page. */
+const HISTORY_PAGE = 50;
 const SIGN_IN_FAILED = 'Sign-in failed: that is not a reviewer key on this server.';
 
 /**
@@ -84,6 +89,9 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
   const testedPathsOf = createTestedPathsLookup(options.policy);
   const publicOrigin = options.publicUrl === undefined ? undefined : new URL(options.publicUrl).origin;
   const reviewerKeys = options.apiKeys.filter((key) => key.kind === 'reviewer' && key.reviewer !== undefined);
+  const agentNames = [...new Set(options.apiKeys.filter((key) => key.kind === 'agent').map((key) => key.name))];
+  /** The policy's exact tool names (not globs): suggestions for the history page's tool filter. */
+  const policyTools = [...new Set((options.policy?.rules ?? []).flatMap((rule) => rule.tools).filter((tool) => !/[*?{]/.test(tool)))].sort();
   const cookie = { path: '/inbox', httpOnly: true, sameSite: 'Lax', secure } as const;
   /** Open event streams by session nonce: signing out ends them at once. */
   const liveStreams = new Map<string, Set<() => void>>();
@@ -219,18 +227,37 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       app.get('/inbox/history', async (context) => {
         const current = await signedIn(context);
         if (!current) return toLogin(context, '/inbox/history');
-        const resolved = await Promise.all((['approved', 'executed', 'denied', 'expired'] as const).map((status) => service.list({ status, limit: 100 })));
-        const requests = resolved
-          .flat()
-          .sort((a, b) => (b.resolvedAt ?? b.createdAt).localeCompare(a.resolvedAt ?? a.createdAt))
-          .slice(0, 100);
-        return page(context, 200, renderHistoryPage({ viewer: viewerOf(current), requests, now: now(), testedPathsOf }));
+        const parsed = parseHistoryQuery(context.req.query());
+        const choices = { query: parsed.query, tools: policyTools, agents: agentNames, reviewers: options.reviewers ?? [] };
+        if (!parsed.ok) {
+          return page(context, 400, renderHistoryPage({ viewer: viewerOf(current), requests: [], now: now(), filters: { ...choices, error: `Nothing listed: ${parsed.message}.` } }));
+        }
+        // One more than a page tells whether an older page exists; the filters run in the store's query.
+        const found = await service.list({ ...parsed.filter, limit: HISTORY_PAGE + 1 });
+        const requests = found.slice(0, HISTORY_PAGE);
+        const last = found.length > HISTORY_PAGE ? requests.at(-1) : undefined;
+        return page(
+          context,
+          200,
+          renderHistoryPage({
+            viewer: viewerOf(current),
+            requests,
+            now: now(),
+            testedPathsOf,
+            filters: {
+              ...choices,
+              ...(last ? { olderHref: historyHref(parsed.query, encodeListCursor(last)) } : {}),
+              ...(parsed.filter.before ? { newestHref: historyHref(parsed.query) } : {}),
+            },
+          }),
+        );
       });
 
       const notFound = (context: Context, viewer: InboxViewer, id: string) =>
         page(context, 404, renderMessagePage({ title: 'No such request', message: `This server has no approval request ${id}.`, tone: 'bad', viewer, link: { href: '/inbox', text: 'Back to the inbox' } }));
-      const requestPage = (current: SignedIn, request: ApprovalRequest, extra: { banner?: { tone: 'good' | 'bad' | 'info'; message: string }; form?: DecisionFormValues } = {}) =>
+      const requestPage = async (current: SignedIn, request: ApprovalRequest, extra: { banner?: { tone: 'good' | 'bad' | 'info'; message: string }; form?: DecisionFormValues } = {}) =>
         renderRequestPage({
+          auditTrail: await service.auditTrail(request.id),
           viewer: viewerOf(current),
           request,
           now: now(),
@@ -250,7 +277,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         // Only confirm what this reviewer really did: the query alone proves nothing.
         const mine = request.decisions.some((decision) => decision.reviewer === current.reviewer.id && decision.verdict === recorded);
         const banner = mine ? { tone: 'good' as const, message: recordedMessage(request, recorded as 'approve' | 'deny') } : undefined;
-        return page(context, 200, requestPage(current, request, banner ? { banner } : {}));
+        return page(context, 200, await requestPage(current, request, banner ? { banner } : {}));
       });
 
       app.post('/inbox/requests/:id/decide', async (context) => {
@@ -274,8 +301,8 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
 
         const comment = form.get('comment').trim().slice(0, 1_000);
         const values: DecisionFormValues = { verdict, comment, ...(verdict === 'approve' && form.has('args') ? { argsText: form.get('args') } : {}) };
-        const again = (status: ContentfulStatusCode, message: string, shown = request) =>
-          page(context, status, requestPage(current, shown, { banner: { tone: 'bad', message }, ...(shown.approvedArgsHash === request.approvedArgsHash ? { form: values } : {}) }));
+        const again = async (status: ContentfulStatusCode, message: string, shown = request) =>
+          page(context, status, await requestPage(current, shown, { banner: { tone: 'bad', message }, ...(shown.approvedArgsHash === request.approvedArgsHash ? { form: values } : {}) }));
 
         let editedArgs: unknown;
         if (values.argsText !== undefined) {
