@@ -451,11 +451,31 @@ describe('the inbox: config section', () => {
     expect(load([]).inbox).toBeUndefined();
   });
 
+  it('reads the OpenID Connect section with its defaults, the client secret from the environment', () => {
+    const oidc = ['public_url: https://signoff.example.com', `inbox:`, `  session_secret: "${secret}"`, '  oidc:', '    issuer: https://login.example.com/realms/acme', '    client_id: signoff'];
+    expect(load(oidc).inbox?.oidc).toEqual({
+      issuer: 'https://login.example.com/realms/acme',
+      clientId: 'signoff',
+      redirectPath: '/inbox/oidc/callback',
+      scopes: ['openid', 'email'],
+      mapBy: 'email',
+      reviewers: {},
+      allowUnverifiedEmail: false,
+    });
+    expect(load([...oidc, '    client_secret_env: OIDC_SECRET', '    map_by: sub', '    reviewers: { "00u1abcd": ana }'], { OIDC_SECRET: 's3cret' }).inbox?.oidc).toMatchObject({ clientSecret: 's3cret', mapBy: 'sub', reviewers: { '00u1abcd': 'ana' } });
+  });
+
   it.each([
     [['inbox: { session_secret: short }'], {}, 'expected at least 32 bytes'],
     [['inbox: { session_hours: 2 }'], {}, 'expected exactly one of session_secret or session_secret_env'],
     [['inbox: { session_secret_env: INBOX_SECRET }'], { INBOX_SECRET: 'short' }, 'environment variable INBOX_SECRET must hold at least 32 bytes'],
     [[`inbox: { session_secret: "${secret}", cookie: x }`], {}, 'cookie'],
+    [[`inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff } }`], {}, 'inbox.oidc needs public_url'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, reviewers: { "x@example.com": nobody } } }`], {}, "unknown reviewer 'nobody'"],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, map_by: sub } }`], {}, 'map_by: sub needs reviewers'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, scopes: [email] } }`], {}, 'scopes must include openid'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, redirect_path: /callback } }`], {}, 'expected a path under /inbox/'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, client_secret_env: OIDC_SECRET } }`], {}, 'environment variable OIDC_SECRET is not set'],
   ])('refuses %j', (lines, env, message) => {
     expect(() => load(lines, env)).toThrow(message);
   });

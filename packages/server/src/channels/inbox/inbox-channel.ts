@@ -17,6 +17,7 @@ import { renderHistoryPage, renderLoginPage, renderMessagePage, renderPendingPag
 import { INBOX_LIVE_SCRIPT } from './inbox-live-script.js';
 import { encodeListCursor, historyHref, parseHistoryQuery } from './history-query.js';
 import { createInboxSessions, type InboxSession } from './inbox-sessions.js';
+import { createOidcSignIn, type OidcOutcome, type OidcSignInOptions, type OidcTransaction } from './oidc-sign-in.js';
 import { renderRequestPage, type DecisionFormValues } from './render-request-page.js';
 
 export interface InboxChannelOptions {
@@ -32,13 +33,19 @@ export interface InboxChannelOptions {
   readonly publicUrl?: string;
   /** The server's policy: the args its deciding rule tested are shown first. */
   readonly policy?: Policy;
-  /** The configured reviewers, offered in the history page's "decided by" filter. */
+  /** The configured reviewers, offered in the history page's "decided by" filter (and matched by email for OpenID Connect). */
   readonly reviewers?: readonly Reviewer[];
+  /** Sign-in with an OpenID Connect provider, beside reviewer keys (needs `publicUrl`). */
+  readonly oidc?: OidcSignInOptions;
   readonly now?: () => Date;
 }
 
 const SESSION_COOKIE = 'signoff_session';
 const LOGIN_COOKIE = 'signoff_login';
+/** A sign-in at the identity provider in progress: state, nonce, PKCE verifier (sealed). */
+const OIDC_COOKIE = 'signoff_oidc';
+/** The provider's ID token of an OIDC session, for its sign-out page (`id_token_hint`). */
+const ID_TOKEN_COOKIE = 'signoff_idt';
 const LOGIN_NONCE = /^[A-Za-z0-9_-]{24}$/;
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Where a sign-in may return to: inbox pages only, never another site. */
@@ -93,6 +100,13 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
   /** The policy's exact tool names (not globs): suggestions for the history page's tool filter. */
   const policyTools = [...new Set((options.policy?.rules ?? []).flatMap((rule) => rule.tools).filter((tool) => !/[*?{]/.test(tool)))].sort();
   const cookie = { path: '/inbox', httpOnly: true, sameSite: 'Lax', secure } as const;
+  if (options.oidc && options.publicUrl === undefined) throw new SignoffError('CONFIG_INVALID', 'inbox.oidc needs public_url: the provider sends reviewers back to it');
+  const oidcSignIn = options.oidc && options.publicUrl !== undefined ? createOidcSignIn(options.oidc, { publicUrl: options.publicUrl, reviewers: options.reviewers ?? [], now }) : undefined;
+  const issuerOrigin = options.oidc ? new URL(options.oidc.issuer).origin : undefined;
+  // Sign-out posts a form that redirects to the provider's sign-out page: `form-action` must allow its origin.
+  const pageHeaders: Readonly<Record<string, string>> = issuerOrigin
+    ? { ...INBOX_PAGE_HEADERS, 'content-security-policy': (INBOX_PAGE_HEADERS['content-security-policy'] as string).replace("form-action 'self'", `form-action 'self' ${issuerOrigin}`) }
+    : INBOX_PAGE_HEADERS;
   /** Open event streams by session nonce: signing out ends them at once. */
   const liveStreams = new Map<string, Set<() => void>>();
 
@@ -114,8 +128,10 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       const signedIn = async (context: Context): Promise<SignedIn | undefined> => {
         const session = sessions.verify(getCookie(context, SESSION_COOKIE), now());
         if (!session) return undefined;
-        const keyKept = reviewerKeys.some((key) => key.reviewer === session.reviewerId && key.keySha256.startsWith(session.keyPrefix));
-        const reviewer = keyKept ? service.reviewerById(session.reviewerId) : undefined;
+        const bindingKept = session.oidcSubject !== undefined
+          ? oidcSignIn?.reviewerOf(session.oidcSubject) === session.reviewerId
+          : reviewerKeys.some((key) => key.reviewer === session.reviewerId && key.keySha256.startsWith(session.keyPrefix));
+        const reviewer = bindingKept ? service.reviewerById(session.reviewerId) : undefined;
         if (!reviewer || (await service.sessionEnded(session.nonce))) return undefined;
         return { session, reviewer };
       };
@@ -165,7 +181,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
 
       app.use('/inbox/*', async (context, next) => {
         await next();
-        for (const [name, value] of Object.entries(INBOX_PAGE_HEADERS)) context.res.headers.set(name, value);
+        for (const [name, value] of Object.entries(pageHeaders)) context.res.headers.set(name, value);
       });
       app.use('/inbox/*', limitBody(512 * 1024, (context) => page(context, 413, renderMessagePage({ title: 'Too large', message: 'The form was too large; nothing was done.', tone: 'bad' }))));
 
@@ -176,7 +192,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         const existing = getCookie(context, LOGIN_COOKIE);
         const nonce = existing && LOGIN_NONCE.test(existing) ? existing : randomBytes(18).toString('base64url');
         setCookie(context, LOGIN_COOKIE, nonce, { ...cookie, maxAge: 3_600 });
-        return page(context, 200, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000 }));
+        return page(context, 200, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000, ...oidcButton(next) }));
       });
 
       app.post('/inbox/login', async (context) => {
@@ -193,7 +209,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         if (!key || !reviewer) {
           const reason = form.get('key') === '' ? 'empty key' : matches.length ? 'an agent key tried to sign in' : 'unknown key';
           await service.recordRefusal({ type: 'access.refused', actor: 'unknown', channel: 'inbox', detail: { reason, path: '/inbox/login' } });
-          return page(context, 401, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000, error: SIGN_IN_FAILED }));
+          return page(context, 401, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000, error: SIGN_IN_FAILED, ...oidcButton(next) }));
         }
         const issued = sessions.issue({ reviewerId: reviewer.id, keyPrefix: key.keySha256.slice(0, 16) }, now());
         setCookie(context, SESSION_COOKIE, issued.cookie, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
@@ -201,8 +217,51 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         return context.redirect(next, 303);
       });
 
+      if (oidcSignIn) {
+        app.get('/inbox/oidc/start', async (context) => {
+          const next = NEXT.test(context.req.query('next') ?? '') ? (context.req.query('next') as string) : '/inbox';
+          let started: Awaited<ReturnType<typeof oidcSignIn.start>>;
+          try {
+            started = await oidcSignIn.start(next, now());
+          } catch (error) {
+            return page(context, 503, renderMessagePage({ title: 'Sign-in unavailable', message: `The identity provider could not be reached (${(error as Error).message}). Try again shortly, or sign in with your reviewer key.`, tone: 'bad', link: { href: '/inbox/login', text: 'Back to sign-in' } }));
+          }
+          setCookie(context, OIDC_COOKIE, sessions.seal(started.transaction), { ...cookie, maxAge: 600 });
+          return context.redirect(started.url.href, 303);
+        });
+
+        app.get(oidcSignIn.redirectPath, async (context) => {
+          const transaction = readTransaction(sessions.unseal(getCookie(context, OIDC_COOKIE)));
+          deleteCookie(context, OIDC_COOKIE, cookie);
+          const refuse = async (status: ContentfulStatusCode, reason: string, detail: Readonly<Record<string, unknown>>) => {
+            await service.recordRefusal({ type: 'access.refused', actor: 'unknown', channel: 'inbox', detail: { ...detail, path: oidcSignIn.redirectPath } });
+            return page(context, status, renderMessagePage({ title: 'Sign-in refused', message: `Sign-in refused: ${reason}. You are not signed in.`, tone: 'bad', link: { href: '/inbox/login', text: 'Back to sign-in' } }));
+          };
+          if (!transaction) return refuse(400, 'this browser has no sign-in in progress (it expired, was already used, or was started in another browser)', { reason: 'no sign-in in progress' });
+          // Each started sign-in completes once, on any replica: a replayed response (with a copied cookie) is refused.
+          const used = `oidc:${transaction.state}`;
+          if (await service.sessionEnded(used)) return refuse(400, 'this sign-in response was already used', { reason: 'sign-in response replayed' });
+          await service.endSession(used, new Date(transaction.exp * 1000));
+          let outcome: OidcOutcome;
+          try {
+            outcome = await oidcSignIn.finish(new URL(context.req.url), transaction, now());
+          } catch (error) {
+            outcome = { ok: false, reason: `the identity provider could not be reached (${(error as Error).message})`, detail: { reason: 'provider unreachable' } };
+          }
+          if (!outcome.ok) return refuse(['unmapped subject', 'email not verified', 'no email claim'].includes(outcome.detail.reason as string) ? 403 : 400, outcome.reason, outcome.detail);
+          const reviewer = service.reviewerById(outcome.reviewerId);
+          if (!reviewer) return refuse(403, `${outcome.subject} maps to reviewer ${outcome.reviewerId}, who is not configured`, { reason: 'unmapped subject', subject: outcome.subject });
+          const issued = sessions.issue({ reviewerId: reviewer.id, oidcSubject: outcome.subject }, now());
+          setCookie(context, SESSION_COOKIE, issued.cookie, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
+          // Kept only to tell the provider who signs out (its id_token_hint); it grants nothing here.
+          setCookie(context, ID_TOKEN_COOKIE, outcome.idToken, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
+          return context.redirect(transaction.next, 303);
+        });
+      }
+
       app.post('/inbox/logout', async (context) => {
         const current = await signedIn(context);
+        let providerSignOut: URL | undefined;
         if (current) {
           const form = await fields(context);
           const forged = await refuseForgery(context, { nonce: current.session.nonce, action: '/inbox/logout', token: form.get('csrf'), actor: current.reviewer.id, viewer: viewerOf(current) });
@@ -210,10 +269,25 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           // End it on the server too: a copy of the cookie stops working now, not when it expires.
           await service.endSession(current.session.nonce, new Date(current.session.exp * 1000));
           for (const end of [...(liveStreams.get(current.session.nonce) ?? [])]) end();
+          // Signed in through the provider: sign out there too (RP-initiated logout), when it offers that.
+          if (current.session.oidcSubject !== undefined && oidcSignIn && options.publicUrl !== undefined) {
+            const hint = getCookie(context, ID_TOKEN_COOKIE);
+            providerSignOut = await oidcSignIn.endSessionUrl({ postLogoutRedirectUri: new URL('/inbox/login', options.publicUrl).href, ...(hint ? { idTokenHint: hint } : {}) });
+          }
         }
         deleteCookie(context, SESSION_COOKIE, cookie);
+        deleteCookie(context, ID_TOKEN_COOKIE, cookie);
+        if (providerSignOut) {
+          // The sign-out form may only redirect where the CSP's form-action allows (the issuer's origin); elsewhere, a link.
+          if (providerSignOut.origin === issuerOrigin) return context.redirect(providerSignOut.href, 303);
+          return page(context, 200, renderMessagePage({ title: 'Signed out', message: 'You are signed out of the Signoff inbox. Sign out of your identity provider too:', tone: 'good', link: { href: providerSignOut.href, text: 'Sign out of the identity provider' } }));
+        }
         return context.redirect('/inbox/login', 303);
       });
+
+      function oidcButton(next: string): { oidc?: { href: string; label: string } } {
+        return oidcSignIn ? { oidc: { href: next === '/inbox' ? '/inbox/oidc/start' : `/inbox/oidc/start?next=${encodeURIComponent(next)}`, label: oidcSignIn.label } } : {};
+      }
 
       const pending = async (context: Context) => {
         const current = await signedIn(context);
@@ -399,4 +473,13 @@ function recordedMessage(request: ApprovalRequest, verdict: 'approve' | 'deny'):
   if (request.status === 'denied') return `${yours} The request is denied; ${request.tool} will not run.`;
   if (request.status === 'pending') return `${yours} ${request.resolution}.`;
   return `${yours} The request is now ${request.status}: ${request.resolution}.`;
+}
+
+/** A sealed transaction read back from its cookie, if it has every field. */
+function readTransaction(value: unknown): OidcTransaction | undefined {
+  const transaction = value as Partial<Record<keyof OidcTransaction, unknown>> | undefined;
+  if (typeof transaction !== 'object' || transaction === null) return undefined;
+  const { state, nonce, verifier, next, exp } = transaction;
+  if (typeof state !== 'string' || typeof nonce !== 'string' || typeof verifier !== 'string' || typeof next !== 'string' || !NEXT.test(next) || typeof exp !== 'number') return undefined;
+  return { state, nonce, verifier, next, exp };
 }

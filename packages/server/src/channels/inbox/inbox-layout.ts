@@ -40,6 +40,7 @@ form.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1f
 form.filters input,form.filters select{display:block;width:100%;font:inherit;padding:6px 8px;border:1px solid #d0d7de;border-radius:6px;margin:4px 0 8px;background:#fff}
 form.filters .buttons{align-items:center;margin-bottom:8px}form.filters button{padding:7px 22px}
 .pager{display:flex;gap:24px;justify-content:center}
+a.button{display:inline-block;font-weight:600;padding:9px 22px;border-radius:6px;color:#fff;background:#0969da;text-decoration:none}
 table.trail td{font-size:14px}table.trail td.detail{color:#59636e}
 @media (max-width:720px){
 header{padding:8px 12px;gap:6px 14px}header .who{font-size:13px}

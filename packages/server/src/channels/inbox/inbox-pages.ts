@@ -22,16 +22,18 @@ export interface ListPageInput {
 }
 
 /**
- * The sign-in form: a reviewer API key, posted with the login form's CSRF token.
+ * The sign-in form: a reviewer API key, posted with the login form's CSRF token; and, when an
+ * identity provider is configured, a link that starts signing in there.
  *
  * @example
  * renderLoginPage({ csrf, next: '/inbox/requests/apr_…', sessionHours: 12 });
  */
-export function renderLoginPage(input: { readonly csrf: string; readonly next: string; readonly sessionHours: number; readonly error?: string }): SafeHtml {
+export function renderLoginPage(input: { readonly csrf: string; readonly next: string; readonly sessionHours: number; readonly error?: string; readonly oidc?: { readonly href: string; readonly label: string } }): SafeHtml {
   return renderLayout({
     title: 'Sign in',
     body: html`<div class="card"><h1>Sign in</h1>
 ${input.error ? html`<p class="banner bad">${input.error}</p>` : ''}
+${input.oidc ? html`<p><a class="button" href="${input.oidc.href}">${input.oidc.label}</a></p><p class="note or">or with a reviewer key:</p>` : ''}
 <form method="post" action="/inbox/login">
 <input type="hidden" name="csrf" value="${input.csrf}">
 <input type="hidden" name="next" value="${input.next}">
