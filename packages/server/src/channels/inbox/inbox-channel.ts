@@ -255,6 +255,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           setCookie(context, SESSION_COOKIE, issued.cookie, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
           // Kept only to tell the provider who signs out (its id_token_hint); it grants nothing here.
           setCookie(context, ID_TOKEN_COOKIE, outcome.idToken, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
+          deleteCookie(context, LOGIN_COOKIE, cookie);
           return context.redirect(transaction.next, 303);
         });
       }
