@@ -310,12 +310,14 @@ describe('the web inbox, over HTTP', () => {
     const page = (await ana.get(`/inbox/requests/${request.id}`)).text;
     const section = page.slice(page.indexOf('id="audit-trail"'));
     expect(section).toContain(`Audit trail (${trail.length} entries)`);
-    const order = ['Created', 'Access refused', 'Decision recorded', 'Approved'].map((label) => section.indexOf(`<b>${label}</b>`));
+    const order = ['Created', 'Access refused', 'Decision recorded', 'Approved'].map((label) => section.indexOf(`">${label}</b>`));
     expect(order.every((position, index) => position > 0 && (index === 0 || position > (order[index - 1] as number)))).toBe(true);
     expect(section).toContain('Ana Lima (ana)');
     expect(section).toContain('invalid CSRF token');
     expect(section).toContain('Checked &lt;b&gt;twice&lt;/b&gt;');
     expect(section).toContain('<b>edited</b> true');
+    // Hashes are cut to their first characters, the whole one in a tooltip.
+    expect(section).toContain(`<code title="${trail[0]?.detail.argsHash}">${String(trail[0]?.detail.argsHash).slice(0, 12)}…</code>`);
   });
 
   it("shows the engine's refusals on the page: self-approval, wrong role, late", async () => {

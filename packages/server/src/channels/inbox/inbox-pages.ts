@@ -129,7 +129,7 @@ ${filters?.error ? html`<p class="banner bad" role="alert">${filters.error}</p>`
 <div class="card">${
       rows.length === 0
         ? html`<p class="empty">${filters?.error ? 'Fix the filter above to see requests.' : filtered ? 'No request matches these filters.' : 'No request has been resolved yet.'}</p>`
-        : html`<table class="rows"><tr class="head"><th>Status</th><th>Tool</th><th>Reason</th><th>Requested by</th><th>Resolution</th><th>Resolved</th></tr>
+        : html`<table class="rows history"><tr class="head"><th>Status</th><th>Tool</th><th>Reason</th><th>Requested by</th><th>Resolution</th><th>Resolved</th></tr>
 ${rows}</table>`
     }</div>
 ${pager}`,
@@ -143,7 +143,7 @@ function filterForm(filters: HistoryFilters): SafeHtml {
   const agents = query.agent && !filters.agents.includes(query.agent) ? [...filters.agents, query.agent] : filters.agents;
   const reviewers = query.reviewer && !filters.reviewers.some((reviewer) => reviewer.id === query.reviewer) ? [...filters.reviewers, { id: query.reviewer, name: query.reviewer }] : filters.reviewers;
   return html`<form class="card filters" method="get" action="/inbox/history" role="search">
-<div><label for="f-q">Search</label><input type="search" id="f-q" name="q" value="${query.q}" maxlength="200" placeholder="text in args, reason, comments"></div>
+<div class="wide"><label for="f-q">Search</label><input type="search" id="f-q" name="q" value="${query.q}" maxlength="200" placeholder="text in args, reason, comments"></div>
 <div><label for="f-status">Status</label><select id="f-status" name="status">${HISTORY_STATUSES.map((status) => option(status, STATUS_LABELS[status], query.status))}</select></div>
 <div><label for="f-tool">Tool</label><input type="text" id="f-tool" name="tool" value="${query.tool}" maxlength="200" list="f-tools" placeholder="any tool"><datalist id="f-tools">${filters.tools.map((tool) => html`<option value="${tool}">`)}</datalist></div>
 <div><label for="f-agent">Agent</label><select id="f-agent" name="agent">${option('', 'Any agent', query.agent)}${agents.map((agent) => option(agent, agent, query.agent))}</select></div>

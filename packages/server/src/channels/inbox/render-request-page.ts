@@ -127,10 +127,12 @@ function auditTrail(entries: readonly AuditEntry[], reviewerById: (id: string) =
     const who = reviewerById(entry.actor);
     const facts = Object.entries(entry.detail).map(([name, value]) => {
       const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+      // A sha256 is told apart by its first characters; the whole one is a hover (and `signoff audit`) away.
+      if (/^[0-9a-f]{64}$/.test(text)) return html`<span><b>${name}</b> <code title="${text}">${text.slice(0, 12)}…</code></span>`;
       return html`<span><b>${name}</b> ${revealHiddenCharacters(text.length <= DETAIL_CHARS ? text : `${text.slice(0, DETAIL_CHARS - 1)}…`)}</span>`;
     });
-    return html`<tr><td data-label="#">${entry.sequence}</td><td data-label="When">${formatTime(entry.at)}</td><td><b>${EVENT_LABELS[entry.type] ?? entry.type}</b> <span class="note">${entry.type}</span></td>
-<td data-label="Who">${who ? `${who.name} (${who.id})` : revealHiddenCharacters(entry.actor)}</td><td data-label="Channel">${entry.channel ?? ''}</td><td class="detail">${facts.map((fact, index) => (index === 0 ? fact : html`; ${fact}`))}</td></tr>\n`;
+    return html`<tr><td data-label="#">${entry.sequence}</td><td data-label="When">${formatTime(entry.at)}</td><td><b title="${entry.type}">${EVENT_LABELS[entry.type] ?? entry.type}</b></td>
+<td data-label="Who" class="who">${who ? `${who.name} (${who.id})` : revealHiddenCharacters(entry.actor)}</td><td data-label="Channel">${entry.channel ?? ''}</td><td class="detail">${facts.map((fact, index) => (index === 0 ? fact : html`; ${fact}`))}</td></tr>\n`;
   });
   return html`<div class="card" id="audit-trail"><h2>Audit trail (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'})</h2>
 <table class="rows trail"><tr class="head"><th>#</th><th>When</th><th>Event</th><th>Who</th><th>Channel</th><th>Details</th></tr>
