@@ -104,6 +104,28 @@ describe('OpenID Connect sign-in against a real provider', () => {
     expect(await signInWith().finish(new URL(`${PUBLIC_URL}/inbox/oidc/callback?code=x&state=${slow.transaction.state}`), slow.transaction, new Date(Date.now() + 11 * 60_000))).toMatchObject({ ok: false, detail: { reason: 'sign-in expired' } });
   });
 
+  it('refuses an ID token whose signature does not verify, though it came straight from the token endpoint', async () => {
+    // The payload stays intact (right iss, aud, nonce, exp): only the provider's signature is broken.
+    const forging = await startTestOidcProvider({
+      clients: [{ client_id: 'signoff', token_endpoint_auth_method: 'none', redirect_uris: [`${PUBLIC_URL}/inbox/oidc/callback`] }],
+      accounts: { ana: { email: 'ana@example.com' } },
+      alterIdToken: (idToken) => {
+        const [header, payload, signature] = idToken.split('.') as [string, string, string];
+        const bytes = Buffer.from(signature, 'base64url');
+        bytes[0] = (bytes[0] as number) ^ 0xff;
+        return `${header}.${payload}.${bytes.toString('base64url')}`;
+      },
+    });
+    try {
+      const signIn = createOidcSignIn({ issuer: forging.issuer, clientId: 'signoff' }, { publicUrl: PUBLIC_URL, reviewers: REVIEWERS, now: () => new Date() });
+      const { url, transaction } = await signIn.start('/inbox', new Date());
+      const outcome = await signIn.finish(await signInAtProvider(url, 'ana'), transaction, new Date());
+      expect(outcome).toMatchObject({ ok: false, detail: { error: expect.stringMatching(/signature/i) } });
+    } finally {
+      await forging.close();
+    }
+  });
+
   it('says what the provider refused, and builds its sign-out URL', async () => {
     const signIn = signInWith();
     const { transaction } = await signIn.start('/inbox', new Date());

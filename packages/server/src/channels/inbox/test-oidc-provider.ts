@@ -30,6 +30,11 @@ export async function startTestOidcProvider(options: {
   readonly host?: string;
   /** ID token lifetime in seconds (default 3600). */
   readonly idTokenSeconds?: number;
+  /**
+   * Changes every ID token the token endpoint returns, as an attacker between the relying party
+   * and the provider would (the provider then sits behind a proxy that does it; it signs nothing anew).
+   */
+  readonly alterIdToken?: (idToken: string) => string;
 }): Promise<TestOidcProvider> {
   const host = options.host ?? '127.0.0.2';
   // Listen first: the issuer URL must carry the port the provider is reached at.
@@ -37,6 +42,7 @@ export async function startTestOidcProvider(options: {
   const server: Server = createServer((request, response) => handler?.(request, response));
   await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
+  let inner: Server | undefined;
   const provider = new Provider(issuer, {
     clients: options.clients.map((client) => ({ ...client })),
     async findAccount(_context, id) {
@@ -54,13 +60,45 @@ export async function startTestOidcProvider(options: {
     cookies: { keys: ['signoff-test-oidc-provider-cookie-key'] },
   });
   handler = provider.callback();
+  const alter = options.alterIdToken;
+  if (alter) {
+    // The provider itself listens elsewhere; the issuer's address forwards to it and alters token responses.
+    // It builds its endpoint URLs from the forwarded host, so every call comes through here.
+    provider.proxy = true;
+    const providerServer = createServer(provider.callback());
+    inner = providerServer;
+    await new Promise<void>((resolve) => providerServer.listen(0, host, () => resolve()));
+    const innerOrigin = `http://${host}:${(providerServer.address() as AddressInfo).port}`;
+    handler = (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const headers = Object.fromEntries(Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'content-length'));
+        const forwarded = await fetch(`${innerOrigin}${request.url}`, { method: request.method ?? 'GET', headers: { ...headers, 'x-forwarded-host': new URL(issuer).host, 'x-forwarded-proto': 'http' }, redirect: 'manual', ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+        let body = Buffer.from(await forwarded.arrayBuffer());
+        if (request.url?.startsWith('/token') && forwarded.ok) {
+          const json = JSON.parse(body.toString('utf8')) as { id_token?: string };
+          if (json.id_token) body = Buffer.from(JSON.stringify({ ...json, id_token: alter(json.id_token) }));
+        }
+        const out: Record<string, string | string[]> = {};
+        forwarded.headers.forEach((value, name) => {
+          if (!['content-length', 'content-encoding', 'transfer-encoding', 'set-cookie'].includes(name)) out[name] = value;
+        });
+        const cookies = forwarded.headers.getSetCookie();
+        if (cookies.length) out['set-cookie'] = cookies;
+        response.writeHead(forwarded.status, out).end(body);
+      });
+    };
+  }
   return {
     issuer,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      for (const each of [server, inner]) {
+        if (!each) continue;
+        each.closeAllConnections();
+        await new Promise<void>((resolve) => each.close(() => resolve()));
+      }
+    },
   };
 }
 
