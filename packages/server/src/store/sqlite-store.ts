@@ -213,7 +213,7 @@ export function openSqliteStore(file: string): Store {
       if (filter.requester) (where.push('r.requester = ?'), values.push(filter.requester));
       if (filter.idempotencyKey) (where.push('r.idempotency_key = ?'), values.push(filter.idempotencyKey));
       if (filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
-      if (filter.statuses) (where.push(filter.statuses.length ? `r.status IN (${filter.statuses.map(() => '?').join(', ')})` : '0'), values.push(...filter.statuses));
+      if (filter.statuses) (where.push(filter.statuses.length ? `+r.status IN (${filter.statuses.map(() => '?').join(', ')})` : '0'), values.push(...filter.statuses));
       // Times are stored as toISOString() text, so normalizing the bound compares as instants.
       if (filter.createdSince !== undefined) (where.push('r.created_at >= ?'), values.push(isoInstant(filter.createdSince, 'createdSince')));
       if (filter.createdUntil !== undefined) (where.push('r.created_at < ?'), values.push(isoInstant(filter.createdUntil, 'createdUntil')));
