@@ -213,6 +213,8 @@ export function openSqliteStore(file: string): Store {
       if (filter.requester) (where.push('r.requester = ?'), values.push(filter.requester));
       if (filter.idempotencyKey) (where.push('r.idempotency_key = ?'), values.push(filter.idempotencyKey));
       if (filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
+      // `+r.status`: not through the status index, so SQLite walks creation order and stops at `limit`,
+      // instead of reading and sorting every request of the common resolved statuses.
       if (filter.statuses) (where.push(filter.statuses.length ? `+r.status IN (${filter.statuses.map(() => '?').join(', ')})` : '0'), values.push(...filter.statuses));
       // Times are stored as toISOString() text, so normalizing the bound compares as instants.
       if (filter.createdSince !== undefined) (where.push('r.created_at >= ?'), values.push(isoInstant(filter.createdSince, 'createdSince')));
