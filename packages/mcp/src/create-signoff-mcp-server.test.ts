@@ -125,6 +125,21 @@ describe('signoff-mcp in front of @modelcontextprotocol/server-filesystem', () =
     expect(fileText(path)).toBeUndefined();
   });
 
+  it('a cancelled held call never runs; the approval stays unused for the identical call', async () => {
+    const path = join(root, `${unique('cancel')}.txt`);
+    const controller = new AbortController();
+    const call = holding.client.callTool({ name: 'write_file', arguments: { path, content: 'once' } }, { signal: controller.signal });
+    const request = await pendingWrite(controlPlane, path);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    // One round trip on the same connection: the proxy handled the cancellation (messages are processed in order).
+    await holding.client.callTool({ name: 'list_allowed_directories', arguments: {} });
+    await controlPlane.decide(request.id, 'ana', 'approve');
+    // Had the cancelled call claimed the approval and run, this would answer "already used".
+    expect(textOf(await write(holding, path, 'once'))).toBe(`Successfully wrote to ${path}`);
+    expect(fileText(path)).toBe('once');
+  });
+
   it('never runs an expired call: a client that never retries leaves nothing run, and a late retry is refused', async () => {
     const path = join(root, `${unique('quick-expiry')}.txt`);
     expect(textOf(await write(quick, path, 'late'))).toContain('Awaiting human approval');
