@@ -77,3 +77,18 @@ describe('signoff-mcp in front of @modelcontextprotocol/server-everything', () =
     expect(progress.length).toBeGreaterThan(1);
   });
 });
+
+describe('signoff-mcp in front of server-everything, with a client of the 2026-07-28 revision', () => {
+  it('guards tools and passes completions through the same way', async () => {
+    const modern = await startProxy(controlPlane, registry.everything(), ['--hold-seconds', '0.3'], '2026-07-28');
+    try {
+      expect(modern.client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      expect(textOf(await modern.client.callTool({ name: 'echo', arguments: { message: 'modern' } }))).toBe('Echo: modern');
+      expect(textOf(await modern.client.callTool({ name: 'get-env', arguments: {} }))).toContain('The environment holds secrets');
+      const completion = await modern.client.complete({ ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: 'E' } });
+      expect(completion.completion.values).toEqual(['Engineering']);
+    } finally {
+      await modern.close();
+    }
+  });
+});
