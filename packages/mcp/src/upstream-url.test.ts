@@ -11,6 +11,8 @@ let everything: Awaited<ReturnType<typeof spawnUntil>>;
 let hop: Server;
 let proxy: RunningProxy;
 const seen: IncomingHttpHeaders[] = [];
+/** The JSON-RPC bodies that went upstream. */
+const bodies: string[] = [];
 
 beforeAll(async () => {
   controlPlane = await startLocalControlPlane({ policy, sweepIntervalSeconds: 0.1 });
@@ -22,6 +24,9 @@ beforeAll(async () => {
   );
   hop = createServer((incoming, outgoing) => {
     seen.push(incoming.headers);
+    let body = '';
+    incoming.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    incoming.on('end', () => body && bodies.push(body));
     const forwarded = request({ host: '127.0.0.1', port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
       outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(outgoing);
@@ -55,12 +60,13 @@ describe('signoff-mcp --upstream-url (a Streamable HTTP upstream)', () => {
     const denied = await proxy.client.callTool({ name: 'get-env', arguments: {} });
     expect(textOf(denied)).toContain('The environment holds secrets');
 
-    const before = seen.length;
+    const sums = () => bodies.filter((body) => body.includes('"get-sum"'));
     const call = proxy.client.callTool({ name: 'get-sum', arguments: { a: 150, b: 1 } });
     const request = await pendingRequest(controlPlane, (args) => args.a === 150);
     // Nothing reached the upstream while the call was held.
-    expect(seen.length).toBe(before);
+    expect(sums()).toEqual([]);
     await controlPlane.decide(request.id, 'ana', 'approve');
     expect(textOf(await call)).toContain('151');
+    expect(sums()).toHaveLength(1);
   });
 });
