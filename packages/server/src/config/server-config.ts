@@ -22,7 +22,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const EmailDigestSchema = strictMapping(
   {
     address: z.email({ error: 'expected an email address' }),
-    digest_minutes: z.number({ error: 'expected a number of minutes' }).int('expected a whole number of minutes').min(1).max(1_440).optional(),
+    digest_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(1_440).optional(),
   },
   'reviewer email key',
 );

@@ -140,6 +140,17 @@ export function describeCheckedCreateContract(name: string, factory: Pick<StoreF
       expect((await create(open('apr_s2_0000001', { idempotencyKey: 'k2' }), checks(start, { maxPending: 1 }).value)).kind).toBe('deduplicated');
     });
 
+    it('queues one digest per reviewer and window, however many requests join it (replicas and retries send it once)', async () => {
+      const digest = (window: string, dueAt = new Date(Date.now() - 1_000)): OutboxMessageInput => ({ channel: 'email', topic: 'email.digest', notice: { reviewerId: 'ana', window }, target: 'ana@example.com', dueAt });
+      await store.enqueueOutbox([digest('2026-11-24T06:05:00.000Z')]);
+      await store.enqueueOutbox([digest('2026-11-24T06:05:00.000Z'), digest('2026-11-24T06:10:00.000Z')]);
+      const claimed = await store.claimOutbox(new Date(), 10, 30_000);
+      expect(claimed.map((message) => (message.topic === 'email.digest' ? message.notice.window : message.topic)).sort()).toEqual(['2026-11-24T06:05:00.000Z', '2026-11-24T06:10:00.000Z']);
+      // Held back until due.
+      await store.enqueueOutbox([digest('2026-11-24T06:15:00.000Z', new Date(Date.now() + 60_000))]);
+      expect(await store.claimOutbox(new Date(), 10, 30_000)).toEqual([]);
+    });
+
     it('holds the budget and de-duplication under concurrent creates', async () => {
       const budget = { maxPending: 3 };
       const outcomes = await Promise.all(
