@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ApprovalRequest, Guard } from '@signoff/core';
+import { hashArgs, type ApprovalRequest, type Guard } from '@signoff/core';
 import { applyDecision, type DecisionInput, type DecisionOutcome } from './engine/apply-decision.js';
 import { claimExecution, type ClaimInput, type ClaimOutcome } from './engine/claim-execution.js';
 import { expireIfOverdue } from './engine/expire-if-overdue.js';
@@ -41,6 +41,15 @@ export interface ApprovalServiceOptions {
   /** Each agent key's escalation budget (`escalation_budget`); `undefined` = unlimited. */
   readonly budgetOf?: (agent: string) => EscalationBudget | undefined;
   readonly now?: () => Date;
+}
+
+/**
+ * What makes two calls of one agent key "the same call" for de-duplication: tool, args, the user it
+ * acts for, the context, and what the policy made of it. A call for another user (whose own
+ * requests they may not approve) or in another context is never folded into this one.
+ */
+function dedupeKeyOf(request: ApprovalRequest): string {
+  return hashArgs({ tool: request.tool, argsHash: request.argsHash, onBehalfOf: request.onBehalfOf ?? null, context: request.context ?? null, ruleId: request.ruleId, policyHash: request.policyHash });
 }
 
 /** The error code of a call refused by its agent's escalation budget (HTTP 429). */
@@ -147,15 +156,18 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     const stored = await store.createRequestChecked(request, events, [...outboxFor(request.status === 'pending' ? 'approval.created' : 'approval.resolved', request), ...digestOutbox(request, at)], {
       now: at,
       // The same call already waiting for review: one request, so reviewers are asked once.
-      dedupe: (existing) => [
-        {
-          type: 'request.deduplicated',
-          requestId: existing.id,
-          actor: principal.name,
-          channel: 'api',
-          detail: { tool: request.tool, argsHash: request.argsHash, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) },
-        },
-      ],
+      dedupe: {
+        key: dedupeKeyOf(request),
+        events: (existing) => [
+          {
+            type: 'request.deduplicated',
+            requestId: existing.id,
+            actor: principal.name,
+            channel: 'api',
+            detail: { tool: request.tool, argsHash: request.argsHash, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) },
+          },
+        ],
+      },
       ...(budget && {
         budget: {
           ...budget,

@@ -68,6 +68,18 @@ describe('attacks on reviewers’ attention', () => {
     expect((await as(TEST_KEYS.ownedAgent)('GET', `/v1/approvals/${first.body.id}`)).status).toBe(404);
   });
 
+  it('dedupe abuse: the same call on behalf of another user is not folded into theirs (no self-approval through the shared request)', async () => {
+    const forAna = await as(TEST_KEYS.agent)('POST', '/v1/approvals', { ...payment('for-whom', 'w-1'), onBehalfOf: 'ana' });
+    const forBo = await as(TEST_KEYS.agent)('POST', '/v1/approvals', { ...payment('for-whom', 'w-2'), onBehalfOf: 'bo' });
+    expect([forAna.status, forBo.status]).toEqual([201, 201]);
+    expect(forBo.body.id).not.toBe(forAna.body.id);
+    // Bo cannot approve the request made on his behalf, and his approval of Ana's never stands for his.
+    expect((await as(TEST_KEYS.bo)('POST', `/v1/approvals/${forBo.body.id}/decision`, { verdict: 'approve' })).body.error.code).toBe('SELF_APPROVAL');
+    // Another context is another call too.
+    const other = await as(TEST_KEYS.agent)('POST', '/v1/approvals', { ...payment('for-whom', 'w-3'), onBehalfOf: 'ana', context: { ticket: 'T-2' } });
+    expect(other.status).toBe(201);
+  });
+
   it('dedupe abuse: a folded key cannot be reused for other args, and an approved request is never handed to a new call', async () => {
     const mark = await auditMark(server.store);
     const first = await as(TEST_KEYS.agent)('POST', '/v1/approvals', payment('fold', 'fold-1'));

@@ -26,7 +26,7 @@ function checks(now: Date, budget?: { maxPending?: number; maxPerHour?: number }
   const refusals: { exceeded: BudgetExceeded; first: boolean }[] = [];
   const value: CreateChecks = {
     now,
-    dedupe: (existing): AuditEventInput[] => [{ type: 'request.deduplicated', requestId: existing.id, actor: existing.requester, channel: 'api', detail: {} }],
+    dedupe: { key: '', events: (existing): AuditEventInput[] => [{ type: 'request.deduplicated', requestId: existing.id, actor: existing.requester, channel: 'api', detail: {} }] },
     ...(budget && {
       budget: {
         ...budget,
@@ -56,8 +56,9 @@ export function describeCheckedCreateContract(name: string, factory: Pick<StoreF
     afterEach(async () => {
       await store.close();
     });
+    // The service's key also covers onBehalfOf, context and rule; here tool and args suffice.
     const create = (opened: { request: ApprovalRequest; events: readonly AuditEventInput[] }, createChecks: CreateChecks) =>
-      store.createRequestChecked(opened.request, opened.events, [], createChecks);
+      store.createRequestChecked(opened.request, opened.events, [], createChecks.dedupe ? { ...createChecks, dedupe: { ...createChecks.dedupe, key: `${opened.request.tool}\n${opened.request.argsHash}` } } : createChecks);
 
     it('folds an identical pending call into the pending request, whatever its idempotency key, and finds it by that key later', async () => {
       const first = open('apr_first_0001', { idempotencyKey: 'run-1:call-1' });

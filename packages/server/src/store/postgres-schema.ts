@@ -62,9 +62,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}ended_sessions (
   session_id TEXT PRIMARY KEY,
   expires_at TIMESTAMPTZ NOT NULL
 );
-ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS args_hash TEXT;
+ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS dedupe_key TEXT;
 ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS escalated BOOLEAN;
-CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON ${prefix}approval_requests (requester, tool, args_hash) WHERE status = 'pending' AND args_hash IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON ${prefix}approval_requests (requester, dedupe_key) WHERE status = 'pending' AND dedupe_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS approval_requests_requester ON ${prefix}approval_requests (requester, created_at);
 CREATE TABLE IF NOT EXISTS ${prefix}request_aliases (
   requester TEXT NOT NULL,

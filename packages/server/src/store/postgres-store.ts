@@ -322,16 +322,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           if (rows[0]) return { existing: rows[0], kind: 'replayed' };
         }
         if (escalates && checks.dedupe) {
-          const { rows } = await client.query<RequestRow>(`${select} WHERE r.requester = $1 AND r.tool = $2 AND r.args_hash = $3 AND r.status = 'pending'`, [request.requester, request.tool, request.argsHash]);
+          const { rows } = await client.query<RequestRow>(`${select} WHERE r.requester = $1 AND r.dedupe_key = $2 AND r.status = 'pending'`, [request.requester, checks.dedupe.key]);
           const twin = rows[0];
           const check = twin && checkRequestRowColumns(twin);
           // An overdue twin is about to expire: it leaves the de-duplication index and a new request opens.
-          if (twin && check?.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET args_hash = NULL WHERE id = $1`, [twin.id]);
+          if (twin && check?.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET dedupe_key = NULL WHERE id = $1`, [twin.id]);
           else if (twin && check?.ok) {
             if (request.idempotencyKey !== undefined) {
               await client.query(`INSERT INTO ${prefix}request_aliases (requester, idempotency_key, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [request.requester, request.idempotencyKey, twin.id]);
             }
-            await appendEvents(client, bindRequestState(undefined, checks.dedupe(check.request)).events);
+            await appendEvents(client, bindRequestState(undefined, checks.dedupe.events(check.request)).events);
             return { existing: twin, kind: 'deduplicated' };
           } else if (twin) return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
         }
@@ -356,9 +356,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           }
         }
         const inserted = await client.query(
-          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, args_hash, escalated)
+          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), bound.state?.hash, escalates && checks.dedupe ? request.argsHash : null, escalates],
+          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), bound.state?.hash, escalates ? (checks.dedupe?.key ?? null) : null, escalates],
         );
         // Under the requester lock a conflict can only be a write that bypassed it (a plain create): refuse rather than guess.
         if (inserted.rowCount === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);

@@ -63,17 +63,17 @@ const ADDED_COLUMNS = [
   ['audit_log', 'request_id', 'TEXT'],
   ['audit_log', 'state_hash', 'TEXT'],
   ['outbox', 'payload', 'TEXT'],
-  ['approval_requests', 'args_hash', 'TEXT'],
+  ['approval_requests', 'dedupe_key', 'TEXT'],
   ['approval_requests', 'escalated', 'INTEGER'],
 ] as const;
 
 /**
  * What budgets and de-duplication need (after the columns exist): one pending request per
- * (requester, tool, args hash) — `args_hash` is set only on requests opened pending through the
- * checked create —, idempotency keys folded into another request, and each agent's budget breaches.
+ * (requester, de-duplication key) — `dedupe_key` is set only on requests opened pending through
+ * the checked create —, idempotency keys folded into another request, and each agent's budget breaches.
  */
 const ATTENTION_SCHEMA = `
-CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON approval_requests (requester, tool, args_hash) WHERE status = 'pending' AND args_hash IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON approval_requests (requester, dedupe_key) WHERE status = 'pending' AND dedupe_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS approval_requests_requester ON approval_requests (requester, created_at);
 CREATE TABLE IF NOT EXISTS request_aliases (
   requester TEXT NOT NULL,
@@ -138,10 +138,10 @@ export function openSqliteStore(file: string): Store {
     byIdempotencyKey: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.idempotency_key = ?`),
     byId: db.prepare(`${selectRequestRows()} WHERE r.id = ?`),
     byAlias: db.prepare(`${selectRequestRows()} JOIN request_aliases k ON k.request_id = r.id WHERE k.requester = ? AND k.idempotency_key = ?`),
-    pendingTwin: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.tool = ? AND r.args_hash = ? AND r.status = 'pending'`),
-    forgetTwin: db.prepare('UPDATE approval_requests SET args_hash = NULL WHERE id = ?'),
+    pendingTwin: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.dedupe_key = ? AND r.status = 'pending'`),
+    forgetTwin: db.prepare('UPDATE approval_requests SET dedupe_key = NULL WHERE id = ?'),
     alias: db.prepare('INSERT OR IGNORE INTO request_aliases (requester, idempotency_key, request_id) VALUES (?, ?, ?)'),
-    markChecked: db.prepare('UPDATE approval_requests SET args_hash = ?, escalated = 1 WHERE id = ?'),
+    markChecked: db.prepare('UPDATE approval_requests SET dedupe_key = ?, escalated = 1 WHERE id = ?'),
     countPending: db.prepare("SELECT count(*) AS count FROM approval_requests WHERE requester = ? AND status = 'pending' AND expires_at > ?"),
     countSince: db.prepare('SELECT count(*) AS count FROM approval_requests WHERE requester = ? AND escalated = 1 AND created_at > ?'),
     breach: db.prepare('SELECT notified_at, open FROM budget_breaches WHERE requester = ? AND budget = ?'),
@@ -223,13 +223,13 @@ export function openSqliteStore(file: string): Store {
     const escalates = request.status === 'pending';
     const now = checks.now.toISOString();
     if (escalates && checks.dedupe) {
-      const twin = statements.pendingTwin.get(request.requester, request.tool, request.argsHash) as RequestRow | undefined;
+      const twin = statements.pendingTwin.get(request.requester, checks.dedupe.key) as RequestRow | undefined;
       const twinRequest = twin && checkRequestRowColumns(twin);
       // An overdue twin is about to expire: it leaves the de-duplication index and a new request opens.
       if (twin && twinRequest?.ok && twinRequest.request.expiresAt <= now) statements.forgetTwin.run(twin.id);
       else if (twin && twinRequest?.ok) {
         if (request.idempotencyKey !== undefined) statements.alias.run(request.requester, request.idempotencyKey, twin.id);
-        appendEvents(bindRequestState(undefined, checks.dedupe(twinRequest.request)).events);
+        appendEvents(bindRequestState(undefined, checks.dedupe.events(twinRequest.request)).events);
         return { existing: twin, kind: 'deduplicated' };
       } else if (twin) return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
     }
@@ -252,7 +252,7 @@ export function openSqliteStore(file: string): Store {
     const created = create(request, events, outbox);
     if ('existing' in created) return { existing: created.existing, kind: 'replayed' };
     if (escalates) {
-      statements.markChecked.run(checks.dedupe ? request.argsHash : null, request.id);
+      statements.markChecked.run(checks.dedupe?.key ?? null, request.id);
       statements.closeBreaches.run(request.requester);
     }
     return created;

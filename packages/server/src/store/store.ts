@@ -50,7 +50,7 @@ export interface Store {
    * Like `createRequest`, with the checks that keep reviewers' attention (all in the create
    * transaction, serialized per requester, so they hold across replicas): an idempotency key the
    * requester used before (or that was folded into another request) returns that request;
-   * `dedupe` returns the requester's pending request for the same tool and args hash instead of
+   * `dedupe` returns the requester's pending request with the same de-duplication key instead of
    * opening another (and remembers the key for it); `budget` refuses a new pending request past
    * the requester's limits. Requests the policy decided outright are never deduplicated or counted.
    */
@@ -120,8 +120,12 @@ export interface BudgetExceeded {
 /** What `createRequestChecked` checks; the callbacks build the audit events and deliveries (pure). */
 export interface CreateChecks {
   readonly now: Date;
-  /** Fold an identical pending request into the existing one: the events to log when that happens. */
-  readonly dedupe?: (existing: ApprovalRequest) => readonly AuditEventInput[];
+  /**
+   * Fold an identical pending request into the existing one. `key` says what "identical" is (the
+   * service hashes tool, args hash, `onBehalfOf`, context and rule: a call for another user is never
+   * folded); `events` are logged when a call is folded.
+   */
+  readonly dedupe?: { readonly key: string; readonly events: (existing: ApprovalRequest) => readonly AuditEventInput[] };
   readonly budget?: {
     readonly maxPending?: number;
     readonly maxPerHour?: number;
