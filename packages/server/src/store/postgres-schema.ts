@@ -66,6 +66,7 @@ ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS dedupe_key TEXT;
 ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS escalated BOOLEAN;
 CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON ${prefix}approval_requests (requester, dedupe_key) WHERE status = 'pending' AND dedupe_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS approval_requests_requester ON ${prefix}approval_requests (requester, created_at);
+CREATE INDEX IF NOT EXISTS approval_requests_requester_pending ON ${prefix}approval_requests (requester, status, expires_at);
 CREATE TABLE IF NOT EXISTS ${prefix}request_aliases (
   requester TEXT NOT NULL,
   idempotency_key TEXT NOT NULL,

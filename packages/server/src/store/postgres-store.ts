@@ -336,9 +336,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           } else if (twin) return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
         }
         if (escalates && checks.budget) {
-          const pending = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${requests} WHERE requester = $1 AND status = 'pending' AND expires_at > $2`, [request.requester, now]);
-          const recent = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${requests} WHERE requester = $1 AND escalated AND created_at > $2`, [request.requester, new Date(now.getTime() - 3_600_000)]);
-          const exceeded = overBudget(checks.budget, { pending: () => Number(pending.rows[0]?.count ?? 0), sinceHour: () => Number(recent.rows[0]?.count ?? 0) });
+          // Counted only up to each limit: a budget costs at most `limit` index entries per create.
+          const { maxPending, maxPerHour } = checks.budget;
+          const pending = maxPending === undefined ? 0 : Number((await client.query<{ count: string }>(
+            `SELECT count(*) AS count FROM (SELECT 1 FROM ${requests} WHERE requester = $1 AND status = 'pending' AND expires_at > $2 LIMIT $3) AS counted`, [request.requester, now, maxPending])).rows[0]?.count ?? 0);
+          const recent = maxPerHour === undefined ? 0 : Number((await client.query<{ count: string }>(
+            `SELECT count(*) AS count FROM (SELECT 1 FROM ${requests} WHERE requester = $1 AND escalated AND created_at > $2 LIMIT $3) AS counted`, [request.requester, new Date(now.getTime() - 3_600_000), maxPerHour])).rows[0]?.count ?? 0);
+          const exceeded = overBudget(checks.budget, { pending: () => pending, sinceHour: () => recent });
           if (exceeded) {
             const { rows } = await client.query<{ notified_at: Date; open: boolean }>(`SELECT notified_at, open FROM ${prefix}budget_breaches WHERE requester = $1 AND budget = $2`, [request.requester, exceeded.budget]);
             const breach = rows[0];

@@ -75,6 +75,7 @@ const ADDED_COLUMNS = [
 const ATTENTION_SCHEMA = `
 CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON approval_requests (requester, dedupe_key) WHERE status = 'pending' AND dedupe_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS approval_requests_requester ON approval_requests (requester, created_at);
+CREATE INDEX IF NOT EXISTS approval_requests_requester_pending ON approval_requests (requester, status, expires_at);
 CREATE TABLE IF NOT EXISTS request_aliases (
   requester TEXT NOT NULL,
   idempotency_key TEXT NOT NULL,
@@ -142,8 +143,8 @@ export function openSqliteStore(file: string): Store {
     forgetTwin: db.prepare('UPDATE approval_requests SET dedupe_key = NULL WHERE id = ?'),
     alias: db.prepare('INSERT OR IGNORE INTO request_aliases (requester, idempotency_key, request_id) VALUES (?, ?, ?)'),
     markChecked: db.prepare('UPDATE approval_requests SET dedupe_key = ?, escalated = 1 WHERE id = ?'),
-    countPending: db.prepare("SELECT count(*) AS count FROM approval_requests WHERE requester = ? AND status = 'pending' AND expires_at > ?"),
-    countSince: db.prepare('SELECT count(*) AS count FROM approval_requests WHERE requester = ? AND escalated = 1 AND created_at > ?'),
+    countPending: db.prepare("SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND status = 'pending' AND expires_at > ? LIMIT ?)"),
+    countSince: db.prepare('SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND escalated = 1 AND created_at > ? LIMIT ?)'),
     breach: db.prepare('SELECT notified_at, open FROM budget_breaches WHERE requester = ? AND budget = ?'),
     noticeBreach: db.prepare('INSERT INTO budget_breaches (requester, budget, notified_at, open) VALUES (?, ?, ?, 1) ON CONFLICT (requester, budget) DO UPDATE SET notified_at = excluded.notified_at, open = 1'),
     reopenBreach: db.prepare('UPDATE budget_breaches SET open = 1 WHERE requester = ? AND budget = ?'),
@@ -235,8 +236,8 @@ export function openSqliteStore(file: string): Store {
     }
     if (escalates && checks.budget) {
       const exceeded = overBudget(checks.budget, {
-        pending: () => (statements.countPending.get(request.requester, now) as { count: number }).count,
-        sinceHour: () => (statements.countSince.get(request.requester, new Date(checks.now.getTime() - 3_600_000).toISOString()) as { count: number }).count,
+        pending: (limit) => (statements.countPending.get(request.requester, now, limit) as { count: number }).count,
+        sinceHour: (limit) => (statements.countSince.get(request.requester, new Date(checks.now.getTime() - 3_600_000).toISOString(), limit) as { count: number }).count,
       });
       if (exceeded) {
         const breach = statements.breach.get(request.requester, exceeded.budget) as { notified_at: string; open: number } | undefined;
