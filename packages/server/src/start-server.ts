@@ -40,6 +40,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const policy = loadPolicy(config.policyFile, { reviewers: config.reviewers });
   const store = overrides.store ?? (await openStore(config.store));
   const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
+  const budgetByAgent = new Map(config.apiKeys.flatMap((key) => (key.kind === 'agent' && key.escalationBudget ? [[key.name, key.escalationBudget] as const] : [])));
   // Each configured channel delivers from the outbox and may serve routes of its own.
   const channels: Channel[] = [];
   // Channels show the args the deciding rule tested first, and send args too long for them to the inbox.
@@ -57,6 +58,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     defaultTimeoutMs: config.defaultTimeoutMs,
     defaultGrantTtlMs: config.grantTtlMs,
     channels,
+    budgetOf: (agent) => budgetByAgent.get(agent),
   });
   const refusals = createRefusalLimiter({
     record: (events) => service.recordRefusals(events),

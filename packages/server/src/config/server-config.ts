@@ -20,12 +20,30 @@ function isCidr(text: string): boolean {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+const EmailDigestSchema = strictMapping(
+  {
+    address: z.email({ error: 'expected an email address' }),
+    digest_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(1_440).optional(),
+  },
+  'reviewer email key',
+);
+
+/** How many escalations an agent key may have open at once and start per hour; beyond them a call is refused. */
+const EscalationBudgetSchema = strictMapping(
+  {
+    max_pending: z.number({ error: 'expected a whole number' }).int('expected a whole number').min(1).max(1_000_000).optional(),
+    max_escalations_per_hour: z.number({ error: 'expected a whole number' }).int('expected a whole number').min(1).max(1_000_000).optional(),
+  },
+  'escalation_budget key',
+);
+
 const ReviewerSchema = strictMapping(
   {
     id: z.string({ error: 'expected a reviewer id' }).regex(/^[\w.@-]+$/, 'expected an id of letters, digits and _ . @ -'),
     name: z.string({ error: 'expected a name' }).min(1),
     roles: z.array(z.string().min(1), { error: 'expected a list of roles' }).default([]),
-    email: z.email({ error: 'expected an email address' }).optional(),
+    // A plain address, or `{ address, digest_minutes }` for one digest mail per N minutes instead of one per request.
+    email: z.union([z.email({ error: 'expected an email address' }), EmailDigestSchema], { error: 'expected an email address, or { address, digest_minutes }' }).optional(),
     slack_user_id: z.string({ error: 'expected a Slack user id like U012AB3CD' }).optional(),
   },
   'reviewer key',
@@ -39,6 +57,7 @@ const ApiKeySchema = strictMapping(
     owners: z.array(z.string(), { error: 'expected a list of reviewer ids' }).default([]),
     key_sha256: z.string({ error: 'expected a sha256 hex digest' }).regex(SHA256_HEX, 'expected 64 lowercase hex characters (sha256 of the key)').optional(),
     key_env: z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name like SIGNOFF_AGENT_KEY').optional(),
+    escalation_budget: EscalationBudgetSchema.optional(),
   },
   'api key field',
 );
@@ -143,6 +162,7 @@ const ConfigSchema = strictMapping(
     ).default({ audited_per_minute: 5, answered_per_minute: 120 }),
     sweep_interval_seconds: z.number({ error: 'expected a number of seconds' }).positive().max(3_600).default(5),
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
+    escalation_budget: EscalationBudgetSchema.optional(),
     webhooks: WebhooksSchema.optional(),
     email: EmailSchema.optional(),
     inbox: InboxSchema.optional(),
@@ -162,6 +182,14 @@ export interface ApiKey {
   readonly owners: readonly string[];
   /** sha256 (hex) of the key; the key itself is never kept. */
   readonly keySha256: string;
+  /** For agent keys: the escalation budget (the key's own `escalation_budget` over the server's default); absent = unlimited. */
+  readonly escalationBudget?: EscalationBudget;
+}
+
+/** How many escalations one agent key may have pending at once, and open per rolling hour. */
+export interface EscalationBudget {
+  readonly maxPending?: number;
+  readonly maxPerHour?: number;
 }
 
 /** The validated server configuration, with paths resolved against the config file. */
@@ -261,7 +289,12 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
     maxBodyBytes: config.max_body_kb * 1024,
     refusalLimits: { auditedPerMinute: config.refusal_limits.audited_per_minute, answeredPerMinute: config.refusal_limits.answered_per_minute },
     sweepIntervalMs: config.sweep_interval_seconds * 1000,
-    reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
+    reviewers: config.reviewers.map(({ slack_user_id, email, ...reviewer }) => ({
+      ...reviewer,
+      ...(email === undefined ? {} : { email: typeof email === 'string' ? email : email.address }),
+      ...(typeof email === 'object' && email.digest_minutes !== undefined ? { emailDigestMs: email.digest_minutes * 60_000 } : {}),
+      ...(slack_user_id ? { slackUserId: slack_user_id } : {}),
+    })),
     webhooks: config.webhooks && {
       secret: config.webhooks.secret ?? (env[config.webhooks.secret_env as string] as string),
       endpoints: config.webhooks.endpoints,
@@ -315,8 +348,20 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       ...(key.reviewer ? { reviewer: key.reviewer } : {}),
       owners: key.owners,
       keySha256: key.key_sha256 ?? sha256Hex(env[key.key_env as string] as string),
+      ...(key.kind === 'agent' ? budgetOf(config.escalation_budget, key.escalation_budget) : {}),
     })),
   };
+}
+
+/** An agent key's budget: each of its own limits over the server default; nothing set = unlimited. */
+function budgetOf(
+  fallback: { max_pending?: number | undefined; max_escalations_per_hour?: number | undefined } | undefined,
+  own: { max_pending?: number | undefined; max_escalations_per_hour?: number | undefined } | undefined,
+): { escalationBudget?: EscalationBudget } {
+  const maxPending = own?.max_pending ?? fallback?.max_pending;
+  const maxPerHour = own?.max_escalations_per_hour ?? fallback?.max_escalations_per_hour;
+  if (maxPending === undefined && maxPerHour === undefined) return {};
+  return { escalationBudget: { ...(maxPending === undefined ? {} : { maxPending }), ...(maxPerHour === undefined ? {} : { maxPerHour }) } };
 }
 
 /** The references zod cannot check: keys point at reviewers that exist, env vars are set, ids are unique. */
@@ -404,6 +449,7 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
     if (key.kind === 'reviewer' && !ids.has(key.reviewer)) {
       issues.push({ path: [...at, key.reviewer === undefined ? 'kind' : 'reviewer'], message: 'a reviewer key needs `reviewer:` naming a configured reviewer id' });
     }
+    if (key.kind === 'reviewer' && key.escalation_budget !== undefined) issues.push({ path: [...at, 'escalation_budget'], message: 'only agent keys escalate: escalation_budget belongs on an agent key' });
     if (key.kind === 'agent' && key.reviewer !== undefined) issues.push({ path: [...at, 'reviewer'], message: 'agent keys take `owners:`, not `reviewer:`' });
     for (const [ownerIndex, owner] of (Array.isArray(key.owners) ? key.owners : []).entries()) {
       if (!ids.has(owner)) issues.push({ path: [...at, 'owners', ownerIndex], message: `unknown reviewer '${String(owner)}'` });
