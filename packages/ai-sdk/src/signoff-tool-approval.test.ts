@@ -1,7 +1,7 @@
 import { generateText, stepCountIs, streamText, ToolLoopAgent, type ModelMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callId, lastToolResults, pendingRequest, startPaymentsWorld, type PaymentsWorld } from './__fixtures__/payments.js';
-import { scriptedModel } from './__fixtures__/scripted-model.js';
+import { scriptedModel } from './testing/index.js';
 import { resolveApprovals } from './resolve-approvals.js';
 import { signoffToolApproval } from './signoff-tool-approval.js';
 import { withSignoff } from './with-signoff.js';
@@ -171,8 +171,9 @@ describe('signoffToolApproval', () => {
 
   it('keeps conversations apart with an idempotencyKey that adds the chat id', async () => {
     const id = callId('shared');
-    const call = { toolCalls: [{ id, name: 'payment_send', input: { to: 'acme', amount: 200 } }] };
-    for (const chat of ['chat-a', 'chat-b']) {
+    // Other amounts: the very same call still pending from one agent key would be one request (the control plane folds it).
+    for (const [chat, amount] of [['chat-a', 200], ['chat-b', 201]] as const) {
+      const call = { toolCalls: [{ id, name: 'payment_send', input: { to: 'acme', amount } }] };
       const toolApproval = signoffToolApproval(world.signoff, { idempotencyKey: (toolCall) => `${chat}:${toolCall.toolCallId}` });
       await generateText({ model: scriptedModel([call]), tools: world.tools, messages: prompt, toolApproval });
     }

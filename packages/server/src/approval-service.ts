@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { compilePolicy, gatherHistoryFacts, historyKeysOf, type ApprovalRequest, type Decision, type Guard, type RecordedCall } from '@signoff/core';
+import { compilePolicy, gatherHistoryFacts, hashArgs, historyKeysOf, type ApprovalRequest, type Decision, type Guard, type RecordedCall } from '@signoff/core';
 import type { CallHistory, CallToRecord } from './store/call-history.js';
 import { applyDecision, type DecisionInput, type DecisionOutcome } from './engine/apply-decision.js';
 import { claimExecution, type ClaimInput, type ClaimOutcome } from './engine/claim-execution.js';
@@ -10,8 +10,9 @@ import { canApprove } from './engine/quorum.js';
 import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
-import type { OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
-import { ANY_REQUEST, type ApprovalFilter, type RequestChange, type Store } from './store/store.js';
+import type { EscalationBudget } from './config/server-config.js';
+import type { BudgetNotice, OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
+import { ANY_REQUEST, type ApprovalFilter, type BudgetExceeded, type RequestChange, type Store } from './store/store.js';
 
 /** Pending requests read per page while looking for what a reviewer can decide. */
 const LIST_PAGE = 500;
@@ -40,13 +41,32 @@ export interface ApprovalServiceOptions {
   readonly channels?: readonly Channel[];
   /** The call history: used when the policy has history conditions or shadow rules (else nothing is recorded). */
   readonly history?: CallHistory;
+  /** Each agent key's escalation budget (`escalation_budget`); `undefined` = unlimited. */
+  readonly budgetOf?: (agent: string) => EscalationBudget | undefined;
   readonly now?: () => Date;
 }
 
-/** What creating a request did: made it, found the one this idempotency key made, or refused a reused key. */
+/**
+ * What makes two calls of one agent key "the same call" for de-duplication: tool, args, the user it
+ * acts for, the context, and what the policy made of it. A call for another user (whose own
+ * requests they may not approve) or in another context is never folded into this one.
+ */
+function dedupeKeyOf(request: ApprovalRequest): string {
+  return hashArgs({ tool: request.tool, argsHash: request.argsHash, onBehalfOf: request.onBehalfOf ?? null, context: request.context ?? null, ruleId: request.ruleId, policyHash: request.policyHash });
+}
+
+/** The error code of a call refused by its agent's escalation budget (HTTP 429). */
+export const ESCALATION_BUDGET_EXCEEDED = 'ESCALATION_BUDGET_EXCEEDED';
+
+/**
+ * What creating a request did: made it, found the one this idempotency key made, folded it into the
+ * identical request already pending (`deduplicated`), refused a reused key, or refused it because
+ * the agent is over its escalation budget.
+ */
 export type CreateOutcome =
-  | { readonly kind: 'created' | 'replayed'; readonly request: ApprovalRequest }
-  | { readonly kind: 'conflict'; readonly request: ApprovalRequest; readonly reason: string };
+  | { readonly kind: 'created' | 'replayed' | 'deduplicated'; readonly request: ApprovalRequest }
+  | { readonly kind: 'conflict'; readonly request: ApprovalRequest; readonly reason: string }
+  | { readonly kind: 'over_budget'; readonly exceeded: BudgetExceeded; readonly reason: string };
 
 /** Told of each changed request id (`ANY_REQUEST` when changes may have been missed), and once of shutdown. */
 export interface ChangeWatcher {
@@ -80,6 +100,29 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   /** The deliveries a change causes: a resolution when the request leaves `pending`. */
   const resolutionOutbox = (before: ApprovalRequest, after: ApprovalRequest | undefined): OutboxMessageInput[] =>
     after && before.status === 'pending' && after.status !== 'pending' ? outboxFor('approval.resolved', after) : [];
+  /**
+   * A decision that leaves the request pending (an intermediate approval) is announced as
+   * `approval.updated`, so messages elsewhere (Slack) show who approved and what is still missing.
+   * Slack redraws its own clicks at once, so its decisions need no delivery.
+   */
+  const progressOutbox = (before: ApprovalRequest, after: ApprovalRequest | undefined, channel: string): OutboxMessageInput[] =>
+    after && after !== before && before.status === 'pending' && after.status === 'pending' ? outboxFor('approval.updated', after).filter((message) => message.channel !== channel) : [];
+  /** Budget breach notices: one per channel target. */
+  const budgetOutbox = (notice: BudgetNotice): OutboxMessageInput[] =>
+    channels.flatMap((channel) => (channel.budgetTargets?.(notice) ?? []).map((target) => ({ channel: channel.name, topic: 'budget.exceeded' as const, notice, target })));
+  /** The digests a new pending request joins (one queued per reviewer and window; the store drops repeats). */
+  const digestOutbox = (request: ApprovalRequest, at: Date): OutboxMessageInput[] =>
+    request.status !== 'pending'
+      ? []
+      : channels.flatMap((channel) =>
+          (channel.digestTargets?.(request, at) ?? []).map(({ target, reviewerId, dueAt }) => ({
+            channel: channel.name,
+            topic: 'email.digest' as const,
+            notice: { reviewerId, window: dueAt.toISOString() },
+            target,
+            dueAt,
+          })),
+        );
   /** Expires a request if it is overdue (fail-closed), with its audit events and deliveries; the result is the request as it stands. */
   const expireChange = (current: ApprovalRequest): RequestChange<ApprovalRequest> => {
     const expiry = expireIfOverdue(current, now());
@@ -169,8 +212,46 @@ export function createApprovalService(options: ApprovalServiceOptions) {
       defaultTimeoutMs: defaults.timeoutMs,
       defaultGrantTtlMs: defaults.grantTtlMs,
     });
-    const stored = await store.createRequest(request, events, outboxFor(request.status === 'pending' ? 'approval.created' : 'approval.resolved', request));
-    if (stored.created) return { kind: 'created', request: stored.request };
+    const at = now();
+    const budget = options.budgetOf?.(principal.name);
+    const refusalReason = (exceeded: BudgetExceeded) =>
+      exceeded.budget === 'max_pending'
+        ? `escalation budget exceeded: agent '${principal.name}' already has ${exceeded.count} requests waiting for review (max_pending ${exceeded.limit}); not sent for approval — wait for reviewers to decide those first`
+        : `escalation budget exceeded: agent '${principal.name}' opened ${exceeded.count} approval requests in the last hour (max_escalations_per_hour ${exceeded.limit}); not sent for approval`;
+    const stored = await store.createRequestChecked(request, events, [...outboxFor(request.status === 'pending' ? 'approval.created' : 'approval.resolved', request), ...digestOutbox(request, at)], {
+      now: at,
+      // The same call already waiting for review: one request, so reviewers are asked once.
+      dedupe: {
+        key: dedupeKeyOf(request),
+        events: (existing) => [
+          {
+            type: 'request.deduplicated',
+            requestId: existing.id,
+            actor: principal.name,
+            channel: 'api',
+            detail: { tool: request.tool, argsHash: request.argsHash, ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}) },
+          },
+        ],
+      },
+      ...(budget && {
+        budget: {
+          ...budget,
+          refusal: (exceeded, firstOfBreach) => ({
+            events: [
+              {
+                type: 'request.refused',
+                actor: principal.name,
+                channel: 'api',
+                detail: { code: ESCALATION_BUDGET_EXCEEDED, ...exceeded, reason: refusalReason(exceeded), tool: request.tool, argsHash: request.argsHash, reviewersNotified: firstOfBreach },
+              },
+            ],
+            outbox: firstOfBreach ? budgetOutbox({ agent: principal.name, ...exceeded, tool: request.tool, at: at.toISOString() }) : [],
+          }),
+        },
+      }),
+    });
+    if (stored.kind === 'over_budget') return { kind: 'over_budget', exceeded: stored.exceeded, reason: refusalReason(stored.exceeded) };
+    if (stored.kind === 'created' || stored.kind === 'deduplicated') return { kind: stored.kind, request: stored.request };
     const existing = stored.request;
     if (existing.tool === request.tool && existing.argsHash === request.argsHash) return { kind: 'replayed', request: existing };
     const reason = `idempotency key '${input.idempotencyKey}' was already used for ${existing.id} (${existing.tool === request.tool ? 'other args' : `tool ${existing.tool}`}); use a new key for a different call`;
@@ -222,7 +303,12 @@ export function createApprovalService(options: ApprovalServiceOptions) {
         reviewerById: (reviewerId) => reviewerById.get(reviewerId),
       });
       const changed = outcome.request !== current;
-      return { ...(changed ? { request: outcome.request } : {}), events: outcome.events, outbox: resolutionOutbox(current, outcome.request), result: outcome };
+      return {
+        ...(changed ? { request: outcome.request } : {}),
+        events: outcome.events,
+        outbox: [...resolutionOutbox(current, outcome.request), ...progressOutbox(current, outcome.request, input.channel)],
+        result: outcome,
+      };
     });
   }
 
@@ -345,6 +431,8 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     /** Ends an inbox session for good (sign-out), on every replica. */
     endSession: (sessionId: string, expiresAt: Date) => store.endSession(sessionId, expiresAt),
     sessionEnded: (sessionId: string) => store.sessionEnded(sessionId),
+    /** Every audit entry about one request, in order (for its page). */
+    auditTrail: (requestId: string) => store.readRequestAudit(requestId),
     close, reviewerById: (id: string) => reviewerById.get(id) };
 }
 

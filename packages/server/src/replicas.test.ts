@@ -15,7 +15,7 @@ if (!postgresUrl) console.warn('SIGNOFF_TEST_POSTGRES_URL is not set: the two-re
 describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL database', () => {
   const schema = `replicas_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const directory = mkdtempSync(join(tmpdir(), 'signoff-replicas-'));
-  const keys = { agent: `sk_agent_${randomUUID()}`, ana: `sk_ana_${randomUUID()}`, sam: `sk_sam_${randomUUID()}` };
+  const keys = { agent: `sk_agent_${randomUUID()}`, ana: `sk_ana_${randomUUID()}`, sam: `sk_sam_${randomUUID()}`, budgeted: `sk_budgeted_${randomUUID()}` };
   const policy = [
     'version: 1',
     'default: deny',
@@ -48,6 +48,7 @@ describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL data
         'reviewers: [{ id: ana, name: Ana, roles: [finance] }, { id: sam, name: Sam, roles: [security] }]',
         'api_keys:',
         `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(keys.agent)}" }`,
+        `  - { name: budgeted, kind: agent, key_sha256: "${sha256Hex(keys.budgeted)}", escalation_budget: { max_pending: 3 } }`,
         `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(keys.ana)}" }`,
         `  - { name: sam, kind: reviewer, reviewer: sam, key_sha256: "${sha256Hex(keys.sam)}" }`,
       ].join('\n'),
@@ -72,6 +73,56 @@ describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL data
     expect(await waiting).toMatchObject({ id: request.id, status: 'approved', granted: true });
   });
 
+  it('holds an agent to its escalation budget across replicas, telling reviewers once', async () => {
+    const [a, b] = replicas;
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        fetch(`${(index % 2 ? a : b)!.url}/v1/approvals`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${keys.budgeted}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ tool: 'payment.send', args: { amount: index }, idempotencyKey: `budget-${index}` }),
+        }).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: { code: string } } })),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 201)).toHaveLength(3);
+    expect(outcomes.filter((outcome) => outcome.status === 429 && outcome.body.error?.code === 'ESCALATION_BUDGET_EXCEEDED')).toHaveLength(9);
+    const refusals = (await a!.store.readAudit()).filter((entry) => entry.type === 'request.refused' && entry.actor === 'budgeted');
+    expect(refusals.filter((entry) => entry.detail.reviewersNotified === true)).toHaveLength(1);
+    // The core client fails closed on it, with the reason, and does not retry.
+    const signoff = createSignoff({ policy, controlPlane: { url: b!.url, apiKey: keys.budgeted } });
+    const authorization = await signoff.authorize('payment.send', { amount: 99 }, { idempotencyKey: 'budget-client' });
+    expect(authorization).toMatchObject({ granted: false, errorCode: 'ESCALATION_BUDGET_EXCEEDED' });
+    expect(authorization.reason).toMatch(/escalation budget exceeded: agent 'budgeted' already has 3 requests waiting for review \(max_pending 3\)/);
+  });
+
+  it('folds identical calls sent to both replicas into one request, which runs once', async () => {
+    const [a, b] = replicas;
+    const args = { amount: 4242, to: 'same' };
+    const created = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        fetch(`${(index % 2 ? a : b)!.url}/v1/approvals`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${keys.agent}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ tool: 'payment.send', args, idempotencyKey: `twin-${index}` }),
+        }).then(async (response) => ({ status: response.status, body: (await response.json()) as { id: string } })),
+      ),
+    );
+    const ids = new Set(created.map((outcome) => outcome.body.id));
+    expect(ids.size).toBe(1);
+    expect(created.filter((outcome) => outcome.status === 201)).toHaveLength(1);
+    const [id] = [...ids];
+    const audit = await a!.store.readAudit();
+    expect(audit.filter((entry) => entry.type === 'request.deduplicated' && entry.requestId === id)).toHaveLength(5);
+    // Approved once, the shared grant runs once: the second caller's claim is ALREADY_EXECUTED.
+    await fetch(`${a!.url}/v1/approvals/${id}/decision`, { method: 'POST', headers: { authorization: `Bearer ${keys.ana}`, 'content-type': 'application/json' }, body: JSON.stringify({ verdict: 'approve' }) });
+    const first = createSignoff({ policy, controlPlane: { url: a!.url, apiKey: keys.agent } });
+    const second = createSignoff({ policy, controlPlane: { url: b!.url, apiKey: keys.agent } });
+    const one = await first.authorize('payment.send', args, { idempotencyKey: 'twin-0' });
+    const other = await second.authorize('payment.send', args, { idempotencyKey: 'twin-1' });
+    expect(one).toMatchObject({ granted: true });
+    expect(other).toMatchObject({ granted: false, errorCode: 'ALREADY_EXECUTED' });
+  });
+
   it('expires each overdue request exactly once although both replicas sweep', async () => {
     const [a] = replicas;
     const signoff = createSignoff({ policy, controlPlane: { url: a!.url, apiKey: keys.agent } });
@@ -89,17 +140,19 @@ describe.skipIf(!postgresUrl)('two control plane replicas on one PostgreSQL data
     const [a, b] = replicas;
     const post = (url: string, key: string, path: string, body: unknown) =>
       fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (response) => ({ status: response.status, body: (await response.json()) as any })); // eslint-disable-line @typescript-eslint/no-explicit-any -- tests index into arbitrary JSON
-    const shown = hashArgs({ to: 'acme', amount: 100 });
-    const mallory = hashArgs({ to: 'mallory', amount: 100 });
     for (let trial = 0; trial < 40; trial += 1) {
-      const created = await post(a!.url, keys.agent, '/v1/approvals', { tool: 'wire.send', args: { to: 'acme', amount: 100 }, idempotencyKey: `race-${trial}` });
+      // Other args each trial: an identical call still pending would be folded into the last trial's request.
+      const amount = 100 + trial;
+      const shown = hashArgs({ to: 'acme', amount });
+      const mallory = hashArgs({ to: 'mallory', amount });
+      const created = await post(a!.url, keys.agent, '/v1/approvals', { tool: 'wire.send', args: { to: 'acme', amount }, idempotencyKey: `race-${trial}` });
       // Ana (finance) approves "to: acme" on A while Sam (security) approves it edited to mallory on B.
       const [ana, sam] = await Promise.all([
         post(a!.url, keys.ana, `/v1/approvals/${created.body.id}/decision`, { verdict: 'approve', argsHash: shown }),
-        post(b!.url, keys.sam, `/v1/approvals/${created.body.id}/decision`, { verdict: 'approve', argsHash: shown, args: { to: 'mallory', amount: 100 } }),
+        post(b!.url, keys.sam, `/v1/approvals/${created.body.id}/decision`, { verdict: 'approve', argsHash: shown, args: { to: 'mallory', amount } }),
       ]);
       expect(sam.status).toBe(200);
-      const final = (await post(a!.url, keys.agent, '/v1/approvals', { tool: 'wire.send', args: { to: 'acme', amount: 100 }, idempotencyKey: `race-${trial}` })).body;
+      const final = (await post(a!.url, keys.agent, '/v1/approvals', { tool: 'wire.send', args: { to: 'acme', amount }, idempotencyKey: `race-${trial}` })).body;
       // Whichever committed first, Ana's approval never counts for mallory: the request waits for finance again.
       expect(final.status).toBe('pending');
       expect(final.approvedArgsHash).toBe(mallory);

@@ -70,6 +70,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   const history = compiled.recordsCalls ? await openCallHistory(config.store) : undefined;
   if (history) await indexHistory(history, compiled, Date.now() - config.historyRetentionMs);
   const ownersByAgent = new Map(config.apiKeys.filter((key) => key.kind === 'agent').map((key) => [key.name, key.owners]));
+  const budgetByAgent = new Map(config.apiKeys.flatMap((key) => (key.kind === 'agent' && key.escalationBudget ? [[key.name, key.escalationBudget] as const] : [])));
   // Each configured channel delivers from the outbox and may serve routes of its own.
   const channels: Channel[] = [];
   // Channels show the args the deciding rule tested first, and send args too long for them to the inbox.
@@ -78,7 +79,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints, ...(callbacks ? { callbacks } : {}) }));
   if (config.email) channels.push(createEmailChannel({ ...config.email, ...argsView, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
   if (config.slack) channels.push(createSlackChannel({ ...config.slack, ...argsView, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
-  if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, policy, apiKeys: config.apiKeys, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
+  if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, policy, apiKeys: config.apiKeys, reviewers: config.reviewers, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
   const service = createApprovalService({
     store,
     guard: createGuard(policy),
@@ -88,6 +89,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     defaultGrantTtlMs: config.grantTtlMs,
     channels,
     ...(history ? { history } : {}),
+    budgetOf: (agent) => budgetByAgent.get(agent),
   });
   const refusals = createRefusalLimiter({
     record: (events) => service.recordRefusals(events),

@@ -13,6 +13,8 @@ export const TEST_KEYS = {
   bo: 'sk_test_bo_finance_01234567890',
   sam: 'sk_test_sam_security_012345678',
   dev: 'sk_test_dev_engineering_012345',
+  /** An agent with an escalation budget (max_pending 2, max_escalations_per_hour 4). */
+  budgetedAgent: 'sk_test_budgeted_agent_01234567',
 } as const;
 
 /** Writes a config next to a fresh SQLite file and starts a real server on a free loopback port. */
@@ -37,6 +39,7 @@ export async function startTestServer(options: { sweepSeconds?: number; refusalL
       'api_keys:',
       key('payments-agent', 'agent', TEST_KEYS.agent),
       key('sams-agent', 'agent', TEST_KEYS.ownedAgent, ', owners: [sam]'),
+      key('eager-agent', 'agent', TEST_KEYS.budgetedAgent, ', escalation_budget: { max_pending: 2, max_escalations_per_hour: 4 }'),
       key('ana', 'reviewer', TEST_KEYS.ana, ', reviewer: ana'),
       key('bo', 'reviewer', TEST_KEYS.bo, ', reviewer: bo'),
       key('sam', 'reviewer', TEST_KEYS.sam, ', reviewer: sam'),

@@ -36,8 +36,9 @@ const TRANSIENT_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 /**
  * A small HTTP client for the `/v1` API that retries what is safe to retry: network failures and
  * transient statuses, with exponential backoff and jitter. Creation is safe to retry because it is
- * idempotent on its key. Errors: `CONTROL_PLANE_UNAVAILABLE` (could not get an answer) and
- * `CONTROL_PLANE_REJECTED` (a 4xx, with the server's code and message).
+ * idempotent on its key. Errors: `CONTROL_PLANE_UNAVAILABLE` (could not get an answer),
+ * `CONTROL_PLANE_REJECTED` (a 4xx, with the server's code and message), `ALREADY_EXECUTED`, and
+ * `ESCALATION_BUDGET_EXCEEDED` (429: the agent key is over its escalation budget; not retried).
  */
 export function createControlPlaneClient(options: ControlPlaneOptions) {
   const base = options.url.replace(/\/+$/, '');
@@ -66,8 +67,9 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
         const text = await response.text();
         if (response.ok) return text;
         const error = parseError(text);
-        if (!TRANSIENT_STATUS.has(response.status)) {
-          const code: SignoffErrorCode = error.code === 'ALREADY_EXECUTED' ? 'ALREADY_EXECUTED' : 'CONTROL_PLANE_REJECTED';
+        // An escalation budget is a refusal, not congestion: retrying now only adds to the count.
+        if (!TRANSIENT_STATUS.has(response.status) || error.code === 'ESCALATION_BUDGET_EXCEEDED') {
+          const code: SignoffErrorCode = error.code === 'ALREADY_EXECUTED' || error.code === 'ESCALATION_BUDGET_EXCEEDED' ? error.code : 'CONTROL_PLANE_REJECTED';
           throw new SignoffError(code, `control plane refused ${method} ${path} (${response.status} ${error.code}): ${error.message}`);
         }
         lastProblem = `${response.status} ${error.code}: ${error.message}`;

@@ -11,6 +11,8 @@ export type SignoffErrorCode =
   | 'APPROVAL_EXPIRED'
   | 'APPROVAL_DENIED'
   | 'ALREADY_EXECUTED'
+  /** The control plane refused to open an approval request: the agent key is over its escalation budget (HTTP 429). The call is denied. */
+  | 'ESCALATION_BUDGET_EXCEEDED'
   | 'WEBHOOK_INVALID'
   | 'STORAGE_UNAVAILABLE'
   /** A stored approval request does not match the audit event that produced it (edited, rolled back or its entry cut): refused, fail-closed. */

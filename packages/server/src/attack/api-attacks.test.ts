@@ -13,7 +13,9 @@ import { auditMark, summary } from './attack-helpers.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 const as = (key?: string) => client(server.url, key);
-const bigPayment = (extra: object = {}) => ({ tool: 'payment.send', args: { to: 'acme', amount: 500 }, ...extra });
+// `ref` keeps each call distinct: an identical call still pending would be folded into the earlier request.
+let calls = 0;
+const bigPayment = (extra: object = {}) => ({ tool: 'payment.send', args: { to: 'acme', amount: 500, ref: (calls += 1) }, ...extra });
 
 /** Opens a pending big payment as `key` (default the payments agent) and returns its id. */
 async function pending(key: string = TEST_KEYS.agent, extra: object = {}): Promise<string> {

@@ -8,6 +8,8 @@ export type AuditEventType =
   | 'request.expired'
   | 'request.requirements_changed'
   | 'request.refused'
+  /** An identical call (same agent, tool and args hash) was folded into the request already pending for it. */
+  | 'request.deduplicated'
   /** A new state of a request written by a change that logged no event of its own for it (so no state goes unlogged). */
   | 'request.updated'
   | 'decision.recorded'

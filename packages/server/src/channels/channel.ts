@@ -1,7 +1,8 @@
 import type { ApprovalRequest } from '@signoff/core';
 import type { Hono } from 'hono';
 import type { ApprovalService } from '../approval-service.js';
-import type { AuditHeadOutboxMessage, RequestOutboxMessage, RequestTopic } from '../store/outbox-message.js';
+import type { AuditHeadOutboxMessage, BudgetNotice, NoticeOutboxMessage, RequestOutboxMessage, RequestTopic } from '../store/outbox-message.js';
+import type { Store } from '../store/store.js';
 
 /**
  * A way approvals reach people or systems (webhooks, Slack, email, the inbox). Channels never
@@ -19,6 +20,15 @@ export interface Channel {
   deliver(message: RequestOutboxMessage, request: ApprovalRequest): Promise<void>;
   /** Delivers a published audit chain head, for channels that publish heads (webhooks); throws to be retried. */
   deliverHead?(message: AuditHeadOutboxMessage): Promise<void>;
+  /** Where to tell reviewers that an agent hit its escalation budget (once per breach); pure, like `targets`. */
+  budgetTargets?(notice: BudgetNotice): readonly string[];
+  /**
+   * Reviewers who take a digest instead of one message per request: for a new pending request, the
+   * digests it joins (`target`) and when each is due. Pure, like `targets`.
+   */
+  digestTargets?(request: ApprovalRequest, now: Date): readonly { readonly target: string; readonly reviewerId: string; readonly dueAt: Date }[];
+  /** Delivers a notice (a budget breach, a due digest); `store` reads what a digest lists. Throws to be retried. */
+  deliverNotice?(message: NoticeOutboxMessage, store: Pick<Store, 'listRequests'>): Promise<void>;
   /**
    * Mounts the channel's own HTTP routes (Slack interactions, email links, inbox pages). Decisions
    * made there must go through `service.decide` with the channel's name, like the API's.

@@ -42,6 +42,9 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions) {
       if (message.topic === 'audit.head') {
         if (!channel.deliverHead) throw new Error(`channel '${message.channel}' does not publish audit heads`);
         await channel.deliverHead(message);
+      } else if (message.topic === 'budget.exceeded' || message.topic === 'email.digest') {
+        if (!channel.deliverNotice) throw new Error(`channel '${message.channel}' does not deliver ${message.topic} notices`);
+        await channel.deliverNotice(message, store);
       } else {
         // Read at delivery and checked against the audit chain: a tampered request is never announced.
         const request = await store.getRequest(message.requestId);
@@ -58,7 +61,7 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions) {
         await store.settleOutbox(message.id, { outcome: 'failed', error: reason }, [
           {
             type: 'delivery.failed',
-            ...(message.topic === 'audit.head' ? {} : { requestId: message.requestId }),
+            ...('requestId' in message ? { requestId: message.requestId } : {}),
             actor: 'system',
             channel: 'system',
             detail: { messageId: message.id, channel: message.channel, topic: message.topic, target: message.target, attempts: message.attempts + 1, error: reason },

@@ -1,7 +1,7 @@
 import type { ApprovalRequest } from '@signoff/core';
 import { Webhook } from 'standardwebhooks';
 import type { AuditHead } from '../audit/audit-head.js';
-import type { AuditHeadOutboxMessage, OutboxMessage, RequestOutboxMessage, RequestTopic } from '../store/outbox-message.js';
+import type { AuditHeadOutboxMessage, BudgetNotice, NoticeOutboxMessage, OutboxMessage, RequestOutboxMessage, RequestTopic } from '../store/outbox-message.js';
 import type { CallbackPolicy } from './callback-policy.js';
 import type { Channel } from './channel.js';
 import { postToCallback } from './post-to-callback.js';
@@ -9,7 +9,7 @@ import { postToCallback } from './post-to-callback.js';
 export interface WebhookChannelOptions {
   /** The signing secret (`whsec_…`, base64 after the prefix), shared with receivers. */
   readonly secret: string;
-  /** URLs that receive every event (`approval.created`, `approval.resolved`, and `audit.head` when published). */
+  /** URLs that receive every event (`approval.created`, `approval.resolved`, `budget.exceeded`, and `audit.head` when published). */
   readonly endpoints?: readonly string[];
   /**
    * What agents' `callbackUrl`s may reach (allow-listed origins, no internal addresses unless
@@ -27,6 +27,13 @@ export interface ApprovalWebhookPayload {
   readonly type: RequestTopic;
   readonly timestamp: string;
   readonly data: ApprovalRequest;
+}
+
+/** What a budget breach POSTs (JSON), once per breach: the agent's further escalations are refused until it is under budget. */
+export interface BudgetWebhookPayload {
+  readonly type: 'budget.exceeded';
+  readonly timestamp: string;
+  readonly data: BudgetNotice;
 }
 
 /** What a published audit chain head POSTs (JSON): record it, and later check it with `signoff audit verify --expect-head`. */
@@ -50,7 +57,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   const endpoints = options.endpoints ?? [];
 
   /** POSTs one signed payload; throws on anything but a 2xx, so the outbox retries it. */
-  async function post(message: OutboxMessage, payload: (timestamp: string) => ApprovalWebhookPayload | AuditHeadWebhookPayload): Promise<void> {
+  async function post(message: OutboxMessage, payload: (timestamp: string) => ApprovalWebhookPayload | AuditHeadWebhookPayload | BudgetWebhookPayload): Promise<void> {
     const sentAt = new Date();
     const body = JSON.stringify(payload(sentAt.toISOString()));
     const headers = {
@@ -83,11 +90,18 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
   return {
     name: 'webhook',
     targets(topic, request) {
+      // Intermediate progress is for reviewers' messages (Slack), not for receivers of outcomes.
+      if (topic === 'approval.updated') return [];
       const callback = topic === 'approval.resolved' && request.callbackUrl ? [request.callbackUrl] : [];
       return [...new Set([...callback, ...endpoints])];
     },
     async deliver(message: RequestOutboxMessage, request: ApprovalRequest) {
       await post(message, (timestamp) => ({ type: message.topic, timestamp, data: request }));
+    },
+    budgetTargets: () => endpoints,
+    async deliverNotice(message: NoticeOutboxMessage) {
+      if (message.topic !== 'budget.exceeded') throw Object.assign(new Error(`webhooks do not deliver ${message.topic}`), { permanent: true });
+      await post(message, (timestamp) => ({ type: 'budget.exceeded', timestamp, data: message.notice }));
     },
     async deliverHead(message: AuditHeadOutboxMessage) {
       const { sequence, hash, at } = message.head;

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import * as z from 'zod';
 import { callbackAllowEntryProblem } from '../channels/callback-policy.js';
 import type { Reviewer } from '../engine/reviewer.js';
+import type { OidcSignInOptions } from '../channels/inbox/oidc-sign-in.js';
 
 /** `10.20.0.0/16`, `fd00::/8` or a single address. */
 function isCidr(text: string): boolean {
@@ -19,12 +20,30 @@ function isCidr(text: string): boolean {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+const EmailDigestSchema = strictMapping(
+  {
+    address: z.email({ error: 'expected an email address' }),
+    digest_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(1_440).optional(),
+  },
+  'reviewer email key',
+);
+
+/** How many escalations an agent key may have open at once and start per hour; beyond them a call is refused. */
+const EscalationBudgetSchema = strictMapping(
+  {
+    max_pending: z.number({ error: 'expected a whole number' }).int('expected a whole number').min(1).max(1_000_000).optional(),
+    max_escalations_per_hour: z.number({ error: 'expected a whole number' }).int('expected a whole number').min(1).max(1_000_000).optional(),
+  },
+  'escalation_budget key',
+);
+
 const ReviewerSchema = strictMapping(
   {
     id: z.string({ error: 'expected a reviewer id' }).regex(/^[\w.@-]+$/, 'expected an id of letters, digits and _ . @ -'),
     name: z.string({ error: 'expected a name' }).min(1),
     roles: z.array(z.string().min(1), { error: 'expected a list of roles' }).default([]),
-    email: z.email({ error: 'expected an email address' }).optional(),
+    // A plain address, or `{ address, digest_minutes }` for one digest mail per N minutes instead of one per request.
+    email: z.union([z.email({ error: 'expected an email address' }), EmailDigestSchema], { error: 'expected an email address, or { address, digest_minutes }' }).optional(),
     slack_user_id: z.string({ error: 'expected a Slack user id like U012AB3CD' }).optional(),
   },
   'reviewer key',
@@ -38,6 +57,7 @@ const ApiKeySchema = strictMapping(
     owners: z.array(z.string(), { error: 'expected a list of reviewer ids' }).default([]),
     key_sha256: z.string({ error: 'expected a sha256 hex digest' }).regex(SHA256_HEX, 'expected 64 lowercase hex characters (sha256 of the key)').optional(),
     key_env: z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name like SIGNOFF_AGENT_KEY').optional(),
+    escalation_budget: EscalationBudgetSchema.optional(),
   },
   'api key field',
 );
@@ -76,12 +96,29 @@ const EmailSchema = strictMapping(
   'email key',
 );
 
+const OidcSchema = strictMapping(
+  {
+    issuer: z.url({ protocol: /^https?$/, error: 'expected the issuer URL, e.g. https://login.example.com/realms/acme' }),
+    client_id: z.string({ error: 'expected the client id registered at the provider' }).min(1),
+    client_secret: z.string().min(1).optional(),
+    client_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    redirect_path: z.string().regex(/^\/inbox\/[\w/-]+$/, 'expected a path under /inbox/, e.g. /inbox/oidc/callback').default('/inbox/oidc/callback'),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'expected a scope name'), { error: 'expected a list of scopes' }).default(['openid', 'email']),
+    map_by: z.enum(['email', 'sub'], { error: 'expected email or sub' }).default('email'),
+    reviewers: z.record(z.string().min(1), z.string({ error: 'expected a reviewer id' }), { error: 'expected a mapping of email or sub to reviewer id' }).default({}),
+    allow_unverified_email: z.boolean({ error: 'expected true or false' }).default(false),
+    label: z.string().min(1).max(80).optional(),
+  },
+  'inbox.oidc key',
+);
+
 const InboxSchema = strictMapping(
   {
     session_secret: z.string().refine((secret) => Buffer.byteLength(secret, 'utf8') >= 32, 'expected at least 32 bytes (e.g. openssl rand -base64 32)').optional(),
     session_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
     session_hours: z.number({ error: 'expected a number of hours' }).positive().max(24 * 30).default(12),
     secure_cookies: z.boolean({ error: 'expected true or false' }).optional(),
+    oidc: OidcSchema.optional(),
   },
   'inbox key',
 );
@@ -135,6 +172,7 @@ const ConfigSchema = strictMapping(
       'call_history key',
     ).default({ retention: '7d' }),
     reviewers: z.array(ReviewerSchema, { error: 'expected a list of reviewers' }).default([]),
+    escalation_budget: EscalationBudgetSchema.optional(),
     webhooks: WebhooksSchema.optional(),
     email: EmailSchema.optional(),
     inbox: InboxSchema.optional(),
@@ -154,6 +192,14 @@ export interface ApiKey {
   readonly owners: readonly string[];
   /** sha256 (hex) of the key; the key itself is never kept. */
   readonly keySha256: string;
+  /** For agent keys: the escalation budget (the key's own `escalation_budget` over the server's default); absent = unlimited. */
+  readonly escalationBudget?: EscalationBudget;
+}
+
+/** How many escalations one agent key may have pending at once, and open per rolling hour. */
+export interface EscalationBudget {
+  readonly maxPending?: number;
+  readonly maxPerHour?: number;
 }
 
 /** The validated server configuration, with paths resolved against the config file. */
@@ -200,7 +246,7 @@ export interface ServerConfig {
     | { readonly smtpUrl: string; readonly from: string; readonly linkSecret: string; readonly linkTtlMs: number | undefined; readonly publicUrl: string }
     | undefined;
   /** The web inbox at `/inbox`, when configured: session signing key and cookie settings. */
-  readonly inbox: { readonly sessionSecret: string; readonly sessionTtlMs: number; readonly secureCookies: boolean } | undefined;
+  readonly inbox: { readonly sessionSecret: string; readonly sessionTtlMs: number; readonly secureCookies: boolean; readonly oidc?: OidcSignInOptions } | undefined;
 }
 
 /**
@@ -256,7 +302,12 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
     refusalLimits: { auditedPerMinute: config.refusal_limits.audited_per_minute, answeredPerMinute: config.refusal_limits.answered_per_minute },
     sweepIntervalMs: config.sweep_interval_seconds * 1000,
     historyRetentionMs: parseDuration(config.call_history.retention) as number,
-    reviewers: config.reviewers.map(({ slack_user_id, ...reviewer }) => ({ ...reviewer, ...(slack_user_id ? { slackUserId: slack_user_id } : {}) })),
+    reviewers: config.reviewers.map(({ slack_user_id, email, ...reviewer }) => ({
+      ...reviewer,
+      ...(email === undefined ? {} : { email: typeof email === 'string' ? email : email.address }),
+      ...(typeof email === 'object' && email.digest_minutes !== undefined ? { emailDigestMs: email.digest_minutes * 60_000 } : {}),
+      ...(slack_user_id ? { slackUserId: slack_user_id } : {}),
+    })),
     webhooks: config.webhooks && {
       secret: config.webhooks.secret ?? (env[config.webhooks.secret_env as string] as string),
       endpoints: config.webhooks.endpoints,
@@ -279,6 +330,23 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       sessionTtlMs: config.inbox.session_hours * 3_600_000,
       // Secure unless reviewers reach the server over plain http on this machine.
       secureCookies: config.inbox.secure_cookies ?? !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(config.public_url ?? ''),
+      ...(config.inbox.oidc
+        ? {
+            oidc: {
+              issuer: config.inbox.oidc.issuer,
+              clientId: config.inbox.oidc.client_id,
+              ...(config.inbox.oidc.client_secret !== undefined || config.inbox.oidc.client_secret_env !== undefined
+                ? { clientSecret: config.inbox.oidc.client_secret ?? (env[config.inbox.oidc.client_secret_env as string] as string) }
+                : {}),
+              redirectPath: config.inbox.oidc.redirect_path,
+              scopes: config.inbox.oidc.scopes,
+              mapBy: config.inbox.oidc.map_by,
+              reviewers: config.inbox.oidc.reviewers,
+              allowUnverifiedEmail: config.inbox.oidc.allow_unverified_email,
+              ...(config.inbox.oidc.label ? { label: config.inbox.oidc.label } : {}),
+            },
+          }
+        : {}),
     },
     slack: config.slack && {
       botToken: config.slack.bot_token ?? (env[config.slack.bot_token_env as string] as string),
@@ -293,8 +361,20 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       ...(key.reviewer ? { reviewer: key.reviewer } : {}),
       owners: key.owners,
       keySha256: key.key_sha256 ?? sha256Hex(env[key.key_env as string] as string),
+      ...(key.kind === 'agent' ? budgetOf(config.escalation_budget, key.escalation_budget) : {}),
     })),
   };
+}
+
+/** An agent key's budget: each of its own limits over the server default; nothing set = unlimited. */
+function budgetOf(
+  fallback: { max_pending?: number | undefined; max_escalations_per_hour?: number | undefined } | undefined,
+  own: { max_pending?: number | undefined; max_escalations_per_hour?: number | undefined } | undefined,
+): { escalationBudget?: EscalationBudget } {
+  const maxPending = own?.max_pending ?? fallback?.max_pending;
+  const maxPerHour = own?.max_escalations_per_hour ?? fallback?.max_escalations_per_hour;
+  if (maxPending === undefined && maxPerHour === undefined) return {};
+  return { escalationBudget: { ...(maxPending === undefined ? {} : { maxPending }), ...(maxPerHour === undefined ? {} : { maxPerHour }) } };
 }
 
 /** The references zod cannot check: keys point at reviewers that exist, env vars are set, ids are unique. */
@@ -338,6 +418,16 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
     } else if (typeof inbox.session_secret_env === 'string' && Buffer.byteLength(env[inbox.session_secret_env] ?? '', 'utf8') < 32) {
       issues.push({ path: ['inbox', 'session_secret_env'], message: `environment variable ${inbox.session_secret_env} must hold at least 32 bytes` });
     }
+    const oidc = inbox.oidc as Record<string, unknown> | undefined;
+    if (oidc && typeof oidc === 'object') {
+      if ((record as { public_url?: unknown }).public_url === undefined) issues.push({ path: ['inbox', 'oidc'], message: 'inbox.oidc needs public_url: the provider sends reviewers back to it' });
+      if (oidc.client_secret !== undefined && oidc.client_secret_env !== undefined) issues.push({ path: ['inbox', 'oidc'], message: 'expected at most one of client_secret or client_secret_env' });
+      if (typeof oidc.client_secret_env === 'string' && !env[oidc.client_secret_env]) issues.push({ path: ['inbox', 'oidc', 'client_secret_env'], message: `environment variable ${oidc.client_secret_env} is not set` });
+      const mapped = oidc.reviewers && typeof oidc.reviewers === 'object' ? Object.entries(oidc.reviewers as Record<string, unknown>) : [];
+      for (const [value, reviewerId] of mapped) if (!ids.has(reviewerId)) issues.push({ path: ['inbox', 'oidc', 'reviewers', value], message: `unknown reviewer '${String(reviewerId)}'` });
+      if (oidc.map_by === 'sub' && mapped.length === 0) issues.push({ path: ['inbox', 'oidc', 'reviewers'], message: 'map_by: sub needs reviewers: mapping each provider subject to a reviewer id' });
+      if (Array.isArray(oidc.scopes) && !oidc.scopes.includes('openid')) issues.push({ path: ['inbox', 'oidc', 'scopes'], message: 'scopes must include openid' });
+    }
   }
   const slack = (record as { slack?: Record<string, unknown> }).slack;
   if (slack && typeof slack === 'object') {
@@ -372,6 +462,7 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
     if (key.kind === 'reviewer' && !ids.has(key.reviewer)) {
       issues.push({ path: [...at, key.reviewer === undefined ? 'kind' : 'reviewer'], message: 'a reviewer key needs `reviewer:` naming a configured reviewer id' });
     }
+    if (key.kind === 'reviewer' && key.escalation_budget !== undefined) issues.push({ path: [...at, 'escalation_budget'], message: 'only agent keys escalate: escalation_budget belongs on an agent key' });
     if (key.kind === 'agent' && key.reviewer !== undefined) issues.push({ path: [...at, 'reviewer'], message: 'agent keys take `owners:`, not `reviewer:`' });
     for (const [ownerIndex, owner] of (Array.isArray(key.owners) ? key.owners : []).entries()) {
       if (!ids.has(owner)) issues.push({ path: [...at, 'owners', ownerIndex], message: `unknown reviewer '${String(owner)}'` });

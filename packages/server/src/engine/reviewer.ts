@@ -4,5 +4,7 @@ export interface Reviewer {
   readonly name: string;
   readonly roles: readonly string[];
   readonly email?: string;
+  /** Mail this reviewer one digest per this many ms (`email: { digest_minutes }`) instead of one mail per request. */
+  readonly emailDigestMs?: number;
   readonly slackUserId?: string;
 }

@@ -17,7 +17,8 @@ beforeAll(async () => {
 });
 afterAll(async () => server.cleanup());
 
-const bigPayment = (key: string, extra: object = {}) => ({ tool: 'payment.send', args: { to: 'acme', amount: 500 }, idempotencyKey: key, ...extra });
+// `ref` keeps each call distinct: an identical call still pending would be folded into the earlier request.
+const bigPayment = (key: string, extra: object = {}) => ({ tool: 'payment.send', args: { to: 'acme', amount: 500, ref: key }, idempotencyKey: key, ...extra });
 
 describe('the /v1 API', () => {
   it('serves health, metrics and the OpenAPI document without a key', async () => {

@@ -6,7 +6,7 @@ import { createRefusalLimiter, type RefusalLimiter } from './refusal-limiter.js'
 import { Hono, type Context } from 'hono';
 import type * as z from 'zod';
 import { SignoffError, type ApprovalRequest } from '@signoff/core';
-import type { ApprovalService, Principal } from '../approval-service.js';
+import { ESCALATION_BUDGET_EXCEEDED, type ApprovalService, type Principal } from '../approval-service.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import type { Channel } from '../channels/channel.js';
 import type { ApiKey } from '../config/server-config.js';
@@ -225,7 +225,14 @@ export function createApp(options: AppOptions): Hono<Env> {
       metrics.refusals.inc({ code: 'IDEMPOTENCY_CONFLICT' });
       return apiError(context, 409, 'IDEMPOTENCY_CONFLICT', outcome.reason, 'idempotencyKey');
     }
+    if (outcome.kind === 'over_budget') {
+      // 429 with its own code: the client fails closed at once (no retry), with this reason.
+      metrics.refusals.inc({ code: ESCALATION_BUDGET_EXCEEDED });
+      return apiError(context, 429, ESCALATION_BUDGET_EXCEEDED, outcome.reason);
+    }
     if (outcome.kind === 'created') metrics.created.inc({ status: outcome.request.status });
+    // Folded into the identical request already pending: the agent waits on that one.
+    if (outcome.kind === 'deduplicated') context.header('signoff-deduplicated', 'true');
     return context.json(outcome.request, outcome.kind === 'created' ? 201 : 200);
   });
 

@@ -46,6 +46,6 @@ describe('a body over the limit', () => {
     const agent = new Agent({ keepAlive: false });
     const huge = JSON.stringify({ tool: 'payment.send', args: { memo: 'x'.repeat(30_000_000) } });
     for (let attempt = 0; attempt < 3; attempt += 1) expect(await post(agent, huge, { connection: 'close' })).toMatchObject({ status: 413 });
-    expect(await post(agent, small)).toMatchObject({ status: 201 });
+    expect(await post(agent, small.replace('"amount":1', '"amount":2'))).toMatchObject({ status: 201 }); // another call: an identical one still pending would be folded (200)
   });
 });

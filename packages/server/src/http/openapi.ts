@@ -15,7 +15,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Refused and recorded: already resolved, expired (late decision), this reviewer already decided, the args changed since the reviewer saw them (ARGS_CHANGED), an idempotency key reused for another call (IDEMPOTENCY_CONFLICT), a claim of a grant that is used (ALREADY_EXECUTED), not granted, past its use-by time, for other args, or from another policy; or STATE_TAMPERED: the stored request does not match its audit log (refused, fail-closed)',
   413: 'Body too large',
   422: 'Edited args that the policy denies (recorded)',
-  429: 'Too many refused requests from this address or key this minute (TOO_MANY_REFUSALS); see Retry-After',
+  429: 'Too many refused requests from this address or key this minute (TOO_MANY_REFUSALS; see Retry-After); or, on create, the agent key is over its escalation budget (ESCALATION_BUDGET_EXCEEDED: max_pending or max_escalations_per_hour; recorded; do not retry now — the call is denied)',
   503: 'Server shutting down; retry',
 };
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^apr_[\\w-]{10,40}$' } };
@@ -75,8 +75,12 @@ export const openApiDocument = {
         requestBody: { required: true, ...json({ $ref: '#/components/schemas/CreateApproval' }) },
         responses: {
           201: { description: 'Created', ...json(request) },
-          200: { description: 'Replay of an idempotency key for the same tool and args: the existing request', ...json(request) },
-          ...errors(400, 401, 403, 409, 413),
+          200: {
+            description:
+              'Replay of an idempotency key for the same tool and args, or the identical call (same agent key, tool and args hash) already pending under another key (header `signoff-deduplicated: true`): the existing request. A shared approval still runs once: the second claim gets 409 ALREADY_EXECUTED.',
+            ...json(request),
+          },
+          ...errors(400, 401, 403, 409, 413, 429),
         },
       },
       get: {

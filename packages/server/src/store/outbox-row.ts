@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditHead } from '../audit/audit-head.js';
-import type { OutboxMessage, OutboxMessageInput, RequestTopic } from './outbox-message.js';
+import type { BudgetNotice, DigestNotice, OutboxMessage, OutboxMessageInput, RequestTopic } from './outbox-message.js';
 
 /** An outbox row as both SQL stores select it. */
 export interface OutboxRow {
@@ -27,9 +27,15 @@ export function newOutboxId(): string {
  */
 export function toOutboxColumns(message: OutboxMessageInput): { channel: string; topic: string; requestId: string; target: string; payload: string | null } {
   const { channel, topic, target } = message;
+  if (message.topic === 'budget.exceeded' || message.topic === 'email.digest') return { channel, topic, target, requestId: '', payload: JSON.stringify(message.notice) };
   return message.topic === 'audit.head'
     ? { channel, topic, target, requestId: '', payload: JSON.stringify(message.head) }
     : { channel, topic, target, requestId: message.requestId, payload: null };
+}
+
+/** When a message is first due: now, or later for one held back (`dueAt`). */
+export function dueAtOf(message: OutboxMessageInput, now: Date): Date {
+  return 'dueAt' in message && message.dueAt ? message.dueAt : now;
 }
 
 export function fromOutboxRow(row: OutboxRow): OutboxMessage {
@@ -41,6 +47,8 @@ export function fromOutboxRow(row: OutboxRow): OutboxMessage {
     createdAt: row.created_at instanceof Date ? row.created_at.toISOString() : row.created_at,
     lastError: row.last_error ?? undefined,
   };
+  if (row.topic === 'budget.exceeded') return { ...delivery, topic: 'budget.exceeded', notice: JSON.parse(row.payload ?? 'null') as BudgetNotice };
+  if (row.topic === 'email.digest') return { ...delivery, topic: 'email.digest', notice: JSON.parse(row.payload ?? 'null') as DigestNotice };
   return row.topic === 'audit.head'
     ? { ...delivery, topic: 'audit.head', head: JSON.parse(row.payload ?? 'null') as AuditHead }
     : { ...delivery, topic: row.topic as RequestTopic, requestId: row.request_id };

@@ -62,5 +62,24 @@ CREATE TABLE IF NOT EXISTS ${prefix}ended_sessions (
   session_id TEXT PRIMARY KEY,
   expires_at TIMESTAMPTZ NOT NULL
 );
+ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS dedupe_key TEXT;
+ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS escalated BOOLEAN;
+CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON ${prefix}approval_requests (requester, dedupe_key) WHERE status = 'pending' AND dedupe_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS approval_requests_requester ON ${prefix}approval_requests (requester, created_at);
+CREATE INDEX IF NOT EXISTS approval_requests_requester_pending ON ${prefix}approval_requests (requester, status, expires_at);
+CREATE TABLE IF NOT EXISTS ${prefix}request_aliases (
+  requester TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  PRIMARY KEY (requester, idempotency_key)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_one_digest ON ${prefix}outbox (channel, target, payload) WHERE topic = 'email.digest';
+CREATE TABLE IF NOT EXISTS ${prefix}budget_breaches (
+  requester TEXT NOT NULL,
+  budget TEXT NOT NULL,
+  notified_at TIMESTAMPTZ NOT NULL,
+  open BOOLEAN NOT NULL,
+  PRIMARY KEY (requester, budget)
+);
 `;
 }

@@ -7,6 +7,7 @@ import { verifyAuditChain } from '../audit/audit-chain.js';
 import { openPostgresStore } from './postgres-store.js';
 import type { Store } from './store.js';
 import { describeStoreContract, newRequest } from './store.contract.js';
+import { describeCheckedCreateContract } from './checked-create.contract.js';
 
 const url = process.env.SIGNOFF_TEST_POSTGRES_URL;
 const run = randomBytes(3).toString('hex');
@@ -42,6 +43,8 @@ describe.skipIf(!url)('PostgreSQL store', () => {
     for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
     await client.end();
   });
+
+  describeCheckedCreateContract('PostgreSQL', { open: async () => openPostgresStore({ connectionString, schema: freshSchema() }) });
 
   let schema = '';
   describeStoreContract('PostgreSQL', {

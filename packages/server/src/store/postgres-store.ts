@@ -10,8 +10,10 @@ import type { OutboxMessageInput } from './outbox-message.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
+import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
-import { ANY_REQUEST, type ApprovalFilter, type RequestChange, type Store } from './store.js';
+import { overBudget } from './over-budget.js';
+import { ANY_REQUEST, BUDGET_NOTICE_QUIET_MS, type ApprovalFilter, type CheckedCreation, type RequestChange, type Store } from './store.js';
 
 /** Where the PostgreSQL store lives. */
 export interface PostgresStoreOptions {
@@ -26,6 +28,7 @@ export interface PostgresStoreOptions {
 // Advisory lock keys (the two-int form): DDL at startup is global, audit appends are per schema.
 const DDL_LOCK = 0x5160_0001;
 const AUDIT_LOCK = 0x5160_0002;
+const REQUESTER_LOCK = 0x5160_0003;
 const CHANNEL = 'signoff_request_changed';
 const MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer channel names are truncated or refused
 const RETRY_MIN_MS = 100;
@@ -134,9 +137,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const enqueue = async (client: PoolClient, messages: readonly OutboxMessageInput[] = []): Promise<void> => {
     for (const message of messages) {
       const columns = toOutboxColumns(message);
+      // `ON CONFLICT`: a digest already queued for that reviewer and window is the one that will be sent.
       await client.query(
-        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload) VALUES ($1, $2, $3, $4, $5, now(), now(), $6)`,
-        [newOutboxId(), columns.channel, columns.topic, columns.requestId, columns.target, columns.payload],
+        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload) VALUES ($1, $2, $3, $4, $5, coalesce($7, now()), now(), $6) ON CONFLICT DO NOTHING`,
+        [newOutboxId(), columns.channel, columns.topic, columns.requestId, columns.target, columns.payload, 'dueAt' in message && message.dueAt ? message.dueAt : null],
       );
     }
   };
@@ -302,6 +306,78 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       });
       return 'existing' in outcome ? { request: checkedRequest(outcome.existing), created: false } : { request: outcome.created, created: true };
     },
+    async createRequestChecked(request, events, outboxMessages, checks): Promise<CheckedCreation> {
+      const bound = bindRequestState(request, events);
+      const escalates = request.status === 'pending';
+      const now = checks.now;
+      type Outcome = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: CheckedCreation & { kind: 'over_budget' } };
+      const outcome = await transaction(async (client): Promise<Outcome> => {
+        // One create per requester at a time, on every replica: counts, twins and keys read below cannot race another create.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REQUESTER_LOCK, `${schema ?? ''}:${request.requester}`]);
+        const select = selectRequestRows(prefix);
+        if (request.idempotencyKey !== undefined) {
+          const { rows } = await client.query<RequestRow>(
+            `${select} WHERE r.requester = $1 AND (r.idempotency_key = $2 OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.requester = $1 AND k.idempotency_key = $2))`,
+            [request.requester, request.idempotencyKey],
+          );
+          if (rows[0]) return { existing: rows[0], kind: 'replayed' };
+        }
+        if (escalates && checks.dedupe) {
+          const { rows } = await client.query<RequestRow>(`${select} WHERE r.requester = $1 AND r.dedupe_key = $2 AND r.status = 'pending'`, [request.requester, checks.dedupe.key]);
+          const twin = rows[0];
+          const check = twin && checkRequestRowColumns(twin);
+          // An overdue twin is about to expire: it leaves the de-duplication index and a new request opens.
+          if (twin && check?.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET dedupe_key = NULL WHERE id = $1`, [twin.id]);
+          else if (twin && check?.ok) {
+            if (request.idempotencyKey !== undefined) {
+              await client.query(`INSERT INTO ${prefix}request_aliases (requester, idempotency_key, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [request.requester, request.idempotencyKey, twin.id]);
+            }
+            await appendEvents(client, bindRequestState(undefined, checks.dedupe.events(check.request)).events);
+            return { existing: twin, kind: 'deduplicated' };
+          } else if (twin) return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
+        }
+        if (escalates && checks.budget) {
+          // Counted only up to each limit: a budget costs at most `limit` index entries per create.
+          const { maxPending, maxPerHour } = checks.budget;
+          const pending = maxPending === undefined ? 0 : Number((await client.query<{ count: string }>(
+            `SELECT count(*) AS count FROM (SELECT 1 FROM ${requests} WHERE requester = $1 AND status = 'pending' AND expires_at > $2 LIMIT $3) AS counted`, [request.requester, now, maxPending])).rows[0]?.count ?? 0);
+          const recent = maxPerHour === undefined ? 0 : Number((await client.query<{ count: string }>(
+            `SELECT count(*) AS count FROM (SELECT 1 FROM ${requests} WHERE requester = $1 AND escalated AND created_at > $2 LIMIT $3) AS counted`, [request.requester, new Date(now.getTime() - 3_600_000), maxPerHour])).rows[0]?.count ?? 0);
+          const exceeded = overBudget(checks.budget, { pending: () => pending, sinceHour: () => recent });
+          if (exceeded) {
+            const { rows } = await client.query<{ notified_at: Date; open: boolean }>(`SELECT notified_at, open FROM ${prefix}budget_breaches WHERE requester = $1 AND budget = $2`, [request.requester, exceeded.budget]);
+            const breach = rows[0];
+            const first = !breach || (!breach.open && breach.notified_at.getTime() <= now.getTime() - BUDGET_NOTICE_QUIET_MS);
+            await client.query(
+              first
+                ? `INSERT INTO ${prefix}budget_breaches (requester, budget, notified_at, open) VALUES ($1, $2, $3, true) ON CONFLICT (requester, budget) DO UPDATE SET notified_at = excluded.notified_at, open = true`
+                : `UPDATE ${prefix}budget_breaches SET open = true WHERE requester = $1 AND budget = $2`,
+              first ? [request.requester, exceeded.budget, now] : [request.requester, exceeded.budget],
+            );
+            const refusal = checks.budget.refusal(exceeded, first);
+            await appendEvents(client, bindRequestState(undefined, refusal.events).events);
+            await enqueue(client, refusal.outbox);
+            return { overBudget: { kind: 'over_budget', exceeded, notified: first } };
+          }
+        }
+        const inserted = await client.query(
+          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), bound.state?.hash, escalates ? (checks.dedupe?.key ?? null) : null, escalates],
+        );
+        // Under the requester lock a conflict can only be a write that bypassed it (a plain create): refuse rather than guess.
+        if (inserted.rowCount === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
+        const entries = await appendEvents(client, bound.events);
+        await client.query(`UPDATE ${requests} SET audit_sequence = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]?.sequence]);
+        if (escalates) await client.query(`UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $1`, [request.requester]);
+        await enqueue(client, outboxMessages);
+        await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
+        return { created: request };
+      });
+      if ('overBudget' in outcome) return outcome.overBudget;
+      if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing) };
+      return { kind: 'created', request: outcome.created };
+    },
     async getRequest(id) {
       const { rows } = await pool.query<RequestRow>({ name: `${statementPrefix}get`, text: `${selectRequestRows(prefix)} WHERE r.id = $1`, values: [id] });
       return rows[0] && checkedRequest(rows[0]);
@@ -312,10 +388,21 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       for (const [column, value] of [['status', filter.status], ['tool', filter.tool], ['requester', filter.requester], ['idempotency_key', filter.idempotencyKey]] as const) {
         if (value) (values.push(value), where.push(`r.${column} = $${values.length}`));
       }
+      // A key folded into another request (de-duplication) finds that request too.
+      if (filter.idempotencyKey) {
+        const keyAt = where.findIndex((clause) => clause.startsWith('r.idempotency_key'));
+        where[keyAt] = `(${where[keyAt]} OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.idempotency_key = $${values.indexOf(filter.idempotencyKey) + 1} AND k.requester = r.requester))`;
+      }
       if (filter.before) {
         values.push(filter.before.createdAt, filter.before.id);
         where.push(`(r.created_at < $${values.length - 1} OR (r.created_at = $${values.length - 1} AND r.id < $${values.length}))`);
       }
+      if (filter.statuses) (values.push([...filter.statuses]), where.push(`r.status = ANY($${values.length}::text[])`));
+      if (filter.createdSince !== undefined) (values.push(isoInstant(filter.createdSince, 'createdSince')), where.push(`r.created_at >= $${values.length}::timestamptz`));
+      if (filter.createdUntil !== undefined) (values.push(isoInstant(filter.createdUntil, 'createdUntil')), where.push(`r.created_at < $${values.length}::timestamptz`));
+      // \`json\`, not \`jsonb\`: bodies may hold \u0000, which only \`json\` accepts; decisions are read without unescaping.
+      if (filter.reviewer !== undefined) (values.push(filter.reviewer), where.push(`EXISTS (SELECT 1 FROM json_array_elements(r.body::json -> 'decisions') d WHERE d ->> 'reviewer' = $${values.length})`));
+      if (filter.search) (values.push(filter.search), where.push(`strpos(lower(r.body), lower($${values.length})) > 0`));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
       const { rows } = await pool.query<RequestRow>(sql, values);
@@ -393,6 +480,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
     async readAudit() {
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence`);
+      return rows.map((row) => JSON.parse(row.body) as AuditEntry);
+    },
+    async readRequestAudit(requestId) {
+      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE request_id = $1 ORDER BY sequence`, [requestId]);
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async readAuditPage(after, limit) {

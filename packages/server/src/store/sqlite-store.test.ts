@@ -6,12 +6,15 @@ import { afterAll } from 'vitest';
 import { LEGACY_SQLITE_SCHEMA } from '../__fixtures__/legacy-schema.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { describeStoreContract } from './store.contract.js';
+import { describeCheckedCreateContract } from './checked-create.contract.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'signoff-sqlite-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 let file = '';
 let counter = 0;
 const nextFile = () => ((counter += 1), (file = join(directory, `store-${counter}.db`)));
+
+describeCheckedCreateContract('SQLite', { open: async () => openSqliteStore(nextFile()) });
 
 describeStoreContract('SQLite', {
   async open() {

@@ -5,12 +5,14 @@ import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
-import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
+import { dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
+import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
-import type { ApprovalFilter, RequestChange, Store } from './store.js';
+import { overBudget } from './over-budget.js';
+import { BUDGET_NOTICE_QUIET_MS, type ApprovalFilter, type BudgetExceeded, type CheckedCreation, type CreateChecks, type RequestChange, type Store } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS approval_requests (
@@ -62,7 +64,34 @@ const ADDED_COLUMNS = [
   ['audit_log', 'request_id', 'TEXT'],
   ['audit_log', 'state_hash', 'TEXT'],
   ['outbox', 'payload', 'TEXT'],
+  ['approval_requests', 'dedupe_key', 'TEXT'],
+  ['approval_requests', 'escalated', 'INTEGER'],
 ] as const;
+
+/**
+ * What budgets and de-duplication need (after the columns exist): one pending request per
+ * (requester, de-duplication key) — `dedupe_key` is set only on requests opened pending through
+ * the checked create —, idempotency keys folded into another request, and each agent's budget breaches.
+ */
+const ATTENTION_SCHEMA = `
+CREATE UNIQUE INDEX IF NOT EXISTS approval_requests_one_pending ON approval_requests (requester, dedupe_key) WHERE status = 'pending' AND dedupe_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS approval_requests_requester ON approval_requests (requester, created_at);
+CREATE INDEX IF NOT EXISTS approval_requests_requester_pending ON approval_requests (requester, status, expires_at);
+CREATE TABLE IF NOT EXISTS request_aliases (
+  requester TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  PRIMARY KEY (requester, idempotency_key)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_one_digest ON outbox (channel, target, payload) WHERE topic = 'email.digest';
+CREATE TABLE IF NOT EXISTS budget_breaches (
+  requester TEXT NOT NULL,
+  budget TEXT NOT NULL,
+  notified_at TEXT NOT NULL,
+  open INTEGER NOT NULL,
+  PRIMARY KEY (requester, budget)
+);
+`;
 
 /** Finds a request's state events (and its newest event) without scanning the log. */
 const AUDIT_INDEX = 'CREATE INDEX IF NOT EXISTS audit_log_request ON audit_log (request_id, sequence)';
@@ -110,6 +139,17 @@ export function openSqliteStore(file: string): Store {
     ),
     byIdempotencyKey: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.idempotency_key = ?`),
     byId: db.prepare(`${selectRequestRows()} WHERE r.id = ?`),
+    byAlias: db.prepare(`${selectRequestRows()} JOIN request_aliases k ON k.request_id = r.id WHERE k.requester = ? AND k.idempotency_key = ?`),
+    pendingTwin: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.dedupe_key = ? AND r.status = 'pending'`),
+    forgetTwin: db.prepare('UPDATE approval_requests SET dedupe_key = NULL WHERE id = ?'),
+    alias: db.prepare('INSERT OR IGNORE INTO request_aliases (requester, idempotency_key, request_id) VALUES (?, ?, ?)'),
+    markChecked: db.prepare('UPDATE approval_requests SET dedupe_key = ?, escalated = 1 WHERE id = ?'),
+    countPending: db.prepare("SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND status = 'pending' AND expires_at > ? LIMIT ?)"),
+    countSince: db.prepare('SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND escalated = 1 AND created_at > ? LIMIT ?)'),
+    breach: db.prepare('SELECT notified_at, open FROM budget_breaches WHERE requester = ? AND budget = ?'),
+    noticeBreach: db.prepare('INSERT INTO budget_breaches (requester, budget, notified_at, open) VALUES (?, ?, ?, 1) ON CONFLICT (requester, budget) DO UPDATE SET notified_at = excluded.notified_at, open = 1'),
+    reopenBreach: db.prepare('UPDATE budget_breaches SET open = 1 WHERE requester = ? AND budget = ?'),
+    closeBreaches: db.prepare('UPDATE budget_breaches SET open = 0 WHERE requester = ?'),
     update: db.prepare(
       'UPDATE approval_requests SET status = @status, expires_at = @expiresAt, body = @body, audit_sequence = @auditSequence, state_hash = @stateHash WHERE id = @id',
     ),
@@ -117,11 +157,17 @@ export function openSqliteStore(file: string): Store {
     newestEventOf: db.prepare('SELECT body FROM audit_log WHERE request_id = ? ORDER BY sequence DESC LIMIT 1'),
     readAudit: db.prepare('SELECT body FROM audit_log ORDER BY sequence'),
     readAuditPage: db.prepare('SELECT body FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?'),
+    requestAudit: db.prepare('SELECT body FROM audit_log WHERE request_id = ? ORDER BY sequence'),
     head: db.prepare('SELECT body FROM audit_log ORDER BY sequence DESC LIMIT 1'),
     states: db.prepare('SELECT id, body, state_hash, audit_sequence FROM approval_requests ORDER BY id'),
     enqueue: db.prepare(
       `INSERT INTO outbox (id, channel, topic, request_id, target, next_attempt_at, created_at, payload)
-       VALUES (@id, @channel, @topic, @requestId, @target, @now, @now, @payload)`,
+       VALUES (@id, @channel, @topic, @requestId, @target, @dueAt, @now, @payload)`,
+    ),
+    // A digest already queued for that reviewer and window is the one that will be sent.
+    enqueueOnce: db.prepare(
+      `INSERT OR IGNORE INTO outbox (id, channel, topic, request_id, target, next_attempt_at, created_at, payload)
+       VALUES (@id, @channel, @topic, @requestId, @target, @dueAt, @now, @payload)`,
     ),
     due: db.prepare(
       "SELECT id, channel, topic, request_id, target, attempts, created_at, last_error, payload FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
@@ -131,8 +177,11 @@ export function openSqliteStore(file: string): Store {
   };
 
   const enqueue = (messages: readonly OutboxMessageInput[] = []): void => {
-    const now = new Date().toISOString();
-    for (const message of messages) statements.enqueue.run({ ...toOutboxColumns(message), id: newOutboxId(), now });
+    const at = new Date();
+    const now = at.toISOString();
+    for (const message of messages) {
+      (message.topic === 'email.digest' ? statements.enqueueOnce : statements.enqueue).run({ ...toOutboxColumns(message), id: newOutboxId(), now, dueAt: dueAtOf(message, at).toISOString() });
+    }
   };
   /** Logs the change's events, the state event stamped, and writes the state with the sequence of that event. */
   const writeChange = (outcome: RequestChange<unknown>): void => {
@@ -167,6 +216,51 @@ export function openSqliteStore(file: string): Store {
     return { created: request };
   });
 
+  type Checked = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: BudgetExceeded; notified: boolean };
+  // BEGIN IMMEDIATE serializes every writer, so the counts below cannot race another create.
+  const createChecked = db.transaction((request: ApprovalRequest, events: readonly AuditEventInput[], outbox: readonly OutboxMessageInput[], checks: CreateChecks): Checked => {
+    if (request.idempotencyKey !== undefined) {
+      const existing = (statements.byIdempotencyKey.get(request.requester, request.idempotencyKey) ?? statements.byAlias.get(request.requester, request.idempotencyKey)) as RequestRow | undefined;
+      if (existing) return { existing, kind: 'replayed' };
+    }
+    const escalates = request.status === 'pending';
+    const now = checks.now.toISOString();
+    if (escalates && checks.dedupe) {
+      const twin = statements.pendingTwin.get(request.requester, checks.dedupe.key) as RequestRow | undefined;
+      const twinRequest = twin && checkRequestRowColumns(twin);
+      // An overdue twin is about to expire: it leaves the de-duplication index and a new request opens.
+      if (twin && twinRequest?.ok && twinRequest.request.expiresAt <= now) statements.forgetTwin.run(twin.id);
+      else if (twin && twinRequest?.ok) {
+        if (request.idempotencyKey !== undefined) statements.alias.run(request.requester, request.idempotencyKey, twin.id);
+        appendEvents(bindRequestState(undefined, checks.dedupe.events(twinRequest.request)).events);
+        return { existing: twin, kind: 'deduplicated' };
+      } else if (twin) return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
+    }
+    if (escalates && checks.budget) {
+      const exceeded = overBudget(checks.budget, {
+        pending: (limit) => (statements.countPending.get(request.requester, now, limit) as { count: number }).count,
+        sinceHour: (limit) => (statements.countSince.get(request.requester, new Date(checks.now.getTime() - 3_600_000).toISOString(), limit) as { count: number }).count,
+      });
+      if (exceeded) {
+        const breach = statements.breach.get(request.requester, exceeded.budget) as { notified_at: string; open: number } | undefined;
+        const first = !breach || (breach.open === 0 && Date.parse(breach.notified_at) <= checks.now.getTime() - BUDGET_NOTICE_QUIET_MS);
+        if (first) statements.noticeBreach.run(request.requester, exceeded.budget, now);
+        else statements.reopenBreach.run(request.requester, exceeded.budget);
+        const refusal = checks.budget.refusal(exceeded, first);
+        appendEvents(bindRequestState(undefined, refusal.events).events);
+        enqueue(refusal.outbox);
+        return { overBudget: exceeded, notified: first };
+      }
+    }
+    const created = create(request, events, outbox);
+    if ('existing' in created) return { existing: created.existing, kind: 'replayed' };
+    if (escalates) {
+      statements.markChecked.run(checks.dedupe?.key ?? null, request.id);
+      statements.closeBreaches.run(request.requester);
+    }
+    return created;
+  });
+
   type Update<T> = { found: false } | { found: true; tampered: readonly string[] } | { found: true; changed: boolean; result: T };
   const update = db.transaction(<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Update<T> => {
     const row = statements.byId.get(id) as RequestRow | undefined;
@@ -199,6 +293,13 @@ export function openSqliteStore(file: string): Store {
       notify(request.id);
       return { request: result.created, created: true };
     },
+    async createRequestChecked(request, events, outbox, checks): Promise<CheckedCreation> {
+      const result = createChecked.immediate(request, events, outbox, checks);
+      if ('overBudget' in result) return { kind: 'over_budget', exceeded: result.overBudget, notified: result.notified };
+      if ('existing' in result) return { kind: result.kind, request: checkedRequest(result.existing) };
+      notify(request.id);
+      return { kind: 'created', request: result.created };
+    },
     async getRequest(id) {
       const row = statements.byId.get(id) as RequestRow | undefined;
       return row && checkedRequest(row);
@@ -209,8 +310,17 @@ export function openSqliteStore(file: string): Store {
       if (filter.status) (where.push('r.status = ?'), values.push(filter.status));
       if (filter.tool) (where.push('r.tool = ?'), values.push(filter.tool));
       if (filter.requester) (where.push('r.requester = ?'), values.push(filter.requester));
-      if (filter.idempotencyKey) (where.push('r.idempotency_key = ?'), values.push(filter.idempotencyKey));
+      // A key folded into another request (de-duplication) finds that request too.
+      if (filter.idempotencyKey) (where.push('(r.idempotency_key = ? OR r.id IN (SELECT k.request_id FROM request_aliases k WHERE k.idempotency_key = ? AND k.requester = r.requester))'), values.push(filter.idempotencyKey, filter.idempotencyKey));
       if (filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
+      // `+r.status`: not through the status index, so SQLite walks creation order and stops at `limit`,
+      // instead of reading and sorting every request of the common resolved statuses.
+      if (filter.statuses) (where.push(filter.statuses.length ? `+r.status IN (${filter.statuses.map(() => '?').join(', ')})` : '0'), values.push(...filter.statuses));
+      // Times are stored as toISOString() text, so normalizing the bound compares as instants.
+      if (filter.createdSince !== undefined) (where.push('r.created_at >= ?'), values.push(isoInstant(filter.createdSince, 'createdSince')));
+      if (filter.createdUntil !== undefined) (where.push('r.created_at < ?'), values.push(isoInstant(filter.createdUntil, 'createdUntil')));
+      if (filter.reviewer !== undefined) (where.push("EXISTS (SELECT 1 FROM json_each(r.body, '$.decisions') d WHERE json_extract(d.value, '$.reviewer') = ?)"), values.push(filter.reviewer));
+      if (filter.search) (where.push('instr(lower(r.body), lower(?)) > 0'), values.push(filter.search));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const sql = `${selectRequestRows()} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
       return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
@@ -265,6 +375,9 @@ export function openSqliteStore(file: string): Store {
     },
     async enqueueOutbox(messages) {
       db.transaction(() => enqueue(messages)).immediate();
+    },
+    async readRequestAudit(requestId) {
+      return (statements.requestAudit.all(requestId) as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async readAuditPage(after, limit) {
       return (statements.readAuditPage.all(after, limit) as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
@@ -334,6 +447,7 @@ function migrateSchema(db: Database.Database): boolean {
     if (!columnsOf(table).has(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
   }
   db.exec(AUDIT_INDEX);
+  db.exec(ATTENTION_SCHEMA);
   return unbound;
 }
 
@@ -351,3 +465,4 @@ function bindFoundRows(db: Database.Database, appendEvents: (events: readonly Au
     bind.run(entry?.sequence, bound.state?.hash, row.id);
   }
 }
+

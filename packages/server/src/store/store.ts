@@ -15,6 +15,19 @@ export interface ApprovalFilter {
   readonly limit?: number;
   /** Only requests older than this one (keyset pagination: stable while new requests arrive). */
   readonly before?: { readonly createdAt: string; readonly id: string };
+  /** Any of these statuses (with `status`, both must hold). */
+  readonly statuses?: readonly ApprovalStatus[];
+  /** Only requests this reviewer decided (approved or denied, on any args). */
+  readonly reviewer?: string;
+  /** Only requests created at or after this instant (ISO 8601). */
+  readonly createdSince?: string;
+  /** Only requests created before this instant (ISO 8601). */
+  readonly createdUntil?: string;
+  /**
+   * Case-insensitive text the stored request contains anywhere: tool, args, reason, context, comments
+   * (matched against its JSON, so quotes and backslashes inside values match in their escaped form).
+   */
+  readonly search?: string;
 }
 
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
@@ -46,6 +59,20 @@ export interface Store {
     events: readonly AuditEventInput[],
     outbox?: readonly OutboxMessageInput[],
   ): Promise<{ request: ApprovalRequest; created: boolean }>;
+  /**
+   * Like `createRequest`, with the checks that keep reviewers' attention (all in the create
+   * transaction, serialized per requester, so they hold across replicas): an idempotency key the
+   * requester used before (or that was folded into another request) returns that request;
+   * `dedupe` returns the requester's pending request with the same de-duplication key instead of
+   * opening another (and remembers the key for it); `budget` refuses a new pending request past
+   * the requester's limits. Requests the policy decided outright are never deduplicated or counted.
+   */
+  createRequestChecked(
+    request: ApprovalRequest,
+    events: readonly AuditEventInput[],
+    outbox: readonly OutboxMessageInput[],
+    checks: CreateChecks,
+  ): Promise<CheckedCreation>;
   /** A request, checked against its audit chain (throws `STATE_TAMPERED` when it does not match). */
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
   /** Requests, each checked like `getRequest`; one that does not match fails the whole list (`STATE_TAMPERED`, naming it). */
@@ -77,6 +104,8 @@ export interface Store {
   enqueueOutbox(messages: readonly OutboxMessageInput[]): Promise<void>;
   /** The whole audit log in sequence order. */
   readAudit(): Promise<AuditEntry[]>;
+  /** Every audit entry about one request (created, decisions, edits, refusals, execution, expiry), in sequence order. */
+  readRequestAudit(requestId: string): Promise<AuditEntry[]>;
   /** Up to `limit` entries after sequence `after`, in order: reads a log of any size a page at a time. */
   readAuditPage(after: number, limit: number): Promise<AuditEntry[]>;
   /** Records that an inbox session was signed out, so no copy of its cookie works again (until it would have expired anyway). */
@@ -95,6 +124,42 @@ export interface Store {
   onRequestChanged(listener: (id: string) => void): () => void;
   close(): Promise<void>;
 }
+
+/** Which limit refused a new pending request, the limit, and how many the requester already had. */
+export interface BudgetExceeded {
+  readonly budget: 'max_pending' | 'max_escalations_per_hour';
+  readonly limit: number;
+  readonly count: number;
+}
+
+/** What `createRequestChecked` checks; the callbacks build the audit events and deliveries (pure). */
+export interface CreateChecks {
+  readonly now: Date;
+  /**
+   * Fold an identical pending request into the existing one. `key` says what "identical" is (the
+   * service hashes tool, args hash, `onBehalfOf`, context and rule: a call for another user is never
+   * folded); `events` are logged when a call is folded.
+   */
+  readonly dedupe?: { readonly key: string; readonly events: (existing: ApprovalRequest) => readonly AuditEventInput[] };
+  readonly budget?: {
+    readonly maxPending?: number;
+    readonly maxPerHour?: number;
+    /**
+     * What to log and deliver for a refusal. `firstOfBreach` is true once per breach — the first
+     * refusal since the requester last opened a request, and not within an hour of the last notice —
+     * so reviewers are told once, not per call.
+     */
+    readonly refusal: (exceeded: BudgetExceeded, firstOfBreach: boolean) => { readonly events: readonly AuditEventInput[]; readonly outbox: readonly OutboxMessageInput[] };
+  };
+}
+
+/** How a checked create ended. */
+export type CheckedCreation =
+  | { readonly kind: 'created' | 'replayed' | 'deduplicated'; readonly request: ApprovalRequest }
+  | { readonly kind: 'over_budget'; readonly exceeded: BudgetExceeded; readonly notified: boolean };
+
+/** How long after telling reviewers of a budget breach a new breach by the same agent and budget is not told again. */
+export const BUDGET_NOTICE_QUIET_MS = 3_600_000;
 
 /** What `onRequestChanged` passes when any request may have changed unseen. */
 export const ANY_REQUEST = '*';

@@ -8,7 +8,9 @@ import type { AuditEventInput } from '../../audit/audit-event.js';
 import type { RefusalCode } from '../../engine/apply-decision.js';
 import { canApprove } from '../../engine/quorum.js';
 import type { Reviewer } from '../../engine/reviewer.js';
-import type { RequestOutboxMessage } from '../../store/outbox-message.js';
+import type { NoticeOutboxMessage, RequestOutboxMessage } from '../../store/outbox-message.js';
+import type { Store } from '../../store/store.js';
+import { composeDigestEmail } from './compose-digest-email.js';
 import { ARGS_NOT_SHOWN, argsNotShown } from '../args-not-shown.js';
 import type { Channel } from '../channel.js';
 import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
@@ -30,7 +32,7 @@ export interface EmailChannelOptions {
   readonly publicUrl: string;
   /** How long links work; default (and never beyond) the request's deadline. */
   readonly linkTtlMs?: number;
-  /** The configured reviewers; those with an `email` are mailed when eligible. */
+  /** The configured reviewers; those with an `email` are mailed when eligible (one digest per window for those with `emailDigestMs`). */
   readonly reviewers: readonly Reviewer[];
   /** Reviewers who own each agent principal: they cannot approve its requests, so they get no mail. */
   readonly ownersOf?: (agent: string) => readonly string[];
@@ -42,6 +44,10 @@ export interface EmailChannelOptions {
 }
 
 const PATH = '/email/decide';
+/** A digest lists at most this many requests (the rest are counted, and waiting in the inbox). */
+const DIGEST_ITEMS = 25;
+/** Pending requests read when composing a digest. */
+const DIGEST_SCAN = 1_000;
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 const REFUSAL_PAGES: Record<RefusalCode, { status: ContentfulStatusCode; title: string }> = {
   ALREADY_RESOLVED: { status: 409, title: 'Already decided' },
@@ -83,6 +89,27 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
     const requesters = [request.requester, request.onBehalfOf, ...ownersOf(request.requester)];
     return options.reviewers.filter((reviewer) => reviewer.email && canApprove(reviewer, request) && !requesters.includes(reviewer.id));
   };
+  /** Reviewers mailed one message per request (the others take a digest). */
+  const mailedEach = (request: ApprovalRequest): Reviewer[] => mailable(request).filter((reviewer) => reviewer.emailDigestMs === undefined);
+  /** Signed links for one reviewer and request, or nothing when no link could outlive now. */
+  const linksFor = (request: ApprovalRequest, reviewer: Reviewer, at: Date) => {
+    const expiresAt = Math.min(Date.parse(request.expiresAt), options.linkTtlMs === undefined ? Infinity : at.getTime() + options.linkTtlMs);
+    // Rounded down: a link never outlives the request's deadline.
+    const claims = { approvalId: request.id, reviewerId: reviewer.id, exp: Math.floor(expiresAt / 1000) };
+    if (claims.exp * 1000 <= at.getTime()) return undefined;
+    return {
+      // No approve token at all for args the mail cannot show whole: there is nothing to forward or replay.
+      ...(emailShowsArgsWhole(request.approvedArgs) ? { approveUrl: linkTo(signEmailToken({ ...claims, verdict: 'approve' }, linkSecret)) } : {}),
+      denyUrl: linkTo(signEmailToken({ ...claims, verdict: 'deny' }, linkSecret)),
+      linksExpireAt: new Date(expiresAt),
+    };
+  };
+  /** Whether a request waits for this reviewer now: pending, not overdue, theirs to decide, and not decided by them yet. */
+  const waitsFor = (request: ApprovalRequest, reviewer: Reviewer, at: Date) =>
+    request.status === 'pending' &&
+    Date.parse(request.expiresAt) > at.getTime() &&
+    mailable(request).some((candidate) => candidate.id === reviewer.id) &&
+    !request.decisions.some((decision) => decision.reviewer === reviewer.id);
   const linkTo = (token: string): string => {
     const url = new URL(PATH.slice(1), base);
     url.searchParams.set('token', token);
@@ -93,29 +120,49 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
     name: 'email',
     targets(topic, request) {
       if (topic !== 'approval.created' || request.status !== 'pending') return [];
-      const addresses = new Map(mailable(request).map((reviewer) => [(reviewer.email as string).toLowerCase(), reviewer.email as string]));
+      const addresses = new Map(mailedEach(request).map((reviewer) => [(reviewer.email as string).toLowerCase(), reviewer.email as string]));
       return [...addresses.values()];
+    },
+    digestTargets(request, at) {
+      // Windows are aligned to the clock: every request of one window joins the same queued digest,
+      // and a request arriving while that digest is being sent starts the next window's.
+      return mailable(request).flatMap((reviewer) =>
+        reviewer.emailDigestMs === undefined
+          ? []
+          : [{ target: reviewer.email as string, reviewerId: reviewer.id, dueAt: new Date((Math.floor(at.getTime() / reviewer.emailDigestMs) + 1) * reviewer.emailDigestMs) }],
+      );
+    },
+    async deliverNotice(message: NoticeOutboxMessage, store: Pick<Store, 'listRequests'>) {
+      if (message.topic !== 'email.digest') throw Object.assign(new Error(`email does not deliver ${message.topic}`), { permanent: true });
+      const reviewer = options.reviewers.find((candidate) => candidate.id === message.notice.reviewerId && candidate.email?.toLowerCase() === message.target.toLowerCase());
+      if (!reviewer) return; // no longer a reviewer at that address: nothing to send
+      const at = now();
+      // What waits at sending time, oldest first: decided or expired requests are left out, new ones are in.
+      const waiting = (await store.listRequests({ status: 'pending', limit: DIGEST_SCAN })).filter((request) => waitsFor(request, reviewer, at)).reverse();
+      const items = waiting.slice(0, DIGEST_ITEMS).flatMap((request) => {
+        const links = linksFor(request, reviewer, at);
+        return links ? [{ request, ...links, testedPaths: testedPathsOf(request.ruleId) }] : [];
+      });
+      if (items.length === 0) return;
+      const email = composeDigestEmail({ reviewer, items, more: waiting.length - items.length, now: at, ...(options.inboxBaseUrl ? { inboxBaseUrl: options.inboxBaseUrl } : {}) });
+      await transport.sendMail({
+        from,
+        to: { name: reviewer.name, address: message.target },
+        ...email,
+        // The same Message-ID on every retry of this digest, so a mailbox can drop a duplicate.
+        messageId: `<${message.id}@${base.hostname}>`,
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Signoff-Digest': items.map((item) => item.request.id).join(' ') },
+      });
     },
     async deliver(message: RequestOutboxMessage, request: ApprovalRequest) {
       const at = now();
       // Retries can come late: don't ask for a decision that can no longer be made.
       if (message.topic !== 'approval.created' || request.status !== 'pending' || Date.parse(request.expiresAt) <= at.getTime()) return;
-      const reviewer = mailable(request).find((candidate) => candidate.email?.toLowerCase() === message.target.toLowerCase());
+      const reviewer = mailedEach(request).find((candidate) => candidate.email?.toLowerCase() === message.target.toLowerCase());
       if (!reviewer || request.decisions.some((decision) => decision.reviewer === reviewer.id)) return;
-      const expiresAt = Math.min(Date.parse(request.expiresAt), options.linkTtlMs === undefined ? Infinity : at.getTime() + options.linkTtlMs);
-      // Rounded down: a link never outlives the request's deadline.
-      const claims = { approvalId: request.id, reviewerId: reviewer.id, exp: Math.floor(expiresAt / 1000) };
-      if (claims.exp * 1000 <= at.getTime()) return;
-      const email = composeApprovalEmail({
-        request,
-        reviewer,
-        ...view(request),
-        // No approve token at all for args the mail cannot show whole: there is nothing to forward or replay.
-        ...(emailShowsArgsWhole(request.approvedArgs) ? { approveUrl: linkTo(signEmailToken({ ...claims, verdict: 'approve' }, linkSecret)) } : {}),
-        denyUrl: linkTo(signEmailToken({ ...claims, verdict: 'deny' }, linkSecret)),
-        linksExpireAt: new Date(expiresAt),
-        now: at,
-      });
+      const links = linksFor(request, reviewer, at);
+      if (!links) return;
+      const email = composeApprovalEmail({ request, reviewer, ...view(request), ...links, now: at });
       await transport.sendMail({
         from,
         to: { name: reviewer.name, address: message.target },

@@ -14,6 +14,7 @@ const CHANNEL = 'C0APPROVALS';
 const AGENT_KEY = 'sk_test_agent_slack_0123456789';
 const ANA_KEY = 'sk_test_ana_slack_012345678901';
 const BO_KEY = 'sk_test_bo_slack_0123456789012';
+const BUDGET_AGENT_KEY = 'sk_test_budget_agent_slack_0123';
 const USERS = { ana: 'U0ANA', bo: 'U0BO', sam: 'U0SAM', dev: 'U0DEV', stranger: 'U0STRANGER' } as const;
 const POLICY = `version: 1
 default: deny
@@ -62,6 +63,7 @@ beforeAll(async () => {
       `  - { id: dev, name: Dev Patel, roles: [engineering], slack_user_id: ${USERS.dev} }`,
       'api_keys:',
       `  - { name: payments-agent, kind: agent, key_sha256: "${sha256Hex(AGENT_KEY)}" }`,
+      `  - { name: eager-agent, kind: agent, key_sha256: "${sha256Hex(BUDGET_AGENT_KEY)}", escalation_budget: { max_pending: 1 } }`,
       `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(ANA_KEY)}" }`,
       `  - { name: bo, kind: reviewer, reviewer: bo, key_sha256: "${sha256Hex(BO_KEY)}" }`,
     ].join('\n'),
@@ -94,6 +96,37 @@ const hasButtons = (message: FakeSlackMessage) => message.blocks.some((block) =>
 const ephemeralsTo = (userId: string) => slack.callsTo('chat.postEphemeral').filter((call) => call.params.user === userId).map((call) => call.params.text as string);
 
 describe('the Slack channel', () => {
+  it('redraws the message when an approval arrives through another channel, showing who approved and what is still missing', async () => {
+    const { id, message } = await escalate({ tool: 'payment.send', args: { to: 'acme', amount: 910 } });
+    const ana = client(server.url, ANA_KEY);
+    expect((await ana('POST', `/v1/approvals/${id}/decision`, { verdict: 'approve', argsHash: (await approval(id)).approvedArgsHash })).status).toBe(200);
+    await expect.poll(() => shown(message), { timeout: 5_000 }).toContain('1 of 2 — Ana Lima (api)');
+    expect(hasButtons(message)).toBe(true);
+    expect(shown(message)).toContain('2 approvals, covering every role: finance, security');
+    // A click then completes it from Slack, and the reviewer is not told the API's approval was theirs.
+    expect((await click(message, USERS.sam, 'signoff_approve')).status).toBe(200);
+    expect(await approval(id)).toMatchObject({ status: 'approved', resolution: 'Approved by Ana Lima, Sam Okafor' });
+    await expect.poll(() => hasButtons(message), { timeout: 5_000 }).toBe(false);
+  });
+
+  it('tells the channel once when an agent hits its escalation budget, not per refused call', async () => {
+    const eager = client(server.url, BUDGET_AGENT_KEY);
+    expect((await eager('POST', '/v1/approvals', { tool: 'refund.issue', args: { order: 'b-1' } })).status).toBe(201);
+    for (const order of ['b-2', 'b-3', 'b-4']) {
+      const refused = await eager('POST', '/v1/approvals', { tool: 'refund.issue', args: { order } });
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ code: 'ESCALATION_BUDGET_EXCEEDED' });
+      expect(refused.body.error.message).toMatch(/escalation budget exceeded: agent 'eager-agent' already has 1 requests waiting for review \(max_pending 1\)/);
+    }
+    const notices = () => slack.callsTo('chat.postMessage').filter((call) => String(call.params.text).includes('eager-agent hit its escalation budget'));
+    await expect.poll(() => notices().length, { timeout: 5_000 }).toBe(1);
+    await server.dispatcher.runOnce(); // everything queued is delivered: still one notice
+    expect(notices()).toHaveLength(1);
+    expect(String(notices()[0]?.params.text)).toContain('max_pending 1');
+    const refusals = (await server.store.readAudit()).filter((entry) => entry.type === 'request.refused' && entry.actor === 'eager-agent');
+    expect(refusals.map((entry) => entry.detail.reviewersNotified)).toEqual([true, false, false]);
+  });
+
   it('posts a Block Kit message with buttons for a new escalation, escaping what the agent sent', async () => {
     const to = 'acme <@U123> <!channel> <https://evil.example|your bank> & co';
     const { id, message } = await escalate({ tool: 'payment.send', args: { to, amount: 500, memo: 'x'.repeat(6_000) } });

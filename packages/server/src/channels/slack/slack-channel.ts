@@ -6,7 +6,8 @@ import * as z from 'zod';
 import type { ApprovalService } from '../../approval-service.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { apiError } from '../../http/api-error.js';
-import type { RequestOutboxMessage } from '../../store/outbox-message.js';
+import type { NoticeOutboxMessage, RequestOutboxMessage } from '../../store/outbox-message.js';
+import { budgetNoticeText } from '../budget-notice-text.js';
 import { ARGS_NOT_SHOWN, argsNotShown } from '../args-not-shown.js';
 import type { Channel } from '../channel.js';
 import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
@@ -152,7 +153,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
   return {
     name: 'slack',
     targets(topic, request) {
-      if (topic === 'approval.created') return request.status === 'pending' ? [channel] : [];
+      if (topic === 'approval.created' || topic === 'approval.updated') return request.status === 'pending' ? [channel] : [];
       // Requests the policy decided outright were never posted: nothing to update.
       const decidedByPolicy = request.status !== 'expired' && request.decisions.length === 0;
       return decidedByPolicy ? [] : [channel];
@@ -167,7 +168,18 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
         return;
       }
       const posted = await findMessage(request);
+      // Progress made elsewhere (API, inbox, email): redraw who approved and what is still missing; nothing to redraw if never posted.
+      if (message.topic === 'approval.updated') {
+        if (posted && request.status === 'pending') await update(posted, request);
+        return;
+      }
       await (posted ? update(posted, request) : post(request));
+    },
+    budgetTargets: () => [channel],
+    async deliverNotice(message: NoticeOutboxMessage) {
+      if (message.topic !== 'budget.exceeded') throw Object.assign(new Error(`Slack does not deliver ${message.topic}`), { permanent: true });
+      const text = escapeMrkdwn(budgetNoticeText(message.notice));
+      await client.chat.postMessage({ channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:warning: ${text}` } }], unfurl_links: false, unfurl_media: false });
     },
     routes(app: Hono, service: ApprovalService) {
       app.use(SLACK_INTERACTIONS_PATH, limitBody(256 * 1024, (context) => apiError(context, 413, 'BODY_TOO_LARGE', 'interaction payload too large')));
