@@ -5,15 +5,12 @@ import { claimExecution, type ClaimInput, type ClaimOutcome } from './engine/cla
 import { expireIfOverdue } from './engine/expire-if-overdue.js';
 import { DEFAULT_GRANT_TTL_MS, openApprovalRequest, type ApprovalRequestInput } from './engine/open-approval-request.js';
 import { reportExecution, type ExecutionReport, type ReportOutcome } from './engine/report-execution.js';
-import { canApprove } from './engine/quorum.js';
 import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
 import type { OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
 import { ANY_REQUEST, type ApprovalFilter, type RequestChange, type Store } from './store/store.js';
 
-/** Pending requests read per page while looking for what a reviewer can decide. */
-const LIST_PAGE = 500;
 /** A waiter re-reads its request at least this often, whatever notifications say. */
 const REREAD_MS = 5_000;
 
@@ -32,6 +29,8 @@ export interface ApprovalServiceOptions {
   readonly reviewers: readonly Reviewer[];
   /** Reviewers who own each agent principal (cannot approve its requests). */
   readonly ownersOf?: (agent: string) => readonly string[];
+  /** The agent principals a reviewer owns (the inverse of `ownersOf`): left out of what they may act on. */
+  readonly ownedBy?: (reviewer: string) => readonly string[];
   readonly defaultTimeoutMs: number;
   /** How long a grant stays usable when its rule does not say (`grant_ttl_minutes`; default 24 h). */
   readonly defaultGrantTtlMs?: number;
@@ -64,6 +63,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   const now = options.now ?? (() => new Date());
   const reviewerById = new Map(options.reviewers.map((reviewer) => [reviewer.id, reviewer]));
   const ownersOf = options.ownersOf ?? (() => []);
+  const ownedBy = options.ownedBy ?? (() => []);
   const waiters = new Map<string, Set<(why: 'change' | 'shutdown') => void>>();
   const channels = options.channels ?? [];
   const defaults = { timeoutMs: options.defaultTimeoutMs, grantTtlMs: options.defaultGrantTtlMs ?? DEFAULT_GRANT_TTL_MS };
@@ -123,28 +123,14 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   }
 
   /**
-   * Lists requests newest first. For `actionableBy`, pending requests are scanned page by page until
-   * `limit` that reviewer can decide now are found: what others must decide never hides theirs.
+   * Lists requests, newest first (or soonest deadline first). For `actionableBy`, the store answers
+   * what that reviewer can decide now with one indexed query: what others must decide never hides theirs.
    */
   async function list(filter: ApprovalFilter & { actionableBy?: Reviewer }): Promise<ApprovalRequest[]> {
     const { actionableBy, ...storeFilter } = filter;
     if (!actionableBy) return store.listRequests(storeFilter);
-    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-    const time = now().getTime();
-    const actionable = (request: ApprovalRequest) =>
-      Date.parse(request.expiresAt) > time &&
-      canApprove(actionableBy, request) &&
-      ![request.requester, request.onBehalfOf, ...ownersOf(request.requester)].includes(actionableBy.id) &&
-      !request.decisions.some((decision) => decision.reviewer === actionableBy.id && decision.argsHash === request.approvedArgsHash);
-    const found: ApprovalRequest[] = [];
-    let before = storeFilter.before;
-    for (;;) {
-      const page = await store.listRequests({ ...storeFilter, status: 'pending', limit: LIST_PAGE, ...(before ? { before } : {}) });
-      found.push(...page.filter(actionable));
-      const last = page.at(-1);
-      if (found.length >= limit || page.length < LIST_PAGE || !last) return found.slice(0, limit);
-      before = { createdAt: last.createdAt, id: last.id };
-    }
+    const { status: _pending, idempotencyKey: _key, ...page } = storeFilter;
+    return store.listActionable({ ...page, reviewer: actionableBy.id, roles: actionableBy.roles, ownedRequesters: ownedBy(actionableBy.id), now: now() });
   }
 
   async function decide(id: string, input: DecisionInput): Promise<DecisionOutcome | undefined> {

@@ -54,6 +54,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     guard: createGuard(policy),
     reviewers: config.reviewers,
     ownersOf: (agent) => ownersByAgent.get(agent) ?? [],
+    ownedBy: (reviewer) => [...ownersByAgent].filter(([, owners]) => owners.includes(reviewer)).map(([agent]) => agent),
     defaultTimeoutMs: config.defaultTimeoutMs,
     defaultGrantTtlMs: config.grantTtlMs,
     channels,

@@ -5,7 +5,8 @@ import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import type { RequestRowCheck } from '../audit/check-request-row.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
-import { postgresSchemaSql } from './postgres-schema.js';
+import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
+import { actionableIndexOf, actionableSql } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
@@ -110,6 +111,25 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   /**
+   * Rewrites a request's actionable-index rows from its state, in the caller's transaction: one
+   * statement that drops the rows the state no longer has and adds (or refreshes) the ones it has.
+   */
+  const reindex = async (client: PoolClient | pg.Client, request: ApprovalRequest): Promise<void> => {
+    const rows = actionableIndexOf(request) ?? { roles: [], decidedBy: [] };
+    await client.query({
+      name: `${statementPrefix}reindex`,
+      text: `WITH stale_roles AS (DELETE FROM ${prefix}request_roles WHERE request_id = $1 AND NOT (role = ANY($2::text[]))),
+        stale_decided AS (DELETE FROM ${prefix}request_decided WHERE request_id = $1 AND NOT (reviewer = ANY($3::text[]))),
+        roles AS (
+          INSERT INTO ${prefix}request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool)
+          SELECT $1, role, $4, $5, $6, $7, $8 FROM unnest($2::text[]) AS role
+          ON CONFLICT (role, request_id) DO UPDATE SET expires_at = EXCLUDED.expires_at)
+        INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT $1, reviewer FROM unnest($3::text[]) AS reviewer ON CONFLICT DO NOTHING`,
+      values: [request.id, rows.roles, rows.decidedBy, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool],
+    });
+  };
+
+  /**
    * Writes what a change decided, in the caller's transaction: its events (the state event stamped),
    * then the state with the sequence of that event. `NOTIFY` is delivered only if it commits.
    */
@@ -126,6 +146,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         entries[bound.state.index]?.sequence,
         bound.state.hash,
       ]);
+      await reindex(client, request);
       await client.query('SELECT pg_notify($1, $2)', [channel, id]);
     }
     await enqueue(client, outcome.outbox);
@@ -186,6 +207,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
 
+  /** Applies each named migration not yet recorded in `signoff_migrations`, in order (under the DDL lock). */
+  const runMigrations = async (client: PoolClient): Promise<void> => {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${prefix}signoff_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`);
+    const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${prefix}signoff_migrations`);
+    const applied = new Set(rows.map((row) => row.name));
+    for (const migration of postgresMigrations(schema)) {
+      if (applied.has(migration.name)) continue;
+      await client.query(migration.sql);
+      if (migration.name === '0001-actionable-index') {
+        const { rows: pending } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE status = 'pending'`);
+        for (const row of pending) await reindex(client, requestFromJson(row.body));
+      }
+      await client.query(`INSERT INTO ${prefix}signoff_migrations (name, applied_at) VALUES ($1, now())`, [migration.name]);
+    }
+  };
+
   // Create the tables once, even when several replicas start at the same moment; a database from
   // before state binding gets the new columns and its rows bound as found (once, under the lock).
   try {
@@ -198,6 +235,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const unbound = columns.length > 0 && !columns.some((column) => column.column_name === 'state_hash');
       await client.query(postgresSchemaSql(schema));
       if (unbound) await bindFoundRows(client);
+      await runMigrations(client);
     });
   } catch (error) {
     await pool.end();
@@ -296,6 +334,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         }
         const entries = await appendEvents(client, bound.events);
         await client.query(`UPDATE ${requests} SET audit_sequence = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]?.sequence]);
+        await reindex(client, request);
         await enqueue(client, outboxMessages);
         await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
         return { created: request };
@@ -312,12 +351,24 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       for (const [column, value] of [['status', filter.status], ['tool', filter.tool], ['requester', filter.requester], ['idempotency_key', filter.idempotencyKey]] as const) {
         if (value) (values.push(value), where.push(`r.${column} = $${values.length}`));
       }
-      if (filter.before) {
+      const deadline = filter.order === 'deadline';
+      if (deadline && filter.after) {
+        values.push(filter.after.expiresAt, filter.after.id);
+        where.push(`(r.expires_at > $${values.length - 1} OR (r.expires_at = $${values.length - 1} AND r.id > $${values.length}))`);
+      }
+      if (!deadline && filter.before) {
         values.push(filter.before.createdAt, filter.before.id);
         where.push(`(r.created_at < $${values.length - 1} OR (r.created_at = $${values.length - 1} AND r.id < $${values.length}))`);
       }
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-      const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
+      const order = deadline ? 'r.expires_at ASC, r.id ASC' : 'r.created_at DESC, r.id DESC';
+      const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
+      const { rows } = await pool.query<RequestRow>(sql, values);
+      return checkRequestRows(rows);
+    },
+    async listActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableSql(query, { prefix, param: (value) => (values.push(value), `$${values.length}`) });
       const { rows } = await pool.query<RequestRow>(sql, values);
       return checkRequestRows(rows);
     },

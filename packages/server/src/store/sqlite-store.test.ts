@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll } from 'vitest';
 import { LEGACY_SQLITE_SCHEMA } from '../__fixtures__/legacy-schema.js';
 import { openSqliteStore } from './sqlite-store.js';
-import { describeStoreContract } from './store.contract.js';
+import { describeActionableContract } from './actionable.contract.js';
+import { describeStoreContract, type StoreFactory } from './store.contract.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'signoff-sqlite-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -13,7 +14,7 @@ let file = '';
 let counter = 0;
 const nextFile = () => ((counter += 1), (file = join(directory, `store-${counter}.db`)));
 
-describeStoreContract('SQLite', {
+const factory: StoreFactory = {
   async open() {
     return openSqliteStore(nextFile());
   },
@@ -34,4 +35,7 @@ describeStoreContract('SQLite', {
     db.exec(LEGACY_SQLITE_SCHEMA);
     db.close();
   },
-});
+};
+
+describeStoreContract('SQLite', factory);
+describeActionableContract('SQLite', factory, { seeded: 2_000 });

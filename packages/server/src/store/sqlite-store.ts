@@ -4,6 +4,7 @@ import { SignoffError } from '@signoff/core';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import { actionableIndexOf, actionableSql } from './actionable-index.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import type { OutboxMessageInput } from './outbox-message.js';
@@ -68,6 +69,52 @@ const ADDED_COLUMNS = [
 const AUDIT_INDEX = 'CREATE INDEX IF NOT EXISTS audit_log_request ON audit_log (request_id, sequence)';
 
 /**
+ * Schema changes after state binding, each applied once, in order, in the opening transaction, and
+ * recorded by name in `signoff_migrations`. Add new ones at the end with the next number.
+ */
+const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Database): void }> = [
+  {
+    // What a reviewer may act on, as rows SQL can filter and index (pending requests only): see actionable-index.ts.
+    name: '0001-actionable-index',
+    up(db) {
+      db.exec(`
+        CREATE TABLE request_roles (
+          request_id TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+          requester TEXT NOT NULL, on_behalf_of TEXT, tool TEXT NOT NULL,
+          PRIMARY KEY (role, request_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX request_roles_newest ON request_roles (role, created_at, request_id);
+        CREATE INDEX request_roles_deadline ON request_roles (role, expires_at, request_id);
+        CREATE INDEX request_roles_request ON request_roles (request_id);
+        CREATE TABLE request_decided (request_id TEXT NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (request_id, reviewer)) WITHOUT ROWID;
+      `);
+      const reindex = createActionableIndexer(db);
+      for (const row of db.prepare("SELECT body FROM approval_requests WHERE status = 'pending'").all() as { body: string }[]) {
+        reindex(requestFromJson(row.body));
+      }
+    },
+  },
+];
+
+/** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
+function createActionableIndexer(db: Database.Database): (request: ApprovalRequest) => void {
+  const deleteRoles = db.prepare('DELETE FROM request_roles WHERE request_id = ?');
+  const deleteDecided = db.prepare('DELETE FROM request_decided WHERE request_id = ?');
+  const insertRole = db.prepare(
+    'INSERT OR IGNORE INTO request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertDecided = db.prepare('INSERT OR IGNORE INTO request_decided (request_id, reviewer) VALUES (?, ?)');
+  return (request) => {
+    deleteRoles.run(request.id);
+    deleteDecided.run(request.id);
+    const rows = actionableIndexOf(request);
+    if (!rows) return;
+    for (const role of rows.roles) insertRole.run(request.id, role, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool);
+    for (const reviewer of rows.decidedBy) insertDecided.run(request.id, reviewer);
+  };
+}
+
+/**
  * The embedded store: one SQLite file in WAL mode (better-sqlite3). Writes are `BEGIN IMMEDIATE`
  * transactions, so writers are serialized and a read-modify-write never interleaves. Change
  * notifications are in-process: run one server per SQLite file (use PostgreSQL for replicas).
@@ -95,6 +142,7 @@ export function openSqliteStore(file: string): Store {
         const unbound = migrateSchema(db);
         const append = createAuditAppender(db);
         if (unbound) bindFoundRows(db, append);
+        runMigrations(db);
         return append;
       })
       .immediate();
@@ -103,6 +151,7 @@ export function openSqliteStore(file: string): Store {
     throw new SignoffError('STORAGE_UNAVAILABLE', `cannot prepare the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
   }
 
+  const reindex = createActionableIndexer(db);
   const statements = {
     insert: db.prepare(
       `INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash)
@@ -141,6 +190,7 @@ export function openSqliteStore(file: string): Store {
     if (outcome.request && bound.state) {
       const { request } = outcome;
       statements.update.run({ ...write(request), auditSequence: entries[bound.state.index]?.sequence, stateHash: bound.state.hash });
+      reindex(request);
     }
     enqueue(outcome.outbox);
   };
@@ -163,6 +213,7 @@ export function openSqliteStore(file: string): Store {
       auditSequence: bound.state && entries[bound.state.index]?.sequence,
       stateHash: bound.state?.hash,
     });
+    reindex(request);
     enqueue(outbox);
     return { created: request };
   });
@@ -210,9 +261,17 @@ export function openSqliteStore(file: string): Store {
       if (filter.tool) (where.push('r.tool = ?'), values.push(filter.tool));
       if (filter.requester) (where.push('r.requester = ?'), values.push(filter.requester));
       if (filter.idempotencyKey) (where.push('r.idempotency_key = ?'), values.push(filter.idempotencyKey));
-      if (filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
+      const deadline = filter.order === 'deadline';
+      if (deadline && filter.after) (where.push('(r.expires_at > ? OR (r.expires_at = ? AND r.id > ?))'), values.push(filter.after.expiresAt, filter.after.expiresAt, filter.after.id));
+      if (!deadline && filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-      const sql = `${selectRequestRows()} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
+      const order = deadline ? 'r.expires_at ASC, r.id ASC' : 'r.created_at DESC, r.id DESC';
+      const sql = `${selectRequestRows()} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
+      return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
+    },
+    async listActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
       return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
     },
     async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>) {
@@ -335,6 +394,18 @@ function migrateSchema(db: Database.Database): boolean {
   }
   db.exec(AUDIT_INDEX);
   return unbound;
+}
+
+/** Applies each migration not yet recorded, in order. */
+function runMigrations(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS signoff_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT name FROM signoff_migrations').all() as { name: string }[]).map((row) => row.name));
+  const record = db.prepare('INSERT INTO signoff_migrations (name, applied_at) VALUES (?, ?)');
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.name)) continue;
+    migration.up(db);
+    record.run(migration.name, new Date().toISOString());
+  }
 }
 
 /**

@@ -15,6 +15,39 @@ export interface ApprovalFilter {
   readonly limit?: number;
   /** Only requests older than this one (keyset pagination: stable while new requests arrive). */
   readonly before?: { readonly createdAt: string; readonly id: string };
+  /** `newest` (default) or `deadline`: soonest `expiresAt` first, then id (page on with `after`). */
+  readonly order?: ListOrder;
+  /** With `order: 'deadline'`: only requests after this one (its deadline and id). */
+  readonly after?: { readonly expiresAt: string; readonly id: string };
+}
+
+/** How a list is sorted: newest first (by `createdAt`, then id) or soonest deadline first (by `expiresAt`, then id). */
+export type ListOrder = 'newest' | 'deadline';
+
+/**
+ * What one reviewer may act on now: pending, not past its deadline, needing one of their roles
+ * (or any reviewer), not asked by them or on their behalf or by an agent key they own, and not
+ * already decided by them on the current args. Answered by an indexed query, so the page is right
+ * however many other requests are pending. Pages like {@link ApprovalFilter}.
+ */
+export interface ActionableQuery {
+  /** The reviewer's id. */
+  readonly reviewer: string;
+  /** The roles the reviewer holds. */
+  readonly roles: readonly string[];
+  /** Agent keys (requesters) the reviewer owns: their requests are not theirs to approve. */
+  readonly ownedRequesters?: readonly string[];
+  /** Requests whose deadline is at or before this are left out (the sweeper expires them). */
+  readonly now: Date;
+  /** Only requests for this tool. */
+  readonly tool?: string;
+  /** Only requests made by this requester (agent key). */
+  readonly requester?: string;
+  readonly order?: ListOrder;
+  readonly before?: { readonly createdAt: string; readonly id: string };
+  readonly after?: { readonly expiresAt: string; readonly id: string };
+  /** At most this many (default 100, at most 1,000). */
+  readonly limit?: number;
 }
 
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
@@ -50,6 +83,8 @@ export interface Store {
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
   /** Requests, each checked like `getRequest`; one that does not match fails the whole list (`STATE_TAMPERED`, naming it). */
   listRequests(filter?: ApprovalFilter): Promise<ApprovalRequest[]>;
+  /** The page of requests a reviewer may act on now (see {@link ActionableQuery}), each checked like `getRequest`. */
+  listActionable(query: ActionableQuery): Promise<ApprovalRequest[]>;
   /**
    * Read-modify-write of one request under a lock: `change` sees the current committed state (no
    * other writer can interleave) and its new state and events are committed together.
