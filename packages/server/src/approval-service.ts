@@ -216,9 +216,30 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     };
   }
 
-  /** Expires overdue requests (each once, even across replicas). */
-  async function sweep(limit = 500): Promise<number> {
-    return store.updateOverdue(now(), limit, expireChange);
+  let sweeping: Promise<number> | undefined;
+  /**
+   * Expires every overdue request (each once, even across replicas), `batchSize` per transaction,
+   * yielding to the event loop between batches so the API keeps answering during a burst of
+   * thousands. A sweep asked for while one runs joins it. `onBatch` hears each batch's count.
+   */
+  async function sweep(options: { batchSize?: number; onBatch?: (expired: number) => void | Promise<void> } = {}): Promise<number> {
+    sweeping ??= (async () => {
+      const batchSize = options.batchSize ?? 200;
+      let total = 0;
+      try {
+        for (;;) {
+          const expired = await store.updateOverdue(now(), batchSize, expireChange);
+          total += expired;
+          await options.onBatch?.(expired);
+          // Fewer than asked: nothing more is due (or what is left is tampered or held by another replica).
+          if (expired < batchSize || closing) return total;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
   }
 
   async function recordRefusal(event: AuditEventInput): Promise<void> {

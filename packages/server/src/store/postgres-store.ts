@@ -110,6 +110,35 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return entries;
   };
 
+  /** `appendEvents` with one INSERT for all the events (the batched sweep writes hundreds at once). */
+  const appendEventsInBulk = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
+    if (events.length === 0) return [];
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+    const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
+      `SELECT clock_timestamp() AS now, last.sequence, last.hash
+       FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
+    );
+    let sequence = Number(rows[0]?.sequence ?? 0);
+    let previousHash = rows[0]?.hash ?? GENESIS_HASH;
+    const at = (rows[0]?.now ?? new Date()).toISOString();
+    const entries = events.map((event) => {
+      sequence += 1;
+      const entry = sealAuditEntry(event, sequence, at, previousHash);
+      previousHash = entry.hash;
+      return entry;
+    });
+    await client.query(
+      `INSERT INTO ${audit} (sequence, hash, body, request_id, state_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+      [entries.map((entry) => entry.sequence), entries.map((entry) => entry.hash), entries.map((entry) => JSON.stringify(entry)), entries.map((entry) => entry.requestId ?? null), entries.map((entry) => entry.stateHash ?? null)],
+    );
+    return entries;
+  };
+
+  /** Reindexes a request left pending by a batched change (rare: the sweep's changes resolve); resolved ones are dropped in bulk. */
+  const reindexIfPending = async (client: PoolClient, request: ApprovalRequest): Promise<void> => {
+    if (request.status === 'pending') await reindex(client, request);
+  };
+
   /**
    * Rewrites a request's actionable-index rows from its state, in the caller's transaction: one
    * statement that drops the rows the state no longer has and adds (or refreshes) the ones it has.
@@ -341,6 +370,50 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       });
       return 'existing' in outcome ? { request: checkedRequest(outcome.existing), created: false } : { request: outcome.created, created: true };
     },
+    async createRequests(items) {
+      if (items.length === 0) return;
+      await transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+        const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
+          `SELECT clock_timestamp() AS now, last.sequence, last.hash
+           FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
+        );
+        let sequence = Number(rows[0]?.sequence ?? 0);
+        let previousHash = rows[0]?.hash ?? GENESIS_HASH;
+        const at = (rows[0]?.now ?? new Date()).toISOString();
+        // Sealed here, written with one statement per table and chunk: an import is a few round trips, not a few per request.
+        const columns = { audit: [[], [], [], [], []] as unknown[][], requests: [[], [], [], [], [], [], [], [], [], []] as unknown[][], roles: [[], [], [], [], [], [], []] as unknown[][], decided: [[], []] as unknown[][] };
+        const push = (target: unknown[][], values: readonly unknown[]) => values.forEach((value, index) => target[index]?.push(value));
+        for (const { request, events } of items) {
+          const bound = bindRequestState(request, events);
+          let stateSequence: number | undefined;
+          for (const [index, event] of bound.events.entries()) {
+            sequence += 1;
+            const entry = sealAuditEntry(event, sequence, at, previousHash);
+            previousHash = entry.hash;
+            if (index === bound.state?.index) stateSequence = sequence;
+            push(columns.audit, [sequence, entry.hash, JSON.stringify(entry), entry.requestId ?? null, entry.stateHash ?? null]);
+          }
+          push(columns.requests, [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), stateSequence ?? null, bound.state?.hash ?? null]);
+          const index = actionableIndexOf(request);
+          for (const role of index?.roles ?? []) push(columns.roles, [request.id, role, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool]);
+          for (const reviewer of index?.decidedBy ?? []) push(columns.decided, [request.id, reviewer]);
+        }
+        const insertColumns = async (table: string, names: string, types: readonly string[], values: unknown[][]) => {
+          const total = values[0]?.length ?? 0;
+          for (let start = 0; start < total; start += 10_000) {
+            const chunk = values.map((column) => column.slice(start, start + 10_000));
+            await client.query(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${types.map((type, index) => `$${index + 1}::${type}[]`).join(', ')})`, chunk);
+          }
+        };
+        await insertColumns(audit, 'sequence, hash, body, request_id, state_hash', ['bigint', 'text', 'text', 'text', 'text'], columns.audit);
+        await insertColumns(requests, 'id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash', ['text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'text', 'bigint', 'text'], columns.requests);
+        await insertColumns(`${prefix}request_roles`, 'request_id, role, created_at, expires_at, requester, on_behalf_of, tool', ['text', 'text', 'timestamptz', 'timestamptz', 'text', 'text', 'text'], columns.roles);
+        await insertColumns(`${prefix}request_decided`, 'request_id, reviewer', ['text', 'text'], columns.decided);
+        // One notification for the batch: listeners re-read what they watch.
+        await client.query('SELECT pg_notify($1, $2)', [channel, ANY_REQUEST]);
+      });
+    },
     async getRequest(id) {
       const { rows } = await pool.query<RequestRow>({ name: `${statementPrefix}get`, text: `${selectRequestRows(prefix)} WHERE r.id = $1`, values: [id] });
       return rows[0] && checkedRequest(rows[0]);
@@ -389,31 +462,74 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return outcome.result;
     },
     async updateOverdue(now, limit, change) {
-      // One request per transaction: a slow or failing one holds no other lock, and SKIP LOCKED lets
-      // replicas sweep side by side. `seen` stops us re-claiming a request that `change` left pending.
-      const seen: string[] = [];
-      let changed = 0;
-      while (seen.length < limit) {
-        const claimed = await transaction(async (client) => {
-          const { rows } = await client.query<RequestRow>(
-            `SELECT ${lockedColumns} FROM ${requests} WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($2::text[]))
-             ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-            [now, seen],
+      // One transaction per batch, a few statements per batch rather than per request: a burst of
+      // 100,000 expiries is a few hundred round trips of work per thousand. SKIP LOCKED lets replicas
+      // sweep disjoint batches side by side; each expiry is written with its audit entry and deliveries.
+      const outcome = await transaction(async (client) => {
+        const { rows } = await client.query<Pick<RequestRow, 'id' | 'body' | 'state_hash' | 'audit_sequence'>>(
+          `SELECT ${lockedColumns} FROM ${requests} WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [now, limit],
+        );
+        if (rows.length === 0) return { changed: [] as string[], tampered: [] as { id: string; problems: readonly string[] }[] };
+        // The evidence in a second statement, for the reason `checkLocked` gives.
+        const { rows: evidence } = await client.query<Pick<RequestRow, 'id' | 'entry_body' | 'newest_state_sequence'>>(
+          `SELECT x.id, (SELECT body FROM ${audit} WHERE sequence = x.sequence) AS entry_body,
+             (SELECT max(sequence) FROM ${audit} WHERE request_id = x.id AND state_hash IS NOT NULL) AS newest_state_sequence
+           FROM unnest($1::text[], $2::bigint[]) AS x(id, sequence)`,
+          [rows.map((row) => row.id), rows.map((row) => row.audit_sequence)],
+        );
+        const evidenceOf = new Map(evidence.map((row) => [row.id, row]));
+        const tampered: { id: string; problems: readonly string[] }[] = [];
+        const changes: { request: ApprovalRequest; bound: ReturnType<typeof bindRequestState>; outbox: readonly OutboxMessageInput[] }[] = [];
+        const events: AuditEventInput[] = [];
+        for (const row of rows) {
+          const found = evidenceOf.get(row.id);
+          const check = checkRequestRowColumns({ ...row, entry_body: found?.entry_body ?? null, newest_state_sequence: found?.newest_state_sequence ?? null });
+          if (!check.ok) {
+            tampered.push({ id: row.id, problems: check.problems });
+            continue;
+          }
+          const result = change(check.request);
+          if (!result.request) {
+            events.push(...bindRequestState(undefined, result.events).events);
+            continue;
+          }
+          const bound = bindRequestState(result.request, result.events);
+          changes.push({ request: result.request, bound: { ...bound, ...(bound.state ? { state: { ...bound.state, index: events.length + bound.state.index } } : {}) }, outbox: result.outbox ?? [] });
+          events.push(...bound.events);
+        }
+        const entries = await appendEventsInBulk(client, events);
+        if (changes.length > 0) {
+          await client.query(
+            `UPDATE ${requests} AS r SET status = x.status, expires_at = x.expires_at, body = x.body, audit_sequence = x.audit_sequence, state_hash = x.state_hash
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::text[]) AS x(id, status, expires_at, body, audit_sequence, state_hash)
+             WHERE r.id = x.id`,
+            [
+              changes.map((item) => item.request.id),
+              changes.map((item) => item.request.status),
+              changes.map((item) => item.request.expiresAt),
+              changes.map((item) => requestToJson(item.request)),
+              changes.map((item) => (item.bound.state ? entries[item.bound.state.index]?.sequence : null)),
+              changes.map((item) => item.bound.state?.hash ?? null),
+            ],
           );
-          const row = rows[0];
-          if (!row) return undefined;
-          const check = await checkLocked(client, row);
-          if (!check.ok) return { id: row.id, changed: false, tampered: check.problems };
-          const outcome = change(check.request);
-          await applyChange(client, row.id, outcome);
-          return { id: row.id, changed: outcome.request !== undefined };
-        });
-        if (!claimed) break;
-        seen.push(claimed.id);
-        if (claimed.tampered) await recordTampering(claimed.id, claimed.tampered, true);
-        if (claimed.changed) changed += 1;
-      }
-      return changed;
+          for (const item of changes) await reindexIfPending(client, item.request);
+          await client.query(`DELETE FROM ${prefix}request_roles WHERE request_id = ANY($1::text[])`, [changes.filter((item) => item.request.status !== 'pending').map((item) => item.request.id)]);
+          await client.query(`DELETE FROM ${prefix}request_decided WHERE request_id = ANY($1::text[])`, [changes.filter((item) => item.request.status !== 'pending').map((item) => item.request.id)]);
+          const messages = changes.flatMap((item) => item.outbox.map(toOutboxColumns));
+          if (messages.length > 0) {
+            await client.query(
+              `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload)
+               SELECT x.id, x.channel, x.topic, x.request_id, x.target, now(), now(), x.payload FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(id, channel, topic, request_id, target, payload)`,
+              [messages.map(() => newOutboxId()), messages.map((m) => m.channel), messages.map((m) => m.topic), messages.map((m) => m.requestId), messages.map((m) => m.target), messages.map((m) => m.payload)],
+            );
+          }
+          await client.query('SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id', [channel, changes.map((item) => item.request.id)]);
+        }
+        return { changed: changes.map((item) => item.request.id), tampered };
+      });
+      for (const { id, problems } of outcome.tampered) await recordTampering(id, problems, true);
+      return outcome.changed.length;
     },
     async claimOutbox(now, limit, leaseMs) {
       // SKIP LOCKED lets replicas claim disjoint batches; the lease hides a claim until it is settled or abandoned.

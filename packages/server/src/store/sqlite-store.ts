@@ -218,6 +218,23 @@ export function openSqliteStore(file: string): Store {
     return { created: request };
   });
 
+  const createMany = db.transaction((items: readonly { request: ApprovalRequest; events: readonly AuditEventInput[] }[]) => {
+    for (const { request, events } of items) {
+      const bound = bindRequestState(request, events);
+      const entries = appendEvents(bound.events);
+      statements.insert.run({
+        ...write(request),
+        requester: request.requester,
+        idempotencyKey: request.idempotencyKey ?? null,
+        tool: request.tool,
+        createdAt: request.createdAt,
+        auditSequence: bound.state && entries[bound.state.index]?.sequence,
+        stateHash: bound.state?.hash,
+      });
+      reindex(request);
+    }
+  });
+
   type Update<T> = { found: false } | { found: true; tampered: readonly string[] } | { found: true; changed: boolean; result: T };
   const update = db.transaction(<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Update<T> => {
     const row = statements.byId.get(id) as RequestRow | undefined;
@@ -249,6 +266,10 @@ export function openSqliteStore(file: string): Store {
       if ('existing' in result) return { request: checkedRequest(result.existing), created: false };
       notify(request.id);
       return { request: result.created, created: true };
+    },
+    async createRequests(items) {
+      createMany.immediate(items);
+      for (const { request } of items) notify(request.id);
     },
     async getRequest(id) {
       const row = statements.byId.get(id) as RequestRow | undefined;
@@ -282,21 +303,33 @@ export function openSqliteStore(file: string): Store {
       return outcome.result as T;
     },
     async updateOverdue(now, limit, change) {
+      // One transaction for the batch: each expiry is written with its audit entry and deliveries, and
+      // the batch commits once (a WAL commit per request would cap a burst at a few hundred a second).
+      // The caller keeps batches small, so the event loop (and the API) runs between them.
       const ids = (statements.overdue.all(now.toISOString(), limit) as { id: string }[]).map((row) => row.id);
-      let changed = 0;
-      for (const id of ids) {
-        const outcome = update.immediate(id, (current) => (current.status === 'pending' ? change(current) : { events: [], result: undefined }));
-        if (!outcome.found) continue;
-        if ('tampered' in outcome) {
-          recordTampering(id, outcome.tampered, true);
-          continue;
-        }
-        if (outcome.changed) {
-          changed += 1;
-          notify(id);
-        }
-      }
-      return changed;
+      const tampered: { id: string; problems: readonly string[] }[] = [];
+      const changedIds = db
+        .transaction(() => {
+          const changed: string[] = [];
+          for (const id of ids) {
+            const row = statements.byId.get(id) as RequestRow | undefined;
+            if (!row) continue;
+            const check = checkRequestRowColumns(row);
+            if (!check.ok) {
+              tampered.push({ id, problems: check.problems });
+              continue;
+            }
+            if (check.request.status !== 'pending') continue;
+            const outcome = change(check.request);
+            writeChange(outcome);
+            if (outcome.request !== undefined) changed.push(id);
+          }
+          return changed;
+        })
+        .immediate();
+      for (const { id, problems } of tampered) recordTampering(id, problems, true);
+      for (const id of changedIds) notify(id);
+      return changedIds.length;
     },
     async claimOutbox(now, limit, leaseMs) {
       return db

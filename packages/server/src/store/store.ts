@@ -79,6 +79,12 @@ export interface Store {
     events: readonly AuditEventInput[],
     outbox?: readonly OutboxMessageInput[],
   ): Promise<{ request: ApprovalRequest; created: boolean }>;
+  /**
+   * Stores many new requests, each with its events, in one transaction (imports, benchmarks): each is
+   * bound to its audit event as `createRequest` does. No idempotency lookup: a request whose
+   * (requester, idempotency key) or id is taken fails the whole batch, and nothing is written.
+   */
+  createRequests(items: readonly { readonly request: ApprovalRequest; readonly events: readonly AuditEventInput[] }[]): Promise<void>;
   /** A request, checked against its audit chain (throws `STATE_TAMPERED` when it does not match). */
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
   /** Requests, each checked like `getRequest`; one that does not match fails the whole list (`STATE_TAMPERED`, naming it). */
