@@ -126,11 +126,16 @@ export function createApprovalService(options: ApprovalServiceOptions) {
    * Lists requests, newest first (or soonest deadline first). For `actionableBy`, the store answers
    * what that reviewer can decide now with one indexed query: what others must decide never hides theirs.
    */
-  async function list(filter: ApprovalFilter & { actionableBy?: Reviewer }): Promise<ApprovalRequest[]> {
-    const { actionableBy, ...storeFilter } = filter;
+  async function list(filter: ApprovalFilter & { actionableBy?: Reviewer; backward?: boolean }): Promise<ApprovalRequest[]> {
+    const { actionableBy, backward, ...storeFilter } = filter;
     if (!actionableBy) return store.listRequests(storeFilter);
     const { status: _pending, idempotencyKey: _key, ...page } = storeFilter;
-    return store.listActionable({ ...page, reviewer: actionableBy.id, roles: actionableBy.roles, ownedRequesters: ownedBy(actionableBy.id), now: now() });
+    return store.listActionable({ ...page, ...(backward ? { backward } : {}), reviewer: actionableBy.id, roles: actionableBy.roles, ownedRequesters: ownedBy(actionableBy.id), now: now() });
+  }
+
+  /** How many requests a reviewer can decide now, in all (optionally of one tool or requester). */
+  async function countActionable(reviewer: Reviewer, filter: { tool?: string; requester?: string } = {}): Promise<number> {
+    return store.countActionable({ ...filter, reviewer: reviewer.id, roles: reviewer.roles, ownedRequesters: ownedBy(reviewer.id), now: now() });
   }
 
   async function decide(id: string, input: DecisionInput): Promise<DecisionOutcome | undefined> {
@@ -273,6 +278,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     create,
     get,
     list,
+    countActionable,
     decide,
     claim,
     report,

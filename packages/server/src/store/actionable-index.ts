@@ -33,6 +33,22 @@ export function actionableIndexOf(request: ApprovalRequest): ActionableIndexRows
   return { roles: [...roles], decidedBy: [...decidedBy] };
 }
 
+/** The conditions of an {@link ActionableQuery} on the index table `x` (without the page position). */
+function actionableWhere(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string[] {
+  const { prefix, param } = options;
+  const roles = [...new Set([...query.roles, ANY_ROLE])];
+  const where = [
+    `x.role IN (${roles.map(param).join(', ')})`,
+    `x.expires_at > ${param(query.now.toISOString())}`,
+    `x.requester NOT IN (${[...new Set([query.reviewer, ...(query.ownedRequesters ?? [])])].map(param).join(', ')})`,
+    `(x.on_behalf_of IS NULL OR x.on_behalf_of <> ${param(query.reviewer)})`,
+    `NOT EXISTS (SELECT 1 FROM ${prefix}request_decided d WHERE d.request_id = x.request_id AND d.reviewer = ${param(query.reviewer)})`,
+  ];
+  if (query.tool !== undefined) where.push(`x.tool = ${param(query.tool)}`);
+  if (query.requester !== undefined) where.push(`x.requester = ${param(query.requester)}`);
+  return where;
+}
+
 /**
  * The SELECT that answers an {@link ActionableQuery} with the page's request rows (checked by the
  * caller), for both SQL stores: `param` adds a value and returns its placeholder (`?` or `$n`).
@@ -45,27 +61,32 @@ export function actionableIndexOf(request: ApprovalRequest): ActionableIndexRows
  */
 export function actionableSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string {
   const { prefix, param } = options;
-  const roles = [...new Set([...query.roles, ANY_ROLE])];
-  const where = [
-    `x.role IN (${roles.map(param).join(', ')})`,
-    `x.expires_at > ${param(query.now.toISOString())}`,
-    `x.requester NOT IN (${[...new Set([query.reviewer, ...(query.ownedRequesters ?? [])])].map(param).join(', ')})`,
-    `(x.on_behalf_of IS NULL OR x.on_behalf_of <> ${param(query.reviewer)})`,
-    `NOT EXISTS (SELECT 1 FROM ${prefix}request_decided d WHERE d.request_id = x.request_id AND d.reviewer = ${param(query.reviewer)})`,
-  ];
-  if (query.tool !== undefined) where.push(`x.tool = ${param(query.tool)}`);
-  if (query.requester !== undefined) where.push(`x.requester = ${param(query.requester)}`);
+  const where = actionableWhere(query, options);
   const deadline = query.order === 'deadline';
-  if (deadline && query.after) {
-    const at = param(query.after.expiresAt);
-    where.push(`(x.expires_at > ${at} OR (x.expires_at = ${param(query.after.expiresAt)} AND x.request_id > ${param(query.after.id)}))`);
-  } else if (!deadline && query.before) {
-    const at = param(query.before.createdAt);
-    where.push(`(x.created_at < ${at} OR (x.created_at = ${param(query.before.createdAt)} AND x.request_id < ${param(query.before.id)}))`);
+  // Backward (a Previous link): the rows just before the cursor, read in reverse and put back in order.
+  const backward = query.backward === true;
+  const column = deadline ? 'expires_at' : 'created_at';
+  const position = deadline ? query.after && { at: query.after.expiresAt, id: query.after.id } : query.before && { at: query.before.createdAt, id: query.before.id };
+  if (position) {
+    // Forward: after the cursor in list order (later deadline / older creation); backward: before it.
+    const op = deadline !== backward ? '>' : '<';
+    where.push(`(x.${column} ${op} ${param(position.at)} OR (x.${column} = ${param(position.at)} AND x.request_id ${op} ${param(position.id)}))`);
   }
-  const order = (table: string) => (deadline ? `${table}.expires_at ASC, ${table}.request_id ASC` : `${table}.created_at DESC, ${table}.request_id DESC`);
+  const direction = (reversed: boolean) => (deadline !== reversed ? 'ASC' : 'DESC');
+  const order = (table: string, reversed: boolean) => `${table}.${column} ${direction(reversed)}, ${table}.request_id ${direction(reversed)}`;
   const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 1000);
   // DISTINCT: a request needing two of the reviewer's roles has two index rows but is listed once.
-  const page = `SELECT DISTINCT x.request_id, x.created_at, x.expires_at FROM ${prefix}request_roles x WHERE ${where.join(' AND ')} ORDER BY ${order('x')} LIMIT ${limit}`;
-  return `${selectRequestRows(prefix)} JOIN (${page}) page ON page.request_id = r.id WHERE r.status = 'pending' ORDER BY ${order('page')}`;
+  const page = `SELECT DISTINCT x.request_id, x.created_at, x.expires_at FROM ${prefix}request_roles x WHERE ${where.join(' AND ')} ORDER BY ${order('x', backward)} LIMIT ${limit}`;
+  return `${selectRequestRows(prefix)} JOIN (${page}) page ON page.request_id = r.id WHERE r.status = 'pending' ORDER BY ${order('page', false)}`;
+}
+
+/**
+ * How many requests an {@link ActionableQuery} matches in all (its page position and limit ignored):
+ * a count over the reviewer's index rows, cheap next to the page itself.
+ *
+ * @example
+ * const sql = actionableCountSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
+ */
+export function actionableCountSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string {
+  return `SELECT count(DISTINCT x.request_id) AS total FROM ${options.prefix}request_roles x WHERE ${actionableWhere(query, options).join(' AND ')}`;
 }

@@ -133,6 +133,23 @@ export function describeActionableContract(name: string, factory: StoreFactory, 
       });
     }
 
+    for (const order of ['newest', 'deadline'] as const) {
+      it(`pages back from any page to the first (${order} first), and counts the whole set`, async () => {
+        const expected = sorted(actionableFor(ana, await everything(), NOW), order);
+        const query = { reviewer: ana.id, roles: ana.roles, ownedRequesters: OWNED.ana ?? [], now: NOW, order, limit: 40 };
+        expect(await store.countActionable({ ...query, limit: 1 })).toBe(expected.length);
+        // From the first row of the fourth page, backward gives the third page, in list order.
+        const first = expected[120] as string;
+        const request = (await everything()).find((candidate) => candidate.id === first) as ApprovalRequest;
+        const position = order === 'deadline' ? { after: { expiresAt: request.expiresAt, id: request.id } } : { before: { createdAt: request.createdAt, id: request.id } };
+        expect((await store.listActionable({ ...query, ...position, backward: true })).map((item) => item.id)).toEqual(expected.slice(80, 120));
+        const nearStart = expected[10] as string;
+        const early = (await everything()).find((candidate) => candidate.id === nearStart) as ApprovalRequest;
+        const earlyPosition = order === 'deadline' ? { after: { expiresAt: early.expiresAt, id: early.id } } : { before: { createdAt: early.createdAt, id: early.id } };
+        expect((await store.listActionable({ ...query, ...earlyPosition, backward: true })).map((item) => item.id)).toEqual(expected.slice(0, 10));
+      });
+    }
+
     it('finds a reviewer their few requests behind many newer ones for others', async () => {
       const newer = Array.from({ length: 300 }, (_, index) => ({
         ...newRequest(`apr_flood${String(index).padStart(5, '0')}`).request,

@@ -6,7 +6,7 @@ import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import type { RequestRowCheck } from '../audit/check-request-row.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
-import { actionableIndexOf, actionableSql } from './actionable-index.js';
+import { actionableCountSql, actionableIndexOf, actionableSql } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
@@ -444,6 +444,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const sql = actionableSql(query, { prefix, param: (value) => (values.push(value), `$${values.length}`) });
       const { rows } = await pool.query<RequestRow>(sql, values);
       return checkRequestRows(rows);
+    },
+    async countActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableCountSql(query, { prefix, param: (value) => (values.push(value), `$${values.length}`) });
+      const { rows } = await pool.query<{ total: string }>(sql, values);
+      return Number(rows[0]?.total ?? 0);
     },
     async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Promise<T | undefined> {
       type Update = { found: false } | { found: true; tampered: readonly string[] } | { found: true; result: T };

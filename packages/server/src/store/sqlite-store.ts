@@ -4,7 +4,7 @@ import { SignoffError } from '@signoff/core';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
-import { actionableIndexOf, actionableSql } from './actionable-index.js';
+import { actionableCountSql, actionableIndexOf, actionableSql } from './actionable-index.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import type { OutboxMessageInput } from './outbox-message.js';
@@ -294,6 +294,11 @@ export function openSqliteStore(file: string): Store {
       const values: unknown[] = [];
       const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
       return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
+    },
+    async countActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableCountSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
+      return Number((db.prepare(sql).get(...values) as { total: number }).total);
     },
     async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>) {
       const outcome = update.immediate(id, change);

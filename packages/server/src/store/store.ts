@@ -48,6 +48,8 @@ export interface ActionableQuery {
   readonly after?: { readonly expiresAt: string; readonly id: string };
   /** At most this many (default 100, at most 1,000). */
   readonly limit?: number;
+  /** The page just before the position (`before`/`after`) instead of after it, still in list order (a Previous link). */
+  readonly backward?: boolean;
 }
 
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
@@ -91,6 +93,8 @@ export interface Store {
   listRequests(filter?: ApprovalFilter): Promise<ApprovalRequest[]>;
   /** The page of requests a reviewer may act on now (see {@link ActionableQuery}), each checked like `getRequest`. */
   listActionable(query: ActionableQuery): Promise<ApprovalRequest[]>;
+  /** How many requests a reviewer may act on now in all (the query's position and limit are ignored). */
+  countActionable(query: ActionableQuery): Promise<number>;
   /**
    * Read-modify-write of one request under a lock: `change` sees the current committed state (no
    * other writer can interleave) and its new state and events are committed together.
