@@ -18,7 +18,9 @@ export type AuditEventType =
   | 'access.refused'
   | 'delivery.failed'
   /** A stored request did not match its audit chain; the change was refused (`detail.problems` says what differed). */
-  | 'state.tampered';
+  | 'state.tampered'
+  /** Retention moved entries `detail.from`..`detail.to` and `detail.requests` resolved requests to the archive file `detail.file` (`detail.sha256`). */
+  | 'retention.archived';
 
 /** An event to append; the log adds sequence, time and hashes. */
 export interface AuditEventInput {

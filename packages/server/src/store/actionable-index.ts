@@ -90,3 +90,18 @@ export function actionableSql(query: ActionableQuery, options: { readonly prefix
 export function actionableCountSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string {
   return `SELECT count(DISTINCT x.request_id) AS total FROM ${options.prefix}request_roles x WHERE ${actionableWhere(query, options).join(' AND ')}`;
 }
+
+/**
+ * When a resolved request may leave the hot tables (retention): when it resolved, or, while its
+ * grant can still be used (approved, or expired with `timeout_action: allow`, and not yet executed),
+ * when the grant runs out. `undefined` while it is pending.
+ *
+ * @example
+ * keepUntil(request); // '2026-11-25T06:00:00.000Z'
+ */
+export function keepUntil(request: ApprovalRequest): string | undefined {
+  if (request.status === 'pending') return undefined;
+  const resolved = Date.parse(request.resolvedAt ?? request.createdAt);
+  const grantOpen = request.granted && request.status !== 'executed';
+  return new Date(grantOpen ? resolved + request.requirements.grantTtlMs : resolved).toISOString();
+}

@@ -91,5 +91,13 @@ CREATE INDEX request_roles_request ON ${prefix}request_roles (request_id);
 CREATE TABLE ${prefix}request_decided (request_id TEXT NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (request_id, reviewer));
 `,
     },
+    {
+      // When each resolved request may be archived (retention): see keepUntil in actionable-index.ts.
+      name: '0002-retention',
+      sql: `
+CREATE TABLE ${prefix}request_retention (request_id TEXT PRIMARY KEY, keep_until TIMESTAMPTZ NOT NULL);
+CREATE INDEX request_retention_due ON ${prefix}request_retention (keep_until);
+`,
+    },
   ];
 }

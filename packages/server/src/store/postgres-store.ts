@@ -6,7 +6,7 @@ import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import type { RequestRowCheck } from '../audit/check-request-row.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
-import { actionableCountSql, actionableIndexOf, actionableSql } from './actionable-index.js';
+import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
@@ -156,6 +156,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT $1, reviewer FROM unnest($3::text[]) AS reviewer ON CONFLICT DO NOTHING`,
       values: [request.id, rows.roles, rows.decidedBy, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool],
     });
+    const until = keepUntil(request);
+    if (until) {
+      await client.query({
+        name: `${statementPrefix}keep`,
+        text: `INSERT INTO ${prefix}request_retention (request_id, keep_until) VALUES ($1, $2) ON CONFLICT (request_id) DO UPDATE SET keep_until = EXCLUDED.keep_until`,
+        values: [request.id, until],
+      });
+    }
   };
 
   /**
@@ -247,6 +255,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (migration.name === '0001-actionable-index') {
         const { rows: pending } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE status = 'pending'`);
         for (const row of pending) await reindex(client, requestFromJson(row.body));
+      }
+      if (migration.name === '0002-retention') {
+        const { rows: resolved } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE status <> 'pending'`);
+        for (const row of resolved) {
+          const request = requestFromJson(row.body);
+          await client.query(`INSERT INTO ${prefix}request_retention (request_id, keep_until) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [request.id, keepUntil(request)]);
+        }
       }
       await client.query(`INSERT INTO ${prefix}signoff_migrations (name, applied_at) VALUES ($1, now())`, [migration.name]);
     }
@@ -382,7 +397,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         let previousHash = rows[0]?.hash ?? GENESIS_HASH;
         const at = (rows[0]?.now ?? new Date()).toISOString();
         // Sealed here, written with one statement per table and chunk: an import is a few round trips, not a few per request.
-        const columns = { audit: [[], [], [], [], []] as unknown[][], requests: [[], [], [], [], [], [], [], [], [], []] as unknown[][], roles: [[], [], [], [], [], [], []] as unknown[][], decided: [[], []] as unknown[][] };
+        const columns = { audit: [[], [], [], [], []] as unknown[][], requests: [[], [], [], [], [], [], [], [], [], []] as unknown[][], roles: [[], [], [], [], [], [], []] as unknown[][], decided: [[], []] as unknown[][], retention: [[], []] as unknown[][] };
         const push = (target: unknown[][], values: readonly unknown[]) => values.forEach((value, index) => target[index]?.push(value));
         for (const { request, events } of items) {
           const bound = bindRequestState(request, events);
@@ -398,6 +413,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           const index = actionableIndexOf(request);
           for (const role of index?.roles ?? []) push(columns.roles, [request.id, role, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool]);
           for (const reviewer of index?.decidedBy ?? []) push(columns.decided, [request.id, reviewer]);
+          const until = keepUntil(request);
+          if (until) push(columns.retention, [request.id, until]);
         }
         const insertColumns = async (table: string, names: string, types: readonly string[], values: unknown[][]) => {
           const total = values[0]?.length ?? 0;
@@ -410,6 +427,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await insertColumns(requests, 'id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash', ['text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'text', 'bigint', 'text'], columns.requests);
         await insertColumns(`${prefix}request_roles`, 'request_id, role, created_at, expires_at, requester, on_behalf_of, tool', ['text', 'text', 'timestamptz', 'timestamptz', 'text', 'text', 'text'], columns.roles);
         await insertColumns(`${prefix}request_decided`, 'request_id, reviewer', ['text', 'text'], columns.decided);
+        await insertColumns(`${prefix}request_retention`, 'request_id, keep_until', ['text', 'timestamptz'], columns.retention);
         // One notification for the batch: listeners re-read what they watch.
         await client.query('SELECT pg_notify($1, $2)', [channel, ANY_REQUEST]);
       });
@@ -522,6 +540,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           for (const item of changes) await reindexIfPending(client, item.request);
           await client.query(`DELETE FROM ${prefix}request_roles WHERE request_id = ANY($1::text[])`, [changes.filter((item) => item.request.status !== 'pending').map((item) => item.request.id)]);
           await client.query(`DELETE FROM ${prefix}request_decided WHERE request_id = ANY($1::text[])`, [changes.filter((item) => item.request.status !== 'pending').map((item) => item.request.id)]);
+          const kept = changes.flatMap((item) => {
+            const until = keepUntil(item.request);
+            return until ? [{ id: item.request.id, until }] : [];
+          });
+          await client.query(
+            `INSERT INTO ${prefix}request_retention (request_id, keep_until) SELECT * FROM unnest($1::text[], $2::timestamptz[])
+             ON CONFLICT (request_id) DO UPDATE SET keep_until = EXCLUDED.keep_until`,
+            [kept.map((item) => item.id), kept.map((item) => item.until)],
+          );
           const messages = changes.flatMap((item) => item.outbox.map(toOutboxColumns));
           if (messages.length > 0) {
             await client.query(
@@ -572,6 +599,64 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE sequence > $1 ORDER BY sequence LIMIT $2`, [after, limit]);
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
+    async planArchive(cutoff) {
+      const { rows } = await pool.query<{ first: string | null; last: string | null; pinned: string | null }>(
+        `SELECT (SELECT min(sequence) FROM ${audit}) AS first, (SELECT max(sequence) FROM ${audit}) AS last,
+           (SELECT min(r.audit_sequence) FROM ${requests} r LEFT JOIN ${prefix}request_retention k ON k.request_id = r.id
+            WHERE r.status = 'pending' OR k.request_id IS NULL OR k.keep_until > $1) AS pinned`,
+        [cutoff],
+      );
+      const bounds = rows[0];
+      if (!bounds || bounds.first === null || bounds.last === null) return undefined;
+      const from = Number(bounds.first);
+      const to = Math.min(Number(bounds.last), (bounds.pinned === null ? Number.POSITIVE_INFINITY : Number(bounds.pinned)) - 1);
+      if (to < from) return undefined;
+      const { rows: count } = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id WHERE k.keep_until <= $1 AND r.audit_sequence <= $2`,
+        [cutoff, to],
+      );
+      return Number(count[0]?.n ?? 0) === 0 ? undefined : { from, to, cutoff };
+    },
+    async readArchivableRows(plan, afterId, limit) {
+      const { rows } = await pool.query<RequestRow>(
+        `SELECT r.id, r.body, r.state_hash, r.audit_sequence FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id
+         WHERE k.keep_until <= $1 AND r.audit_sequence <= $2 AND k.request_id > $3 ORDER BY k.request_id LIMIT $4`,
+        [plan.cutoff, plan.to, afterId, limit],
+      );
+      return rows.map(toStoredRequestState);
+    },
+    async commitArchive(plan, rows, event) {
+      return transaction(async (client) => {
+        // The audit lock first: no writer appends (or archives) while the log's start is checked and cut.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+        const { rows: first } = await client.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`);
+        if (first[0]?.first === null || Number(first[0]?.first) !== plan.from) return false;
+        for (let start = 0; start < rows.length; start += 10_000) {
+          const chunk = rows.slice(start, start + 10_000);
+          const { rows: locked } = await client.query<{ n: string }>(
+            `SELECT count(*) AS n FROM (SELECT r.id FROM ${requests} r JOIN unnest($1::text[], $2::bigint[]) AS x(id, sequence) ON r.id = x.id AND r.audit_sequence = x.sequence FOR UPDATE OF r) AS matched`,
+            [chunk.map((row) => row.id), chunk.map((row) => row.auditSequence ?? null)],
+          );
+          if (Number(locked[0]?.n) !== chunk.length) throw new ArchiveMoved();
+        }
+        // Appended before the entries go, so the chain's newest entry always stays in the table.
+        await appendEvents(client, bindRequestState(undefined, [event]).events);
+        for (let start = 0; start < rows.length; start += 10_000) {
+          const ids = rows.slice(start, start + 10_000).map((row) => row.id);
+          await client.query(`DELETE FROM ${requests} WHERE id = ANY($1::text[])`, [ids]);
+          await client.query(`DELETE FROM ${prefix}request_retention WHERE request_id = ANY($1::text[])`, [ids]);
+        }
+        await client.query(`DELETE FROM ${audit} WHERE sequence <= $1`, [plan.to]);
+        return true;
+      }).catch((error: unknown) => {
+        if (error instanceof ArchiveMoved) return false;
+        throw error;
+      });
+    },
+    async readAuditStart() {
+      const { rows } = await pool.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`);
+      return rows[0]?.first == null ? undefined : Number(rows[0].first);
+    },
     async endSession(sessionId, expiresAt) {
       await transaction(async (client) => {
         // Ended sessions past their own expiry need no record: they are refused anyway.
@@ -608,3 +693,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
   };
 }
+
+/** A row changed between writing an archive and committing it: the commit rolls back (retried on the next run). */
+class ArchiveMoved extends Error {}

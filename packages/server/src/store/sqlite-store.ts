@@ -4,7 +4,7 @@ import { SignoffError } from '@signoff/core';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
-import { actionableCountSql, actionableIndexOf, actionableSql } from './actionable-index.js';
+import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import type { OutboxMessageInput } from './outbox-message.js';
@@ -94,6 +94,22 @@ const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Databas
       }
     },
   },
+  {
+    // When each resolved request may be archived (retention): see keepUntil in actionable-index.ts.
+    name: '0002-retention',
+    up(db) {
+      db.exec(`
+        CREATE TABLE request_retention (request_id TEXT PRIMARY KEY, keep_until TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX request_retention_due ON request_retention (keep_until);
+      `);
+      const insert = db.prepare('INSERT OR REPLACE INTO request_retention (request_id, keep_until) VALUES (?, ?)');
+      for (const row of db.prepare("SELECT body FROM approval_requests WHERE status <> 'pending'").all() as { body: string }[]) {
+        const request = requestFromJson(row.body);
+        const until = keepUntil(request);
+        if (until) insert.run(request.id, until);
+      }
+    },
+  },
 ];
 
 /** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
@@ -104,10 +120,14 @@ function createActionableIndexer(db: Database.Database): (request: ApprovalReque
     'INSERT OR IGNORE INTO request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const insertDecided = db.prepare('INSERT OR IGNORE INTO request_decided (request_id, reviewer) VALUES (?, ?)');
+  // Prepared lazily: the first migration runs before the retention table exists.
+  let keep: Database.Statement | undefined;
   return (request) => {
     deleteRoles.run(request.id);
     deleteDecided.run(request.id);
     const rows = actionableIndexOf(request);
+    const until = keepUntil(request);
+    if (until) (keep ??= db.prepare('INSERT OR REPLACE INTO request_retention (request_id, keep_until) VALUES (?, ?)')).run(request.id, until);
     if (!rows) return;
     for (const role of rows.roles) insertRole.run(request.id, role, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool);
     for (const reviewer of rows.decidedBy) insertDecided.run(request.id, reviewer);
@@ -368,6 +388,54 @@ export function openSqliteStore(file: string): Store {
     },
     async readAudit() {
       return (statements.readAudit.all() as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
+    },
+    async planArchive(cutoff) {
+      const at = cutoff.toISOString();
+      const bounds = db.prepare('SELECT min(sequence) AS first, max(sequence) AS last FROM audit_log').get() as { first: number | null; last: number | null };
+      if (bounds.first === null || bounds.last === null) return undefined;
+      // The oldest state entry of any row that stays: pending, resolved too recently, or (never, after the migration) without a retention row.
+      const pinned = db
+        .prepare(
+          `SELECT min(r.audit_sequence) AS pinned FROM approval_requests r LEFT JOIN request_retention k ON k.request_id = r.id
+           WHERE r.status = 'pending' OR k.request_id IS NULL OR k.keep_until > ?`,
+        )
+        .get(at) as { pinned: number | null };
+      const to = Math.min(bounds.last, (pinned.pinned ?? Number.POSITIVE_INFINITY) - 1);
+      if (to < bounds.first) return undefined;
+      const rows = db
+        .prepare('SELECT count(*) AS n FROM request_retention k JOIN approval_requests r ON r.id = k.request_id WHERE k.keep_until <= ? AND r.audit_sequence <= ?')
+        .get(at, to) as { n: number };
+      return rows.n === 0 ? undefined : { from: bounds.first, to, cutoff };
+    },
+    async readArchivableRows(plan, afterId, limit) {
+      return (
+        db
+          .prepare(
+            `SELECT r.id, r.body, r.state_hash, r.audit_sequence FROM request_retention k JOIN approval_requests r ON r.id = k.request_id
+             WHERE k.keep_until <= ? AND r.audit_sequence <= ? AND k.request_id > ? ORDER BY k.request_id LIMIT ?`,
+          )
+          .all(plan.cutoff.toISOString(), plan.to, afterId, limit) as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>
+      ).map(toStoredRequestState);
+    },
+    async commitArchive(plan, rows, event) {
+      const sequenceOf = db.prepare('SELECT audit_sequence FROM approval_requests WHERE id = ?');
+      const deleteRow = db.prepare('DELETE FROM approval_requests WHERE id = ?');
+      const deleteKeep = db.prepare('DELETE FROM request_retention WHERE request_id = ?');
+      return db
+        .transaction(() => {
+          const first = db.prepare('SELECT min(sequence) AS first FROM audit_log').get() as { first: number | null };
+          if (first.first !== plan.from) return false;
+          for (const row of rows) if ((sequenceOf.get(row.id) as { audit_sequence: number | null } | undefined)?.audit_sequence !== (row.auditSequence ?? null)) return false;
+          // Appended before the entries go, so the chain's newest entry always stays in the table.
+          appendEvents(bindRequestState(undefined, [event]).events);
+          for (const row of rows) (deleteRow.run(row.id), deleteKeep.run(row.id));
+          db.prepare('DELETE FROM audit_log WHERE sequence <= ?').run(plan.to);
+          return true;
+        })
+        .immediate();
+    },
+    async readAuditStart() {
+      return (db.prepare('SELECT min(sequence) AS first FROM audit_log').get() as { first: number | null }).first ?? undefined;
     },
     async endSession(sessionId, expiresAt) {
       db.transaction(() => {

@@ -52,6 +52,19 @@ export interface ActionableQuery {
   readonly backward?: boolean;
 }
 
+/**
+ * A retention run: the audit entries `from`..`to` (the oldest still in the hot log) go to an archive
+ * file with the resolved requests whose state they hold. `to` stops before the state entry of every
+ * request that stays (pending, resolved too recently, or with a grant still usable), so each row
+ * left in the hot tables keeps the entry that binds it.
+ */
+export interface ArchivePlan {
+  readonly from: number;
+  readonly to: number;
+  /** Requests resolved before this may go (their `keepUntil` is at or before it). */
+  readonly cutoff: Date;
+}
+
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
 export interface RequestChange<T> {
   readonly request?: ApprovalRequest;
@@ -124,6 +137,18 @@ export interface Store {
   readAudit(): Promise<AuditEntry[]>;
   /** Up to `limit` entries after sequence `after`, in order: reads a log of any size a page at a time. */
   readAuditPage(after: number, limit: number): Promise<AuditEntry[]>;
+  /** The next retention run for requests resolved before `cutoff`, or `undefined` when none can go yet. */
+  planArchive(cutoff: Date): Promise<ArchivePlan | undefined>;
+  /** The rows a plan archives, as stored, `limit` at a time in id order after `afterId`. */
+  readArchivableRows(plan: ArchivePlan, afterId: string, limit: number): Promise<StoredRequestState[]>;
+  /**
+   * Moves a written archive out of the hot tables, in one transaction: appends `event` (naming the
+   * file and its hash), deletes the rows (each must still be at the audit sequence archived) and the
+   * entries `from`..`to`. `false`, with nothing changed, when the log or a row moved meanwhile.
+   */
+  commitArchive(plan: ArchivePlan, rows: readonly { readonly id: string; readonly auditSequence: number | undefined }[], event: AuditEventInput): Promise<boolean>;
+  /** The sequence of the oldest entry still in the hot log (1 until a retention run archived some), `undefined` while it is empty. */
+  readAuditStart(): Promise<number | undefined>;
   /** Records that an inbox session was signed out, so no copy of its cookie works again (until it would have expired anyway). */
   endSession(sessionId: string, expiresAt: Date): Promise<void>;
   /** Whether an inbox session was signed out. */
