@@ -26,7 +26,7 @@ Commands:
       or --as <reviewer> (key from SIGNOFF_KEY_<REVIEWER> or --keys-file, default .signoff/reviewer-keys.json).
   mcp --policy <policy.yaml> --control-plane <url> [--hold-seconds N] [--http PORT] -- <upstream MCP server command>
       Put the policy in front of an MCP server (needs @signoff/mcp; signoff mcp --help for all options).
-  audit verify [--config signoff.yaml | --store URL] [--expect-head <sequence>:<hash>]
+  audit verify [--config signoff.yaml | --store URL] [--archive-dir DIR] [--expect-head <sequence>:<hash>]
       Check the hash-chained audit log and that every request row is its newest logged state;
       with --expect-head, that the log still holds a head recorded earlier. Exit 1 naming each problem.
   audit head [--config signoff.yaml | --store URL] [--json]

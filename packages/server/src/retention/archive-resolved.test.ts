@@ -58,7 +58,7 @@ describe.each(stores)('retention on $name', ({ skip, open }) => {
 
   /** Old resolved requests, one old pending one (that pins the log), recent ones; then a decision on the old pending one. */
   async function seed() {
-    const old = Array.from({ length: 40 }, (_, index) => made(`apr_old${String(index).padStart(8, '0')}`, 100 - index, (['denied', 'expired', 'executed', 'approved'] as const)[index % 4]));
+    const old = Array.from({ length: 40 }, (_, index) => made(`apr_old${String(index).padStart(8, '0')}`, 100 - index, (['denied', 'expired', 'executed', 'approved'] as const)[index % 4] ?? 'denied'));
     await store.createRequests(old.slice(0, 30));
     // Created long ago and still pending: its state event pins everything after it.
     const lingering = made('apr_lingering01', 70, 'pending');
