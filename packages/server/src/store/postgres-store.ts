@@ -678,6 +678,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query<RequestRow>(`SELECT id, body, state_hash, audit_sequence FROM ${requests} ORDER BY id`);
       return rows.map(toStoredRequestState);
     },
+    async readRequestStatesPage(afterId, limit) {
+      const { rows } = await pool.query<RequestRow>(`SELECT id, body, state_hash, audit_sequence FROM ${requests} WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);
+      return rows.map(toStoredRequestState);
+    },
     onRequestChanged(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -456,6 +456,9 @@ export function openSqliteStore(file: string): Store {
     async readRequestStates() {
       return (statements.states.all() as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>).map(toStoredRequestState);
     },
+    async readRequestStatesPage(afterId, limit) {
+      return (db.prepare('SELECT id, body, state_hash, audit_sequence FROM approval_requests WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>).map(toStoredRequestState);
+    },
     onRequestChanged(listener) {
       changes.on('change', listener);
       return () => changes.off('change', listener);

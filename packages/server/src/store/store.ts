@@ -157,6 +157,8 @@ export interface Store {
   readAuditHead(): Promise<AuditHead | undefined>;
   /** Every request row as stored, unchecked, with its binding columns, by id — for `audit verify` to compare with the log. */
   readRequestStates(): Promise<StoredRequestState[]>;
+  /** The same rows `limit` at a time, in id order after `afterId`: a million rows read in bounded memory. */
+  readRequestStatesPage(afterId: string, limit: number): Promise<StoredRequestState[]>;
   /**
    * Calls `listener(id)` after a change to a request commits — from this process or, where the store
    * can tell, another replica. `listener(ANY_REQUEST)` means changes may have been missed (a
