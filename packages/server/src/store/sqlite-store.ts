@@ -279,6 +279,16 @@ export function openSqliteStore(file: string): Store {
   };
 
   const notify = (id: string) => queueMicrotask(() => changes.emit('change', id));
+  // The actionable queries differ only by how many roles a reviewer holds, owned keys and filters: a few shapes, each prepared once.
+  const shapes = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let statement = shapes.get(sql);
+    if (!statement) {
+      if (shapes.size >= 200) shapes.clear();
+      shapes.set(sql, (statement = db.prepare(sql)));
+    }
+    return statement;
+  };
 
   return {
     async createRequest(request, events, outbox) {
@@ -313,12 +323,12 @@ export function openSqliteStore(file: string): Store {
     async listActionable(query) {
       const values: unknown[] = [];
       const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
-      return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
+      return checkRequestRows(prepared(sql).all(...values) as RequestRow[]);
     },
     async countActionable(query) {
       const values: unknown[] = [];
       const sql = actionableCountSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
-      return Number((db.prepare(sql).get(...values) as { total: number }).total);
+      return Number((prepared(sql).get(...values) as { total: number }).total);
     },
     async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>) {
       const outcome = update.immediate(id, change);
