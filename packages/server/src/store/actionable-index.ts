@@ -33,12 +33,10 @@ export function actionableIndexOf(request: ApprovalRequest): ActionableIndexRows
   return { roles: [...roles], decidedBy: [...decidedBy] };
 }
 
-/** The conditions of an {@link ActionableQuery} on the index table `x` (without the page position). */
+/** The conditions of an {@link ActionableQuery} on the index table `x` other than its role (and the page position). */
 function actionableWhere(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string[] {
   const { prefix, param } = options;
-  const roles = [...new Set([...query.roles, ANY_ROLE])];
   const where = [
-    `x.role IN (${roles.map(param).join(', ')})`,
     `x.expires_at > ${param(query.now.toISOString())}`,
     `x.requester NOT IN (${[...new Set([query.reviewer, ...(query.ownedRequesters ?? [])])].map(param).join(', ')})`,
     `(x.on_behalf_of IS NULL OR x.on_behalf_of <> ${param(query.reviewer)})`,
@@ -49,11 +47,18 @@ function actionableWhere(query: ActionableQuery, options: { readonly prefix: str
   return where;
 }
 
+/** The reviewer's roles and `*` (any reviewer), each once. */
+function rolesOf(query: ActionableQuery): string[] {
+  return [...new Set([...query.roles, ANY_ROLE])];
+}
+
 /**
  * The SELECT that answers an {@link ActionableQuery} with the page's request rows (checked by the
  * caller), for both SQL stores: `param` adds a value and returns its placeholder (`?` or `$n`).
- * The page is chosen from the index table alone (pending rows only, keyed by role then time), and
- * only its rows are joined with the requests and their audit evidence.
+ * The page is chosen from the index table alone: one branch per role walks that role's index in
+ * list order and stops after `limit` matches, the branches are merged and cut to `limit`, and only
+ * then are the page's rows joined with the requests and their audit evidence. So a page costs
+ * about `limit` index entries per role, however many requests are pending.
  *
  * @example
  * const values: unknown[] = [];
@@ -61,22 +66,25 @@ function actionableWhere(query: ActionableQuery, options: { readonly prefix: str
  */
 export function actionableSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string {
   const { prefix, param } = options;
-  const where = actionableWhere(query, options);
   const deadline = query.order === 'deadline';
   // Backward (a Previous link): the rows just before the cursor, read in reverse and put back in order.
   const backward = query.backward === true;
   const column = deadline ? 'expires_at' : 'created_at';
   const position = deadline ? query.after && { at: query.after.expiresAt, id: query.after.id } : query.before && { at: query.before.createdAt, id: query.before.id };
-  if (position) {
-    // Forward: after the cursor in list order (later deadline / older creation); backward: before it.
-    const op = deadline !== backward ? '>' : '<';
-    where.push(`(x.${column} ${op} ${param(position.at)} OR (x.${column} = ${param(position.at)} AND x.request_id ${op} ${param(position.id)}))`);
-  }
   const direction = (reversed: boolean) => (deadline !== reversed ? 'ASC' : 'DESC');
   const order = (table: string, reversed: boolean) => `${table}.${column} ${direction(reversed)}, ${table}.request_id ${direction(reversed)}`;
   const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 1000);
-  // DISTINCT: a request needing two of the reviewer's roles has two index rows but is listed once.
-  const page = `SELECT DISTINCT x.request_id, x.created_at, x.expires_at FROM ${prefix}request_roles x WHERE ${where.join(' AND ')} ORDER BY ${order('x', backward)} LIMIT ${limit}`;
+  const branches = rolesOf(query).map((role) => {
+    const where = [`x.role = ${param(role)}`, ...actionableWhere(query, options)];
+    if (position) {
+      // Forward: after the cursor in list order (later deadline / older creation); backward: before it.
+      const op = deadline !== backward ? '>' : '<';
+      where.push(`(x.${column} ${op} ${param(position.at)} OR (x.${column} = ${param(position.at)} AND x.request_id ${op} ${param(position.id)}))`);
+    }
+    return `SELECT * FROM (SELECT x.request_id, x.created_at, x.expires_at FROM ${prefix}request_roles x WHERE ${where.join(' AND ')} ORDER BY ${order('x', backward)} LIMIT ${limit}) AS branch`;
+  });
+  // DISTINCT: a request needing two of the reviewer's roles comes from two branches but is listed once.
+  const page = `SELECT DISTINCT u.request_id, u.created_at, u.expires_at FROM (${branches.join(' UNION ALL ')}) AS u ORDER BY ${order('u', backward)} LIMIT ${limit}`;
   return `${selectRequestRows(prefix)} JOIN (${page}) page ON page.request_id = r.id WHERE r.status = 'pending' ORDER BY ${order('page', false)}`;
 }
 
@@ -88,7 +96,8 @@ export function actionableSql(query: ActionableQuery, options: { readonly prefix
  * const sql = actionableCountSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
  */
 export function actionableCountSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string {
-  return `SELECT count(DISTINCT x.request_id) AS total FROM ${options.prefix}request_roles x WHERE ${actionableWhere(query, options).join(' AND ')}`;
+  const roles = rolesOf(query).map(options.param).join(', ');
+  return `SELECT count(DISTINCT x.request_id) AS total FROM ${options.prefix}request_roles x WHERE x.role IN (${roles}) AND ${actionableWhere(query, options).join(' AND ')}`;
 }
 
 /**

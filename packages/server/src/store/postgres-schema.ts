@@ -85,8 +85,8 @@ CREATE TABLE ${prefix}request_roles (
   requester TEXT NOT NULL, on_behalf_of TEXT, tool TEXT NOT NULL,
   PRIMARY KEY (role, request_id)
 );
-CREATE INDEX request_roles_newest ON ${prefix}request_roles (role, created_at, request_id);
-CREATE INDEX request_roles_deadline ON ${prefix}request_roles (role, expires_at, request_id);
+CREATE INDEX request_roles_newest ON ${prefix}request_roles (role, created_at, request_id) INCLUDE (expires_at, requester, on_behalf_of, tool);
+CREATE INDEX request_roles_deadline ON ${prefix}request_roles (role, expires_at, request_id) INCLUDE (created_at, requester, on_behalf_of, tool);
 CREATE INDEX request_roles_request ON ${prefix}request_roles (request_id);
 CREATE TABLE ${prefix}request_decided (request_id TEXT NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (request_id, reviewer));
 `,

@@ -83,8 +83,9 @@ const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Databas
           requester TEXT NOT NULL, on_behalf_of TEXT, tool TEXT NOT NULL,
           PRIMARY KEY (role, request_id)
         ) WITHOUT ROWID;
-        CREATE INDEX request_roles_newest ON request_roles (role, created_at, request_id);
-        CREATE INDEX request_roles_deadline ON request_roles (role, expires_at, request_id);
+        -- Covering: a page is chosen from the index alone, without visiting the table.
+        CREATE INDEX request_roles_newest ON request_roles (role, created_at, request_id, expires_at, requester, on_behalf_of, tool);
+        CREATE INDEX request_roles_deadline ON request_roles (role, expires_at, request_id, created_at, requester, on_behalf_of, tool);
         CREATE INDEX request_roles_request ON request_roles (request_id);
         CREATE TABLE request_decided (request_id TEXT NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (request_id, reviewer)) WITHOUT ROWID;
       `);
