@@ -1,3 +1,3 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: 'mcp', environment: 'node', testTimeout: 30_000 } });
+export default defineProject({ test: { name: 'mcp', environment: 'node', testTimeout: 60_000 } });

@@ -7,7 +7,7 @@ import { createSignoff } from '@signoff/core';
 import { resumeWithSignoff, withSignoff } from '@signoff/mastra';
 import { startLocalControlPlane } from '@signoff/server';
 import { z } from 'zod';
-import { scriptedModel } from './scripted-model.js';
+import { scriptedModel } from '@signoff/ai-sdk/testing';
 
 const policyFile = fileURLToPath(new URL('../policy.yaml', import.meta.url));
 

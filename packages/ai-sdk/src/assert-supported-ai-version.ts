@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { SignoffError } from '@signoff/core';
+import { readInstalledVersion, SignoffError } from '@signoff/core';
 
 /**
  * The `ai` versions this adapter was built and tested for (its peer dependency range).
@@ -44,35 +41,8 @@ export function installedAiVersion(from: string | URL = import.meta.url): string
   const key = String(from);
   const cached = checked.get(key);
   if (cached) return cached;
-  const require = createRequire(from);
-  let version: string | undefined;
-  try {
-    version = (require('ai/package.json') as { version?: string }).version;
-  } catch {
-    // A release whose `exports` hides package.json: find the entry point and walk up to its package.json.
-    version = versionAbove(resolveOrUndefined(require, 'ai'));
-  }
+  const version = readInstalledVersion('ai', from);
   if (!version) throw new SignoffError('CONFIG_INVALID', `@signoff/ai-sdk could not find the installed ai package from ${key}; install ai@^7 next to it`);
   checked.set(key, version);
   return version;
-}
-
-function resolveOrUndefined(require: NodeJS.Require, id: string): string | undefined {
-  try {
-    return require.resolve(id);
-  } catch {
-    return undefined;
-  }
-}
-
-function versionAbove(file: string | undefined): string | undefined {
-  for (let directory = file ? dirname(file) : undefined; directory && directory !== dirname(directory); directory = dirname(directory)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'ai') return manifest.version;
-    } catch {
-      // no package.json here: keep walking up
-    }
-  }
-  return undefined;
 }

@@ -1,7 +1,7 @@
 import { generateText, stepCountIs, type ModelMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callId, pendingRequest, startPaymentsWorld, type PaymentsWorld } from './__fixtures__/payments.js';
-import { scriptedModel } from './__fixtures__/scripted-model.js';
+import { scriptedModel } from './testing/index.js';
 import { createSignoffAiSdk } from './create-signoff-ai-sdk.js';
 
 let world: PaymentsWorld;

@@ -14,7 +14,7 @@ import {
 } from 'ai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { callId, pendingRequest, startPaymentsWorld, type PaymentsWorld } from './__fixtures__/payments.js';
-import { scriptedModel } from './__fixtures__/scripted-model.js';
+import { scriptedModel } from './testing/index.js';
 import type { SignoffAiSdkOptions } from './get-tool-call-verdict.js';
 import { resolveApprovals } from './resolve-approvals.js';
 import { signoffToolApproval } from './signoff-tool-approval.js';

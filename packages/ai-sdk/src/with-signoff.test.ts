@@ -1,7 +1,7 @@
 import { generateText, stepCountIs } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callId, connect, currentRequest, lastToolResults, pendingRequest, startPaymentsWorld, type PaymentsWorld } from './__fixtures__/payments.js';
-import { scriptedModel } from './__fixtures__/scripted-model.js';
+import { scriptedModel } from './testing/index.js';
 import { signoffToolApproval } from './signoff-tool-approval.js';
 import { withSignoff } from './with-signoff.js';
 

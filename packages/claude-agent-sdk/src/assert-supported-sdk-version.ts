@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { SignoffError } from '@signoff/core';
+import { findInstalledPackage, SignoffError } from '@signoff/core';
 
 /**
  * The `@anthropic-ai/claude-agent-sdk` versions this adapter was built and tested for (its peer range):
@@ -37,22 +34,9 @@ export function assertSupportedSdkVersion(version?: string): void {
   if (version === undefined) verified = true;
 }
 
-/** Read through Node's resolver from this module; the SDK exports no `./package.json`, so walk up from its entry point. */
+/** The SDK this package imports, as Node resolves it from here. */
 function installedSdkVersion(): string {
-  const require = createRequire(import.meta.url);
-  let entry: string;
-  try {
-    entry = require.resolve('@anthropic-ai/claude-agent-sdk');
-  } catch {
-    return 'not installed';
-  }
-  for (let directory = dirname(entry); dirname(directory) !== directory; directory = dirname(directory)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (manifest.name === '@anthropic-ai/claude-agent-sdk') return typeof manifest.version === 'string' ? manifest.version : 'without a version';
-    } catch {
-      // no package.json here: keep walking
-    }
-  }
-  return 'of unknown version';
+  const installed = findInstalledPackage('@anthropic-ai/claude-agent-sdk', import.meta.url);
+  if (installed === undefined) return 'not installed';
+  return installed.version ?? 'without a version';
 }

@@ -16,6 +16,7 @@ export { findSignoffError } from './errors/find-signoff-error.js';
 
 export { canonicalJson } from './canonical-json.js';
 export { hashArgs } from './hash-args.js';
+export { findInstalledPackage, readInstalledVersion, type InstalledPackage } from './find-installed-package.js';
 
 export { compilePolicy, type CompiledPolicy } from './policy/compile-policy.js';
 export { conditionPaths } from './policy/condition-paths.js';

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { SignoffError } from '@signoff/core';
+import { readInstalledVersion, SignoffError } from '@signoff/core';
 
 /**
  * The `@mastra/core` versions this adapter was built and tested for (its peer dependency range):
@@ -30,13 +29,9 @@ export function assertSupportedMastraVersion(version: string = installedMastraVe
 
 let installed: string | undefined;
 
-/** The version of the `@mastra/core` this package imports (its package.json is exported). Internal. */
+/** The version of the `@mastra/core` this package imports. Internal. */
 function installedMastraVersion(): string {
+  installed ??= readInstalledVersion('@mastra/core', import.meta.url);
   if (installed) return installed;
-  try {
-    installed = (createRequire(import.meta.url)('@mastra/core/package.json') as { version: string }).version;
-  } catch (error) {
-    throw new SignoffError('CONFIG_INVALID', '@signoff/mastra could not find the installed @mastra/core; install it next to @signoff/mastra', { cause: error });
-  }
-  return installed;
+  throw new SignoffError('CONFIG_INVALID', '@signoff/mastra could not find the installed @mastra/core; install it next to @signoff/mastra');
 }

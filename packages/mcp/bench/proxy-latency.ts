@@ -1,4 +1,4 @@
-// Added latency of signoff-mcp for an allowed call: the same fixture MCP server called directly
+// Added latency of signoff-mcp for an allowed call: the registry's "everything" MCP server called directly
 // and through the proxy (both over stdio, real processes), interleaved in one run.
 // Run: pnpm --filter @signoff/mcp bench [-- calls]
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,9 +10,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 const calls = Number(process.argv[2] ?? 2_000);
 const packageRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..');
-const upstream = [process.execPath, '--import', 'tsx', join(packageRoot, 'src', '__fixtures__', 'upstream-server.ts')];
+const upstream = [process.execPath, join(packageRoot, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js'), 'stdio'];
 const policyFile = join(mkdtempSync(join(tmpdir(), 'signoff-mcp-bench-')), 'policy.yaml');
-writeFileSync(policyFile, 'version: 1\ndefault: deny\nrules:\n  - tool: balance_get\n    action: allow\n');
+writeFileSync(policyFile, 'version: 1\ndefault: deny\nrules:\n  - tool: echo\n    action: allow\n');
 
 async function connect(command: string[]): Promise<Client> {
   const [executable, ...args] = command as [string, ...string[]];
@@ -26,7 +26,7 @@ const direct = await connect(upstream);
 const proxied = await connect([process.execPath, join(packageRoot, 'bin', 'signoff-mcp.js'), '--policy', policyFile, '--control-plane', 'http://127.0.0.1:9', '--', ...upstream]);
 const call = async (client: Client): Promise<number> => {
   const started = performance.now();
-  await client.callTool({ name: 'balance_get', arguments: {} });
+  await client.callTool({ name: 'echo', arguments: { message: 'ping' } });
   return performance.now() - started;
 };
 for (let index = 0; index < 300; index++) await Promise.all([call(direct), call(proxied)]); // warm-up (JIT, both processes)

@@ -18,6 +18,11 @@ export interface ProxiedToolCall {
 export interface CallThroughOptions {
   /** Runs the call on the upstream server with these args; its result (or error) is the answer, unchanged. */
   readonly forward: (args: Record<string, unknown>) => Promise<CallToolResult>;
+  /**
+   * Checked after approval and before the single-use grant is claimed: an answer (a refusal)
+   * means the call cannot run now, and the approval stays unused for a later retry.
+   */
+  readonly ready?: () => Promise<CallToolResult | undefined>;
   /** How long an escalated call is held open waiting for reviewers before the "awaiting approval" answer. */
   readonly holdMs: number;
   /** Called every `progressIntervalMs` while held, so clients that reset their timeout on progress keep waiting. */
@@ -62,6 +67,8 @@ export async function callToolThroughSignoff(signoff: Signoff, call: ProxiedTool
     }
     const check = checkApproval(approval, { tool: call.tool, args: call.args });
     if (!check.granted) return refusal(`Not run: ${check.reason}`, approval);
+    const notReady = await options.ready?.();
+    if (notReady) return { ...notReady, _meta: { ...notReady._meta, [APPROVAL_META_KEY]: { id: approval.id, status: approval.status } } };
     const grant = await signoff.claimExecution(approval, options.signal ? { signal: options.signal } : {});
     const result = await forwardGranted(signoff, grant, options);
     return { ...result, _meta: { ...result._meta, [APPROVAL_META_KEY]: { id: approval.id, status: 'executed' } } };

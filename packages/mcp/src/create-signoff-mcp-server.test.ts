@@ -1,18 +1,24 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pendingPayment, payee, policy, startProxy, textOf, type RunningProxy } from './__fixtures__/proxy-world.js';
+import { fileText, pendingWrite, policy, registry, sharedFolder, startProxy, textOf, unique, type RunningProxy } from './__fixtures__/proxy-world.js';
 
+// The reference filesystem server from the registry, spawned by the real signoff-mcp bin; the SDK's
+// own Client downstream over stdio; a real control plane. Whether write_file ran is read from disk.
 let controlPlane: LocalControlPlane;
+let root: string;
 /** Holds an escalated call up to 15 s. */
 let holding: RunningProxy;
-/** Answers "awaiting approval" after 0.3 s. */
+/** Answers "awaiting approval" after 0.3 s, and hides the always-denied tools. */
 let quick: RunningProxy;
 
 beforeAll(async () => {
   controlPlane = await startLocalControlPlane({ policy, sweepIntervalSeconds: 0.1 });
+  root = sharedFolder();
   [holding, quick] = await Promise.all([
-    startProxy(controlPlane, ['--hold-seconds', '15']),
-    startProxy(controlPlane, ['--hold-seconds', '0.3', '--hide-denied-tools']),
+    startProxy(controlPlane, registry.filesystem(root), ['--hold-seconds', '15']),
+    startProxy(controlPlane, registry.filesystem(root), ['--hold-seconds', '0.3', '--hide-denied-tools']),
   ]);
 }, 60_000);
 
@@ -21,170 +27,170 @@ afterAll(async () => {
   await controlPlane?.close();
 });
 
-describe('signoff-mcp in front of a real MCP server', () => {
-  it('lists the upstream tools, and hides the always-denied ones when asked', async () => {
-    const all = (await holding.client.listTools()).tools.map((tool) => tool.name).sort();
-    expect(all).toEqual(['balance_get', 'payment_fail', 'payment_send', 'record_delete', 'server_crash']);
-    const visible = (await quick.client.listTools()).tools.map((tool) => tool.name).sort();
-    expect(visible).toEqual(['balance_get', 'payment_fail', 'payment_send', 'server_crash']);
-  });
+const write = (proxy: RunningProxy, path: string, content: string) => proxy.client.callTool({ name: 'write_file', arguments: { path, content } });
 
-  it('passes the upstream resources and prompts through', async () => {
-    expect((await holding.client.listResources()).resources.map((resource) => resource.uri)).toEqual(['payments://limits']);
-    expect((await holding.client.readResource({ uri: 'payments://limits' })).contents).toEqual([{ uri: 'payments://limits', text: 'daily limit: 5000' }]);
-    expect((await holding.client.listPrompts()).prompts.map((prompt) => prompt.name)).toEqual(['pay-invoice']);
-    expect((await holding.client.getPrompt({ name: 'pay-invoice', arguments: { invoice: 'inv-7' } })).messages[0]?.content).toEqual({ type: 'text', text: 'Pay invoice inv-7' });
+describe('signoff-mcp in front of @modelcontextprotocol/server-filesystem', () => {
+  it('lists the upstream tools, and hides the always-denied ones when asked', async () => {
+    const all = (await holding.client.listTools()).tools.map((tool) => tool.name);
+    expect(all).toEqual(expect.arrayContaining(['read_text_file', 'write_file', 'move_file', 'list_allowed_directories']));
+    const visible = (await quick.client.listTools()).tools.map((tool) => tool.name);
+    // Escalated or denied depending on args: listed. Always denied (a rule, or the default): hidden.
+    expect(visible.sort()).toEqual(['get_file_info', 'list_allowed_directories', 'list_directory', 'read_text_file', 'write_file', 'edit_file'].sort());
+    expect(all).toContain('read_media_file');
   });
 
   it('forwards an allowed call and returns the upstream result unchanged', async () => {
-    const result = await holding.client.callTool({ name: 'balance_get', arguments: {} });
-    expect(textOf(result)).toBe('balance: 1200');
+    const result = await holding.client.callTool({ name: 'read_text_file', arguments: { path: join(root, 'readme.txt') } });
     expect(result.isError).toBeFalsy();
-    expect(holding.upstreamCalls()).toContainEqual({ tool: 'balance_get', args: {} });
-  });
-
-  it('refuses a denied call with the reason, and the upstream never sees it', async () => {
-    const result = await holding.client.callTool({ name: 'record_delete', arguments: { id: 'r1' } });
-    expect(result.isError).toBe(true);
-    expect(textOf(result)).toContain('Deleting records is not allowed');
-    const huge = await holding.client.callTool({ name: 'payment_send', arguments: { to: 'x', amount: 50_000 } });
-    expect(textOf(huge)).toContain('never made by an agent');
-    expect(holding.upstreamCalls().filter((call) => call.tool !== 'balance_get')).toEqual([]);
+    expect(textOf(result)).toBe('hello from the shared drive');
   });
 
   it('passes upstream error results through unchanged', async () => {
-    const result = await holding.client.callTool({ name: 'payment_fail', arguments: { amount: 5 } });
+    const result = await holding.client.callTool({ name: 'read_text_file', arguments: { path: join(root, 'missing.txt') } });
     expect(result.isError).toBe(true);
-    expect(textOf(result)).toBe('bank refused the payment');
+    expect(textOf(result)).toContain('ENOENT');
+  });
+
+  it('refuses a denied call with the reason, and the upstream never runs it', async () => {
+    const envFile = join(root, `${unique('secrets')}.env`);
+    const denied = await write(holding, envFile, 'TOKEN=x');
+    expect(denied.isError).toBe(true);
+    expect(textOf(denied)).toContain('Agents never write .env files');
+    expect(fileText(envFile)).toBeUndefined();
+
+    const source = join(root, `${unique('keep')}.txt`);
+    writeFileSync(source, 'stay');
+    const move = await holding.client.callTool({ name: 'move_file', arguments: { source, destination: join(root, 'moved.txt') } });
+    expect(textOf(move)).toContain('Moving files is not allowed');
+    expect(fileText(source)).toBe('stay');
   });
 
   it('holds an escalated call with progress and runs it once approved inside the hold', async () => {
-    const to = payee('hold');
+    const path = join(root, `${unique('held')}.txt`);
     const progress: Array<{ progress: number; message?: string }> = [];
-    const call = holding.client.callTool(
-      { name: 'payment_send', arguments: { to, amount: 500 } },
-      { onprogress: (update) => progress.push(update), resetTimeoutOnProgress: true },
-    );
-    const request = await pendingPayment(controlPlane, to);
-    expect(request.context).toMatchObject({ mcp: { server: 'payments-upstream', client: 'test-agent' } });
-    expect(holding.upstreamCalls().filter((run) => run.args.to === to)).toEqual([]);
+    const call = holding.client.callTool({ name: 'write_file', arguments: { path, content: 'approved text' } }, { onprogress: (update) => progress.push(update), resetTimeoutOnProgress: true });
+    const request = await pendingWrite(controlPlane, path);
+    expect(request.context).toMatchObject({ mcp: { server: 'secure-filesystem-server', client: 'test-agent' } });
+    expect(request.reason).toBe(`Writing ${path} needs a reviewer`);
+    expect(fileText(path)).toBeUndefined();
     await controlPlane.decide(request.id, 'ana', 'approve');
     const result = await call;
-    expect(textOf(result)).toBe(`sent 500 to ${to}`);
+    expect(textOf(result)).toBe(`Successfully wrote to ${path}`);
     expect(progress[0]?.message).toContain(request.id);
-    // The upstream's own progress ('bank accepted') is relayed too, shifted past the hold's updates; the
-    // SDK client may drop a progress that lands in the same read as the result, so only the order is asserted.
-    expect(progress.map((update) => update.progress)).toEqual([...progress.map((update) => update.progress)].sort((a, b) => a - b));
-    expect(new Set(progress.map((update) => update.progress)).size).toBe(progress.length);
-    expect(holding.upstreamCalls().filter((run) => run.args.to === to)).toEqual([{ tool: 'payment_send', args: { to, amount: 500 } }]);
+    expect(fileText(path)).toBe('approved text');
   });
 
   it('answers "awaiting approval" after the hold; the same call retried runs once approved, and never twice', async () => {
-    const to = payee('retry');
-    const args = { to, amount: 300 };
-    const first = await quick.client.callTool({ name: 'payment_send', arguments: args });
-    const request = await pendingPayment(controlPlane, to);
+    const path = join(root, `${unique('retry')}.txt`);
+    const first = await write(quick, path, 'v1');
+    const request = await pendingWrite(controlPlane, path);
     expect(first.isError).toBe(true);
     expect(textOf(first)).toContain(`Awaiting human approval: ${request.id}`);
     expect(textOf(first)).toContain('same arguments');
-    const stillPending = await quick.client.callTool({ name: 'payment_send', arguments: args });
-    expect(textOf(stillPending)).toContain(request.id);
-    expect((await controlPlane.actionable('ana')).filter((candidate) => (candidate.args as { to: string }).to === to)).toHaveLength(1);
+    expect(textOf(await write(quick, path, 'v1'))).toContain(request.id);
+    expect((await controlPlane.actionable('ana')).filter((candidate) => (candidate.args as { path: string }).path === path)).toHaveLength(1);
+    expect(fileText(path)).toBeUndefined();
 
     await controlPlane.decide(request.id, 'ana', 'approve');
-    const retried = await quick.client.callTool({ name: 'payment_send', arguments: args });
-    expect(textOf(retried)).toBe(`sent 300 to ${to}`);
-    const again = await quick.client.callTool({ name: 'payment_send', arguments: args });
-    expect(again.isError).toBe(true);
-    expect(textOf(again)).toContain('already used');
-    expect(quick.upstreamCalls().filter((run) => run.args.to === to)).toHaveLength(1);
+    expect(textOf(await write(quick, path, 'v1'))).toBe(`Successfully wrote to ${path}`);
+    expect(fileText(path)).toBe('v1');
+    // Remove the file: if any later retry reached the server, it would be written again.
+    rmSync(path);
+    for (let retry = 0; retry < 3; retry++) {
+      const again = await write(quick, path, 'v1');
+      expect(again.isError).toBe(true);
+      expect(textOf(again)).toContain('already used');
+    }
+    expect(fileText(path)).toBeUndefined();
   });
 
   it('forwards the reviewer-edited args instead of the model’s', async () => {
-    const to = payee('edit');
-    await quick.client.callTool({ name: 'payment_send', arguments: { to, amount: 900 } });
-    const request = await pendingPayment(controlPlane, to);
-    await controlPlane.decide(request.id, 'ana', 'approve', { args: { to, amount: 450 }, comment: 'half now' });
-    const retried = await quick.client.callTool({ name: 'payment_send', arguments: { to, amount: 900 } });
-    expect(textOf(retried)).toBe(`sent 450 to ${to}`);
-    expect(quick.upstreamCalls().filter((run) => run.args.to === to)).toEqual([{ tool: 'payment_send', args: { to, amount: 450 } }]);
+    const path = join(root, `${unique('edit')}.txt`);
+    await write(quick, path, 'rm -rf /');
+    const request = await pendingWrite(controlPlane, path);
+    await controlPlane.decide(request.id, 'ana', 'approve', { args: { path, content: 'echo safe' }, comment: 'safer script' });
+    expect(textOf(await write(quick, path, 'rm -rf /'))).toBe(`Successfully wrote to ${path}`);
+    expect(fileText(path)).toBe('echo safe');
   });
 
   it('never runs a denied call, held or retried', async () => {
-    const to = payee('deny');
-    const call = holding.client.callTool({ name: 'payment_send', arguments: { to, amount: 700 } });
-    const request = await pendingPayment(controlPlane, to);
-    await controlPlane.decide(request.id, 'ana', 'deny', { comment: 'not this vendor' });
+    const path = join(root, `${unique('deny')}.txt`);
+    const call = write(holding, path, 'nope');
+    const request = await pendingWrite(controlPlane, path);
+    await controlPlane.decide(request.id, 'ana', 'deny', { comment: 'not this file' });
     const held = await call;
     expect(held.isError).toBe(true);
     expect(textOf(held)).toMatch(/^Not run: .*denied/i);
-    const retried = await holding.client.callTool({ name: 'payment_send', arguments: { to, amount: 700 } });
-    expect(textOf(retried)).toMatch(/^Not run: /);
-    expect(holding.upstreamCalls().filter((run) => run.args.to === 'deny')).toEqual([]);
-    expect(holding.upstreamCalls().filter((run) => run.args.to === to)).toEqual([]);
+    expect(textOf(await write(holding, path, 'nope'))).toMatch(/^Not run: /);
+    expect(fileText(path)).toBeUndefined();
+  });
+
+  it('a cancelled held call never runs; the approval stays unused for the identical call', async () => {
+    const path = join(root, `${unique('cancel')}.txt`);
+    const controller = new AbortController();
+    const call = holding.client.callTool({ name: 'write_file', arguments: { path, content: 'once' } }, { signal: controller.signal });
+    const request = await pendingWrite(controlPlane, path);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    // One round trip on the same connection: the proxy handled the cancellation (messages are processed in order).
+    await holding.client.callTool({ name: 'list_allowed_directories', arguments: {} });
+    await controlPlane.decide(request.id, 'ana', 'approve');
+    // Had the cancelled call claimed the approval and run, this would answer "already used".
+    expect(textOf(await write(holding, path, 'once'))).toBe(`Successfully wrote to ${path}`);
+    expect(fileText(path)).toBe('once');
   });
 
   it('never runs an expired call: a client that never retries leaves nothing run, and a late retry is refused', async () => {
-    const first = await quick.client.callTool({ name: 'payment_send', arguments: { to: 'quick-expiry', amount: 200 } });
-    expect(textOf(first)).toContain('Awaiting human approval');
+    const path = join(root, `${unique('quick-expiry')}.txt`);
+    expect(textOf(await write(quick, path, 'late'))).toContain('Awaiting human approval');
+    // The request times out on the control plane (0.6 s) while the client never comes back.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const late = await quick.client.callTool({ name: 'payment_send', arguments: { to: 'quick-expiry', amount: 200 } });
+    expect(fileText(path)).toBeUndefined();
+    const late = await write(quick, path, 'late');
     expect(late.isError).toBe(true);
     expect(textOf(late)).toMatch(/^Not run: .*(expired|timed out|no decision)/i);
-    expect(quick.upstreamCalls().filter((run) => run.args.to === 'quick-expiry')).toEqual([]);
+    expect(fileText(path)).toBeUndefined();
   });
 });
 
 describe('signoff-mcp with the control plane down', () => {
-  it('does not forward an escalated call (fail-closed), while allowed calls still run', async () => {
+  it('does not forward an escalated call (fail-closed), while allowed and denied calls are decided locally', async () => {
     const stopped = await startLocalControlPlane({ policy });
     const { url, agentKey } = stopped;
     await stopped.close();
-    const proxy = await startProxy({ url, agentKey }, ['--hold-seconds', '1']);
+    const proxy = await startProxy({ url, agentKey }, registry.filesystem(root), ['--hold-seconds', '1']);
     try {
-      const result = await proxy.client.callTool({ name: 'payment_send', arguments: { to: 'down', amount: 500 } });
+      const path = join(root, `${unique('down')}.txt`);
+      const result = await write(proxy, path, 'x');
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain('Not run (fail-closed, CONTROL_PLANE_UNAVAILABLE)');
-      const allowed = await proxy.client.callTool({ name: 'payment_send', arguments: { to: 'down', amount: 20 } });
-      expect(textOf(allowed)).toBe('sent 20 to down');
-      expect(proxy.upstreamCalls()).toEqual([{ tool: 'payment_send', args: { to: 'down', amount: 20 } }]);
+      expect(fileText(path)).toBeUndefined();
+      expect(textOf(await proxy.client.callTool({ name: 'read_text_file', arguments: { path: join(root, 'readme.txt') } }))).toBe('hello from the shared drive');
+      expect(textOf(await write(proxy, join(root, 'x.env'), 'x'))).toContain('Agents never write .env files');
     } finally {
       await proxy.close();
     }
   });
 });
 
-describe('signoff-mcp when the upstream server dies', () => {
-  it('reports it and exits, so the client is not left hanging', async () => {
-    const proxy = await startProxy(controlPlane, ['--hold-seconds', '1']);
-    const call = proxy.client.callTool({ name: 'server_crash', arguments: {} }).then(
-      () => 'answered',
-      () => 'failed',
-    );
-    await proxy.closed;
-    expect(await call).toBe('failed');
-    expect(proxy.stderr()).toContain('the upstream server');
-    expect(proxy.stderr()).toContain('exited; closing');
-  });
-});
-
 describe('signoff-mcp with a client of the 2026-07-28 (stateless) revision', () => {
   it('guards the same way: allow, deny, awaiting approval, and the identical retry after approval runs once', async () => {
-    const proxy = await startProxy(controlPlane, ['--hold-seconds', '0.3'], '2026-07-28');
+    const proxy = await startProxy(controlPlane, registry.filesystem(root), ['--hold-seconds', '0.3'], '2026-07-28');
     try {
       expect(proxy.client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
-      expect(textOf(await proxy.client.callTool({ name: 'balance_get', arguments: {} }))).toBe('balance: 1200');
-      expect(textOf(await proxy.client.callTool({ name: 'record_delete', arguments: { id: 'r2' } }))).toContain('Deleting records is not allowed');
+      expect(textOf(await proxy.client.callTool({ name: 'read_text_file', arguments: { path: join(root, 'readme.txt') } }))).toBe('hello from the shared drive');
+      expect(textOf(await write(proxy, join(root, 'modern.env'), 'x'))).toContain('Agents never write .env files');
 
-      const to = payee('modern');
-      const first = await proxy.client.callTool({ name: 'payment_send', arguments: { to, amount: 250 } });
-      const request = await pendingPayment(controlPlane, to);
+      const path = join(root, `${unique('modern')}.txt`);
+      const first = await write(proxy, path, 'modern');
+      const request = await pendingWrite(controlPlane, path);
       expect(textOf(first)).toContain(`Awaiting human approval: ${request.id}`);
-      expect(request.context).toMatchObject({ mcp: { server: 'payments-upstream', client: 'test-agent' } });
+      expect(request.context).toMatchObject({ mcp: { server: 'secure-filesystem-server', client: 'test-agent' } });
       await controlPlane.decide(request.id, 'ana', 'approve');
-      expect(textOf(await proxy.client.callTool({ name: 'payment_send', arguments: { to, amount: 250 } }))).toBe(`sent 250 to ${to}`);
-      expect(textOf(await proxy.client.callTool({ name: 'payment_send', arguments: { to, amount: 250 } }))).toContain('already used');
-      expect(proxy.upstreamCalls().map((call) => call.tool)).toEqual(['balance_get', 'payment_send']);
+      expect(textOf(await write(proxy, path, 'modern'))).toBe(`Successfully wrote to ${path}`);
+      rmSync(path);
+      expect(textOf(await write(proxy, path, 'modern'))).toContain('already used');
+      expect(fileText(path)).toBeUndefined();
     } finally {
       await proxy.close();
     }

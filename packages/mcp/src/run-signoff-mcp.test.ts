@@ -25,4 +25,18 @@ describe('the signoff-mcp command', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('/nonexistent/policy.yaml');
   });
+
+  it('refuses an upstream given twice, a malformed header and a bad --restart, naming the problem', () => {
+    const base = ['--policy', 'p.yaml', '--control-plane', 'http://127.0.0.1:1'];
+    const env = { SIGNOFF_API_KEY: 'sk_signoff_x' };
+    const both = run([...base, '--upstream-url', 'http://127.0.0.1:2/mcp', '--', 'node', 'server.js'], env);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('either an upstream command after -- or --upstream-url, not both');
+    const header = run([...base, '--upstream-url', 'http://127.0.0.1:2/mcp', '--upstream-header', 'Bearer abc'], env);
+    expect(header.stderr).toContain('--upstream-header must look like "Name: value", got Bearer abc');
+    const scheme = run([...base, '--upstream-url', 'ftp://example/mcp'], env);
+    expect(scheme.stderr).toContain('--upstream-url must be an http:// or https:// URL');
+    const restart = run([...base, '--restart=-1', '--', 'node', 'server.js'], env);
+    expect(restart.stderr).toContain('--restart must be a whole number ≥ 0, got -1');
+  });
 });

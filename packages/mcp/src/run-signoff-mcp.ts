@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createSignoff } from '@signoff/core';
+import { connectUpstream, type UpstreamConnection, type UpstreamTarget } from './connect-upstream.js';
 import { createSignoffMcpServer, DEFAULT_HOLD_MS } from './create-signoff-mcp-server.js';
 import { serveStreamableHttp } from './serve-streamable-http.js';
 
 const USAGE = `usage: signoff-mcp --policy <file> --control-plane <url> [--hold-seconds N] [--hide-denied-tools]
-                   [--server-name NAME] [--session ID] [--http PORT] -- <upstream command> [args…]
+                   [--server-name NAME] [--session ID] [--http PORT] [--restart N] -- <upstream command> [args…]
+       signoff-mcp … --upstream-url <http(s)://…/mcp> [--upstream-header "Name: value"]…
 Serves MCP on stdio, or with --http on http://127.0.0.1:PORT/mcp (Streamable HTTP, loopback only).
-The agent API key is read from SIGNOFF_API_KEY (it is not passed on to the upstream server).`;
+The upstream is a stdio command (restarted up to --restart times, default 3, if it crashes) or a
+Streamable HTTP URL. The agent API key is read from SIGNOFF_API_KEY (it is not passed on upstream).`;
 
 /**
  * The `signoff-mcp` command: starts the upstream MCP server (a stdio command), then serves the
@@ -32,8 +33,22 @@ export async function runSignoffMcp(argv: readonly string[], env: NodeJS.Process
   const apiKey = env.SIGNOFF_API_KEY;
   const holdSeconds = values['hold-seconds'] === undefined ? DEFAULT_HOLD_MS / 1000 : Number(values['hold-seconds']);
   const [command, ...commandArgs] = upstreamCommand;
+  const upstreamUrl = values['upstream-url'];
   if (values.help) return fail(USAGE, 0);
-  if (!values.policy || !values['control-plane'] || !command) return fail(`--policy, --control-plane and an upstream command after -- are required\n${USAGE}`);
+  if (!values.policy || !values['control-plane'] || (!command && !upstreamUrl)) {
+    return fail(`--policy, --control-plane and an upstream (a command after --, or --upstream-url) are required\n${USAGE}`);
+  }
+  if (command && upstreamUrl) return fail(`give either an upstream command after -- or --upstream-url, not both\n${USAGE}`);
+  if (upstreamUrl !== undefined && !/^https?:\/\//.test(upstreamUrl)) return fail(`--upstream-url must be an http:// or https:// URL, got ${upstreamUrl}`);
+  const headers: Record<string, string> = {};
+  for (const header of values['upstream-header'] ?? []) {
+    const colon = header.indexOf(':');
+    if (colon <= 0) return fail(`--upstream-header must look like "Name: value", got ${header}`);
+    headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+  }
+  if (values['upstream-header'] && !upstreamUrl) return fail('--upstream-header goes with --upstream-url');
+  const restarts = values.restart === undefined ? 3 : Number(values.restart);
+  if (!Number.isInteger(restarts) || restarts < 0) return fail(`--restart must be a whole number ≥ 0, got ${values.restart}`);
   if (!apiKey) return fail('SIGNOFF_API_KEY is not set: the proxy needs an agent key for the control plane');
   if (!Number.isFinite(holdSeconds) || holdSeconds < 0) return fail(`--hold-seconds must be a number ≥ 0, got ${values['hold-seconds']}`);
   const httpPort = values.http === undefined ? undefined : Number(values.http);
@@ -47,12 +62,17 @@ export async function runSignoffMcp(argv: readonly string[], env: NodeJS.Process
   }
 
   const { SIGNOFF_API_KEY: _key, ...upstreamEnv } = env;
-  const transport = new StdioClientTransport({ command, args: commandArgs, env: definedOnly(upstreamEnv), stderr: 'inherit' });
-  const upstream = new Client({ name: 'signoff-mcp', version: '0.1.0' });
+  const target: UpstreamTarget = upstreamUrl
+    ? { url: upstreamUrl, ...(Object.keys(headers).length > 0 ? { headers } : {}) }
+    : { command: command as string, args: commandArgs, env: definedOnly(upstreamEnv) };
+  const log = (message: string): void => void process.stderr.write(`signoff-mcp: ${message}\n`);
+  let upstreamGone: (reason: string) => void = () => undefined;
+  const gone = new Promise<string>((resolve) => (upstreamGone = resolve));
+  let upstream: UpstreamConnection;
   try {
-    await upstream.connect(transport);
+    upstream = await connectUpstream({ target, restarts, onEvent: log, onGone: (reason) => upstreamGone(reason) });
   } catch (error) {
-    return fail(`signoff-mcp: could not start the upstream server ${upstreamCommand.join(' ')}: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(`signoff-mcp: could not start the upstream server ${upstreamUrl ?? upstreamCommand.join(' ')}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   const onerror = (error: Error): void => void process.stderr.write(`signoff-mcp: ${error.message}\n`);
@@ -66,6 +86,8 @@ export async function runSignoffMcp(argv: readonly string[], env: NodeJS.Process
       hideDeniedTools: values['hide-denied-tools'] ?? false,
       ...(values['server-name'] ? { serverName: values['server-name'] } : {}),
       ...(session ? { session } : {}),
+      // A server per HTTP request has nobody to relay notifications to once the request is answered.
+      relayNotifications: httpPort === undefined,
     });
   let downstream: { close(): Promise<void> };
   if (httpPort === undefined) {
@@ -83,11 +105,11 @@ export async function runSignoffMcp(argv: readonly string[], env: NodeJS.Process
       closing = true;
       void Promise.allSettled([downstream.close(), closeUpstream ? upstream.close() : undefined]).then(() => resolve(code));
     };
-    upstream.onclose = () => {
+    void gone.then((reason) => {
       if (closing) return;
-      process.stderr.write(`signoff-mcp: the upstream server (${upstreamCommand.join(' ')}) exited; closing\n`);
+      log(`${reason}; closing`);
       stop(1, false);
-    };
+    });
     if (httpPort === undefined) process.stdin.once('end', () => stop(0, true));
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(0, true));
   });
@@ -105,6 +127,9 @@ function parse(args: readonly string[]) {
       'server-name': { type: 'string' },
       session: { type: 'string' },
       http: { type: 'string' },
+      restart: { type: 'string' },
+      'upstream-url': { type: 'string' },
+      'upstream-header': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;

@@ -1,8 +1,6 @@
 import { createSignoff, SignoffError } from '@signoff/core';
 import { describe, expect, it, vi } from 'vitest';
-import { fakeProject } from './__fixtures__/fake-project.js';
 import { assertSupportedFramework } from './assert-supported-framework.js';
-import { readInstalledVersion } from './read-installed-version.js';
 
 const refusal = (run: () => unknown): SignoffError => {
   try {
@@ -18,9 +16,8 @@ describe('assertSupportedFramework', () => {
   it('accepts the majors the adapter was built for (the installed ones too)', () => {
     expect(() => assertSupportedFramework('@openai/agents')).not.toThrow();
     expect(() => assertSupportedFramework('openai')).not.toThrow();
-    const from = fakeProject({ '@openai/agents': { version: '0.27.1' }, openai: { version: '7.0.0' } });
-    expect(() => assertSupportedFramework('@openai/agents', (name) => readInstalledVersion(name, from))).not.toThrow();
-    expect(() => assertSupportedFramework('openai', (name) => readInstalledVersion(name, from))).not.toThrow();
+    expect(() => assertSupportedFramework('@openai/agents', () => '0.27.1')).not.toThrow();
+    expect(() => assertSupportedFramework('openai', () => '7.0.0')).not.toThrow();
   });
 
   it.each([
@@ -29,8 +26,7 @@ describe('assertSupportedFramework', () => {
     ['openai', '6.9.1', '>=7.0.0 <8'],
     ['openai', '8.0.0-beta.1', '>=7.0.0 <8'],
   ] as const)('refuses %s@%s, naming it and the supported range', (framework, version, range) => {
-    const from = fakeProject({ [framework]: { version } });
-    const error = refusal(() => assertSupportedFramework(framework, (name) => readInstalledVersion(name, from)));
+    const error = refusal(() => assertSupportedFramework(framework, () => version));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toBe(`@signoff/openai supports ${framework} ${range}, but ${framework}@${version} is installed: install a supported version (npm install ${framework}@"${range}")`);
   });

@@ -290,6 +290,8 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     /** Ends an inbox session for good (sign-out), on every replica. */
     endSession: (sessionId: string, expiresAt: Date) => store.endSession(sessionId, expiresAt),
     sessionEnded: (sessionId: string) => store.sessionEnded(sessionId),
+    /** Every audit entry about one request, in order (for its page). */
+    auditTrail: (requestId: string) => store.readRequestAudit(requestId),
     close, reviewerById: (id: string) => reviewerById.get(id) };
 }
 

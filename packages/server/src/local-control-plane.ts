@@ -35,7 +35,13 @@ export interface LocalControlPlaneOptions {
     readonly callbackAllow?: readonly string[];
   };
   /** Serve the web inbox at `<url>/inbox` (plain-http loopback, so cookies are not `Secure`); reviewers sign in with `reviewerKey(id)`. */
-  readonly inbox?: { readonly sessionSecret?: string };
+  readonly inbox?: {
+    readonly sessionSecret?: string;
+    /** The config's `inbox.oidc` section as written in YAML (snake_case); needs `publicUrl`. */
+    readonly oidc?: Readonly<Record<string, unknown>>;
+  };
+  /** The config's `public_url` (pick `port` too, so it is where the server listens). */
+  readonly publicUrl?: string;
 }
 
 /** A control plane running in this process, for examples, demos and adapter tests. */
@@ -100,7 +106,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
             },
           }
         : {}),
-      ...(options.inbox ? { inbox: { session_secret: options.inbox.sessionSecret ?? randomBytes(32).toString('base64url'), secure_cookies: false } } : {}),
+      ...(options.publicUrl ? { public_url: options.publicUrl } : {}),
+      ...(options.inbox ? { inbox: { session_secret: options.inbox.sessionSecret ?? randomBytes(32).toString('base64url'), secure_cookies: false, ...(options.inbox.oidc ? { oidc: options.inbox.oidc } : {}) } } : {}),
       reviewers: reviewers.map(({ slackUserId, ...reviewer }) => ({ ...reviewer, ...(slackUserId ? { slack_user_id: slackUserId } : {}) })),
       api_keys: [
         { name: 'agent', kind: 'agent', key_sha256: sha256Hex(agentKey) },

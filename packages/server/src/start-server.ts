@@ -49,7 +49,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
   if (config.webhooks) channels.push(createWebhookChannel({ secret: config.webhooks.secret, endpoints: config.webhooks.endpoints, ...(callbacks ? { callbacks } : {}) }));
   if (config.email) channels.push(createEmailChannel({ ...config.email, ...argsView, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
   if (config.slack) channels.push(createSlackChannel({ ...config.slack, ...argsView, reviewers: config.reviewers, ownersOf: (agent) => ownersByAgent.get(agent) ?? [] }));
-  if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, policy, apiKeys: config.apiKeys, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
+  if (config.inbox) channels.push(createInboxChannel({ ...config.inbox, policy, apiKeys: config.apiKeys, reviewers: config.reviewers, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) }));
   const service = createApprovalService({
     store,
     guard: createGuard(policy),

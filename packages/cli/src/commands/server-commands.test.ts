@@ -235,6 +235,6 @@ describe('signoff mcp', () => {
 
   it('runs the proxy of @signoff/mcp: its own --help, and a usage error without the required flags', async () => {
     expect(await runMcp('--help')).toMatchObject({ code: 0, err: expect.stringContaining('--control-plane') });
-    expect(await runMcp('--policy', 'p.yaml')).toMatchObject({ code: 2, err: expect.stringContaining('--policy, --control-plane and an upstream command after -- are required') });
+    expect(await runMcp('--policy', 'p.yaml')).toMatchObject({ code: 2, err: expect.stringContaining('--policy, --control-plane and an upstream (a command after --, or --upstream-url) are required') });
   }, 30_000);
 });

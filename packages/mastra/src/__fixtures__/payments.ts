@@ -8,7 +8,7 @@ import { createSignoff, type ApprovalRequest, type Signoff } from '@signoff/core
 import { startLocalControlPlane, type LocalControlPlane } from '@signoff/server';
 import { z } from 'zod';
 import { withSignoff, type SignoffMastraOptions } from '../with-signoff.js';
-import { scriptedModel, type ScriptedTurn } from './scripted-model.js';
+import { scriptedModel, type ScriptedTurn } from '@signoff/ai-sdk/testing';
 
 /** Tool names use `_`: providers such as OpenAI refuse dots in function names. */
 export const policy = `

@@ -1,4 +1,7 @@
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,53 +11,91 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { ApprovalRequest } from '@signoff/core';
 import type { LocalControlPlane } from '@signoff/server';
 
-/** Tool names use `_`, as most MCP servers do. */
+/**
+ * One policy for the registry servers the tests put behind the proxy: the reference filesystem
+ * server (its `write_file` lets a test count runs: the file exists or not) and the "everything" server.
+ */
 export const policy = `
 version: 1
 default: deny
 rules:
-  - id: huge-payments
-    tool: payment_send
+  - id: no-env-files
+    tool: write_file
     action: deny
     when:
-      args.amount: { gt: 10000 }
-    reason: "Payments over $10,000 are never made by an agent"
-  - id: quick-payments
-    tool: payment_send
+      args.path: { ends_with: ".env" }
+    reason: "Agents never write .env files"
+  - id: quick-writes
+    tool: write_file
     action: escalate
     when:
-      args.to: quick-expiry
+      args.path: { contains: "quick-expiry" }
     reason: "Needs a yes within a second"
     metadata:
       approver_roles: [finance]
       approval_timeout_minutes: 0.01
-  - id: big-payments
-    tool: payment_send
+  - id: writes
+    tool: [write_file, edit_file]
     action: escalate
-    when:
-      args.amount: { gt: 100 }
-    reason: "Payments over $100 require approval ({args.amount} to {args.to})"
+    reason: "Writing {args.path} needs a reviewer"
     metadata:
       approver_roles: [finance]
-  - id: small-payments
-    tool: payment_send
-    action: allow
-  - id: no-deletes
-    tool: record_delete
+  - id: no-moves
+    tool: move_file
     action: deny
-    reason: "Deleting records is not allowed"
-  - id: read-only
-    tool: [balance_get, payment_fail, server_crash]
+    reason: "Moving files is not allowed"
+  - id: reads
+    tool: [read_text_file, list_directory, list_allowed_directories, get_file_info]
     action: allow
+  - id: big-sums
+    tool: get-sum
+    action: escalate
+    when:
+      args.a: { gt: 100 }
+    reason: "Sums over 100 need a reviewer"
+    metadata:
+      approver_roles: [finance]
+  - id: long-operations
+    tool: trigger-long-running-operation
+    action: escalate
+    when:
+      args.steps: 3
+    reason: "Long operations need a reviewer"
+    metadata:
+      approver_roles: [finance]
+  - id: everything-safe
+    tool: [echo, get-sum, trigger-long-running-operation, toggle-simulated-logging, toggle-subscriber-updates]
+    action: allow
+  - id: no-env
+    tool: get-env
+    action: deny
+    reason: "The environment holds secrets"
 `;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const packageRoot = join(here, '..', '..');
+const registryBin = (name: string): string => join(packageRoot, 'node_modules', '@modelcontextprotocol', name, 'dist', 'index.js');
+
+/**
+ * Upstream commands of registry servers, run from the installed devDependencies (never `npx -y`:
+ * tests do not reach the network).
+ */
+export const registry = {
+  /** `@modelcontextprotocol/server-filesystem` serving `root`. */
+  filesystem: (root: string): string[] => [process.execPath, registryBin('server-filesystem'), root],
+  /** `@modelcontextprotocol/server-everything` over stdio. */
+  everything: (): string[] => [process.execPath, registryBin('server-everything'), 'stdio'],
+};
+
+/** A fresh folder for the filesystem server, with one file to read. */
+export function sharedFolder(): string {
+  const root = mkdtempSync(join(tmpdir(), 'signoff-mcp-files-'));
+  writeFileSync(join(root, 'readme.txt'), 'hello from the shared drive');
+  return root;
+}
 
 export interface RunningProxy {
   readonly client: Client;
-  /** What reached the upstream server, in order. */
-  upstreamCalls(): Array<{ tool: string; args: Record<string, unknown> }>;
   /** stderr of the proxy (and the upstream, which inherits it). */
   stderr(): string;
   /** Resolves when the proxy's stdio closed (the proxy exited). */
@@ -62,69 +103,114 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-/** The `signoff-mcp` command line (the real bin) in front of the fixture upstream server, and where the upstream logs its runs. */
-export function proxyCommand(controlPlane: { url: string; agentKey: string }, extraArgs: readonly string[] = []) {
+/** The `signoff-mcp` command line (the real bin) in front of an upstream command. */
+export function proxyCommand(controlPlane: { url: string; agentKey: string }, upstream: readonly string[], extraArgs: readonly string[] = []) {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-mcp-'));
   const policyFile = join(directory, 'policy.yaml');
   writeFileSync(policyFile, policy);
-  const callsLog = join(directory, 'calls.jsonl');
   return {
     command: process.execPath,
-    args: [
-      join(packageRoot, 'bin', 'signoff-mcp.js'),
-      '--policy', policyFile,
-      '--control-plane', controlPlane.url,
-      ...extraArgs,
-      '--',
-      process.execPath, '--import', 'tsx', join(here, 'upstream-server.ts'),
-    ],
+    args: [join(packageRoot, 'bin', 'signoff-mcp.js'), '--policy', policyFile, '--control-plane', controlPlane.url, ...extraArgs, ...(upstream.length > 0 ? ['--', ...upstream] : [])],
     cwd: packageRoot,
-    env: { PATH: process.env.PATH ?? '', SIGNOFF_API_KEY: controlPlane.agentKey, UPSTREAM_CALLS_LOG: callsLog },
-    upstreamCalls: (): Array<{ tool: string; args: Record<string, unknown> }> =>
-      existsSync(callsLog) ? readFileSync(callsLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line)) : [],
+    env: { PATH: process.env.PATH ?? '', SIGNOFF_API_KEY: controlPlane.agentKey },
   };
 }
 
-/** Spawns `signoff-mcp` (the real bin) in front of the fixture upstream server, and connects the SDK's own Client to it over stdio. */
+/** Spawns `signoff-mcp` (the real bin) in front of `upstream`, and connects the SDK's own Client to it over stdio. */
 export async function startProxy(
   controlPlane: { url: string; agentKey: string },
+  upstream: readonly string[],
   extraArgs: readonly string[] = [],
   /** `'2026-07-28'`: the downstream client pins the stateless 2026 revision (default: the SDK's default, the 2025 era). */
   pinRevision?: string,
 ): Promise<RunningProxy> {
-  const { upstreamCalls, ...command } = proxyCommand(controlPlane, extraArgs);
+  const command = proxyCommand(controlPlane, upstream, extraArgs);
   const transport = new StdioClientTransport({ ...command, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client({ name: 'test-agent', version: '1.0.0' }, pinRevision ? { versionNegotiation: { mode: { pin: pinRevision } } } : {});
   const closed = new Promise<void>((resolve) => (client.onclose = () => resolve()));
   await client.connect(transport);
-  return {
-    client,
-    closed,
-    upstreamCalls,
-    stderr: () => stderr,
-    close: () => client.close(),
-  };
+  return { client, closed, stderr: () => stderr, close: () => client.close() };
 }
 
-/** The pending request the proxy created for a payment to `to`, as reviewer ana sees it (waits until it appears). */
-export async function pendingPayment(controlPlane: LocalControlPlane, to: string): Promise<ApprovalRequest> {
+/** The pending request the proxy created whose args match, as reviewer ana sees it (waits until it appears). */
+export async function pendingRequest(controlPlane: LocalControlPlane, matches: (args: Record<string, unknown>) => boolean): Promise<ApprovalRequest> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const found = (await controlPlane.actionable('ana')).find((request) => (request.args as { to?: string }).to === to);
+    const found = (await controlPlane.actionable('ana')).find((request) => matches(request.args as Record<string, unknown>));
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`no pending request for a payment to ${to}`);
+  throw new Error('no pending request matched');
 }
 
-/** A payee no other test uses, so tests sharing a proxy session never meet each other's requests. */
-export function payee(label: string): string {
+/** The pending request for a write to `path`. */
+export const pendingWrite = (controlPlane: LocalControlPlane, path: string): Promise<ApprovalRequest> => pendingRequest(controlPlane, (args) => args.path === path);
+
+/** A file name no other test uses, so tests sharing a proxy session never meet each other's requests. */
+export function unique(label: string): string {
   return `${label}-${randomUUID().slice(0, 8)}`;
+}
+
+/** The file's text, or undefined when the upstream never wrote it. */
+export function fileText(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
 /** The text of a tool result. */
 export function textOf(result: unknown): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return content.map((part) => part.text ?? '').join('\n');
+}
+
+/** Waits until `check` returns something (polls every 50 ms, up to 20 s), for notifications that arrive on their own. */
+export async function eventually<T>(check: () => T | undefined): Promise<T> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const value = check();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the awaited event never came');
+}
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Spawns a real process and resolves once its stderr or stdout matches `ready` (rejects if it exits first). */
+export async function spawnUntil(command: readonly string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ process: ChildProcess; match: RegExpExecArray; output: () => string; stop: () => Promise<void> }> {
+  const [executable, ...args] = command as [string, ...string[]];
+  const child = spawn(executable, args, { cwd: packageRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = ready.exec(output);
+      if (found) resolve(found);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${executable} exited (${code}) before it was ready: ${output}`)));
+  });
+  return {
+    process: child,
+    match,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** The pids of the upstream servers the proxy started, in order (from its "upstream server started (pid N)" lines). */
+export function upstreamPids(stderr: string): number[] {
+  return [...stderr.matchAll(/upstream server started \(pid (\d+)\)/g)].map((match) => Number(match[1]));
 }

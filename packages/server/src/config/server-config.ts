@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import * as z from 'zod';
 import { callbackAllowEntryProblem } from '../channels/callback-policy.js';
 import type { Reviewer } from '../engine/reviewer.js';
+import type { OidcSignInOptions } from '../channels/inbox/oidc-sign-in.js';
 
 /** `10.20.0.0/16`, `fd00::/8` or a single address. */
 function isCidr(text: string): boolean {
@@ -76,12 +77,29 @@ const EmailSchema = strictMapping(
   'email key',
 );
 
+const OidcSchema = strictMapping(
+  {
+    issuer: z.url({ protocol: /^https?$/, error: 'expected the issuer URL, e.g. https://login.example.com/realms/acme' }),
+    client_id: z.string({ error: 'expected the client id registered at the provider' }).min(1),
+    client_secret: z.string().min(1).optional(),
+    client_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+    redirect_path: z.string().regex(/^\/inbox\/[\w/-]+$/, 'expected a path under /inbox/, e.g. /inbox/oidc/callback').default('/inbox/oidc/callback'),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'expected a scope name'), { error: 'expected a list of scopes' }).default(['openid', 'email']),
+    map_by: z.enum(['email', 'sub'], { error: 'expected email or sub' }).default('email'),
+    reviewers: z.record(z.string().min(1), z.string({ error: 'expected a reviewer id' }), { error: 'expected a mapping of email or sub to reviewer id' }).default({}),
+    allow_unverified_email: z.boolean({ error: 'expected true or false' }).default(false),
+    label: z.string().min(1).max(80).optional(),
+  },
+  'inbox.oidc key',
+);
+
 const InboxSchema = strictMapping(
   {
     session_secret: z.string().refine((secret) => Buffer.byteLength(secret, 'utf8') >= 32, 'expected at least 32 bytes (e.g. openssl rand -base64 32)').optional(),
     session_secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
     session_hours: z.number({ error: 'expected a number of hours' }).positive().max(24 * 30).default(12),
     secure_cookies: z.boolean({ error: 'expected true or false' }).optional(),
+    oidc: OidcSchema.optional(),
   },
   'inbox key',
 );
@@ -198,7 +216,7 @@ export interface ServerConfig {
     | { readonly smtpUrl: string; readonly from: string; readonly linkSecret: string; readonly linkTtlMs: number | undefined; readonly publicUrl: string }
     | undefined;
   /** The web inbox at `/inbox`, when configured: session signing key and cookie settings. */
-  readonly inbox: { readonly sessionSecret: string; readonly sessionTtlMs: number; readonly secureCookies: boolean } | undefined;
+  readonly inbox: { readonly sessionSecret: string; readonly sessionTtlMs: number; readonly secureCookies: boolean; readonly oidc?: OidcSignInOptions } | undefined;
   /** Retention, when configured: resolved requests older than `resolvedAfterMs` move to JSON Lines files in `archiveDir` (absolute), checked every `intervalMs`. */
   readonly retention?: { readonly resolvedAfterMs: number; readonly archiveDir: string; readonly intervalMs: number } | undefined;
 }
@@ -298,6 +316,23 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       sessionTtlMs: config.inbox.session_hours * 3_600_000,
       // Secure unless reviewers reach the server over plain http on this machine.
       secureCookies: config.inbox.secure_cookies ?? !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(config.public_url ?? ''),
+      ...(config.inbox.oidc
+        ? {
+            oidc: {
+              issuer: config.inbox.oidc.issuer,
+              clientId: config.inbox.oidc.client_id,
+              ...(config.inbox.oidc.client_secret !== undefined || config.inbox.oidc.client_secret_env !== undefined
+                ? { clientSecret: config.inbox.oidc.client_secret ?? (env[config.inbox.oidc.client_secret_env as string] as string) }
+                : {}),
+              redirectPath: config.inbox.oidc.redirect_path,
+              scopes: config.inbox.oidc.scopes,
+              mapBy: config.inbox.oidc.map_by,
+              reviewers: config.inbox.oidc.reviewers,
+              allowUnverifiedEmail: config.inbox.oidc.allow_unverified_email,
+              ...(config.inbox.oidc.label ? { label: config.inbox.oidc.label } : {}),
+            },
+          }
+        : {}),
     },
     slack: config.slack && {
       botToken: config.slack.bot_token ?? (env[config.slack.bot_token_env as string] as string),
@@ -361,6 +396,16 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
       issues.push({ path: ['inbox'], message: 'expected exactly one of session_secret or session_secret_env' });
     } else if (typeof inbox.session_secret_env === 'string' && Buffer.byteLength(env[inbox.session_secret_env] ?? '', 'utf8') < 32) {
       issues.push({ path: ['inbox', 'session_secret_env'], message: `environment variable ${inbox.session_secret_env} must hold at least 32 bytes` });
+    }
+    const oidc = inbox.oidc as Record<string, unknown> | undefined;
+    if (oidc && typeof oidc === 'object') {
+      if ((record as { public_url?: unknown }).public_url === undefined) issues.push({ path: ['inbox', 'oidc'], message: 'inbox.oidc needs public_url: the provider sends reviewers back to it' });
+      if (oidc.client_secret !== undefined && oidc.client_secret_env !== undefined) issues.push({ path: ['inbox', 'oidc'], message: 'expected at most one of client_secret or client_secret_env' });
+      if (typeof oidc.client_secret_env === 'string' && !env[oidc.client_secret_env]) issues.push({ path: ['inbox', 'oidc', 'client_secret_env'], message: `environment variable ${oidc.client_secret_env} is not set` });
+      const mapped = oidc.reviewers && typeof oidc.reviewers === 'object' ? Object.entries(oidc.reviewers as Record<string, unknown>) : [];
+      for (const [value, reviewerId] of mapped) if (!ids.has(reviewerId)) issues.push({ path: ['inbox', 'oidc', 'reviewers', value], message: `unknown reviewer '${String(reviewerId)}'` });
+      if (oidc.map_by === 'sub' && mapped.length === 0) issues.push({ path: ['inbox', 'oidc', 'reviewers'], message: 'map_by: sub needs reviewers: mapping each provider subject to a reviewer id' });
+      if (Array.isArray(oidc.scopes) && !oidc.scopes.includes('openid')) issues.push({ path: ['inbox', 'oidc', 'scopes'], message: 'scopes must include openid' });
     }
   }
   const slack = (record as { slack?: Record<string, unknown> }).slack;

@@ -11,6 +11,7 @@ import type { OutboxMessageInput } from './outbox-message.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
+import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
 import { ANY_REQUEST, type ApprovalFilter, type RequestChange, type Store } from './store.js';
 
@@ -451,6 +452,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         values.push(filter.before.createdAt, filter.before.id);
         where.push(`(r.created_at < $${values.length - 1} OR (r.created_at = $${values.length - 1} AND r.id < $${values.length}))`);
       }
+      if (filter.statuses) (values.push([...filter.statuses]), where.push(`r.status = ANY($${values.length}::text[])`));
+      if (filter.createdSince !== undefined) (values.push(isoInstant(filter.createdSince, 'createdSince')), where.push(`r.created_at >= $${values.length}::timestamptz`));
+      if (filter.createdUntil !== undefined) (values.push(isoInstant(filter.createdUntil, 'createdUntil')), where.push(`r.created_at < $${values.length}::timestamptz`));
+      // \`json\`, not \`jsonb\`: bodies may hold \u0000, which only \`json\` accepts; decisions are read without unescaping.
+      if (filter.reviewer !== undefined) (values.push(filter.reviewer), where.push(`EXISTS (SELECT 1 FROM json_array_elements(r.body::json -> 'decisions') d WHERE d ->> 'reviewer' = $${values.length})`));
+      if (filter.search) (values.push(filter.search), where.push(`strpos(lower(r.body), lower($${values.length})) > 0`));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const order = deadline ? 'r.expires_at ASC, r.id ASC' : 'r.created_at DESC, r.id DESC';
       const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
@@ -593,6 +600,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
     async readAudit() {
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence`);
+      return rows.map((row) => JSON.parse(row.body) as AuditEntry);
+    },
+    async readRequestAudit(requestId) {
+      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE request_id = $1 ORDER BY sequence`, [requestId]);
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async readAuditPage(after, limit) {

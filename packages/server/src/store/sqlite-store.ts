@@ -10,6 +10,7 @@ import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './o
 import type { OutboxMessageInput } from './outbox-message.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
+import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
 import type { ApprovalFilter, RequestChange, Store } from './store.js';
 
@@ -187,6 +188,7 @@ export function openSqliteStore(file: string): Store {
     newestEventOf: db.prepare('SELECT body FROM audit_log WHERE request_id = ? ORDER BY sequence DESC LIMIT 1'),
     readAudit: db.prepare('SELECT body FROM audit_log ORDER BY sequence'),
     readAuditPage: db.prepare('SELECT body FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?'),
+    requestAudit: db.prepare('SELECT body FROM audit_log WHERE request_id = ? ORDER BY sequence'),
     head: db.prepare('SELECT body FROM audit_log ORDER BY sequence DESC LIMIT 1'),
     states: db.prepare('SELECT id, body, state_hash, audit_sequence FROM approval_requests ORDER BY id'),
     enqueue: db.prepare(
@@ -316,6 +318,14 @@ export function openSqliteStore(file: string): Store {
       const deadline = filter.order === 'deadline';
       if (deadline && filter.after) (where.push('(r.expires_at > ? OR (r.expires_at = ? AND r.id > ?))'), values.push(filter.after.expiresAt, filter.after.expiresAt, filter.after.id));
       if (!deadline && filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
+      // `+r.status`: not through the status index, so SQLite walks creation order and stops at `limit`,
+      // instead of reading and sorting every request of the common resolved statuses.
+      if (filter.statuses) (where.push(filter.statuses.length ? `+r.status IN (${filter.statuses.map(() => '?').join(', ')})` : '0'), values.push(...filter.statuses));
+      // Times are stored as toISOString() text, so normalizing the bound compares as instants.
+      if (filter.createdSince !== undefined) (where.push('r.created_at >= ?'), values.push(isoInstant(filter.createdSince, 'createdSince')));
+      if (filter.createdUntil !== undefined) (where.push('r.created_at < ?'), values.push(isoInstant(filter.createdUntil, 'createdUntil')));
+      if (filter.reviewer !== undefined) (where.push("EXISTS (SELECT 1 FROM json_each(r.body, '$.decisions') d WHERE json_extract(d.value, '$.reviewer') = ?)"), values.push(filter.reviewer));
+      if (filter.search) (where.push('instr(lower(r.body), lower(?)) > 0'), values.push(filter.search));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const order = deadline ? 'r.expires_at ASC, r.id ASC' : 'r.created_at DESC, r.id DESC';
       const sql = `${selectRequestRows()} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
@@ -393,6 +403,9 @@ export function openSqliteStore(file: string): Store {
     },
     async enqueueOutbox(messages) {
       db.transaction(() => enqueue(messages)).immediate();
+    },
+    async readRequestAudit(requestId) {
+      return (statements.requestAudit.all(requestId) as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async readAuditPage(after, limit) {
       return (statements.readAuditPage.all(after, limit) as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
@@ -542,3 +555,4 @@ function bindFoundRows(db: Database.Database, appendEvents: (events: readonly Au
     bind.run(entry?.sequence, bound.state?.hash, row.id);
   }
 }
+

@@ -99,6 +99,66 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect((await store.listRequests({ before: { createdAt: newest!.createdAt, id: newest!.id } })).map((request) => request.id)).toEqual(['apr_1', 'apr_0', 'apr_k']);
     });
 
+    it('filters in the query: statuses, reviewer, creation time, text search — and pages through the filtered rows', async () => {
+      const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);
+      for (const [index, tool] of ['payment.send', 'email.send', 'payment.send', 'deploy.run', 'payment.send'].entries()) {
+        const { request, events } = newRequest(`apr_f${index}`, { tool, now: at(index * 60) });
+        await store.createRequest(request, events);
+      }
+      const decide = (id: string, reviewer: string, status: 'approved' | 'denied' | 'pending') =>
+        store.updateRequest(id, (current) => ({
+          request: { ...current, status, decisions: [...current.decisions, { reviewer, verdict: status === 'denied' ? 'deny' : 'approve', channel: 'inbox', at: at(600).toISOString(), argsHash: current.approvedArgsHash }] },
+          events: [{ type: 'decision.recorded', requestId: id, actor: reviewer, channel: 'inbox', detail: {} }],
+          result: null,
+        }));
+      await decide('apr_f0', 'ana', 'approved');
+      await decide('apr_f1', 'sam', 'denied');
+      await decide('apr_f2', 'ana', 'pending');
+      await decide('apr_f2', 'sam', 'approved');
+      const ids = async (filter: Parameters<Store['listRequests']>[0]) => (await store.listRequests(filter)).map((request) => request.id);
+
+      expect(await ids({ statuses: ['approved', 'denied', 'executed', 'expired'] })).toEqual(['apr_f2', 'apr_f1', 'apr_f0']);
+      expect(await ids({ statuses: [] })).toEqual([]);
+      expect(await ids({ reviewer: 'ana' })).toEqual(['apr_f2', 'apr_f0']);
+      expect(await ids({ reviewer: 'sam', tool: 'payment.send' })).toEqual(['apr_f2']);
+      expect(await ids({ reviewer: 'nobody' })).toEqual([]);
+      // Bounds: since is inclusive, until exclusive; any offset is the same instant.
+      expect(await ids({ createdSince: at(60).toISOString(), createdUntil: at(180).toISOString() })).toEqual(['apr_f2', 'apr_f1']);
+      expect(await ids({ createdSince: '2026-11-24T07:03:00+01:00' })).toEqual(['apr_f4', 'apr_f3']);
+      await expect(store.listRequests({ createdSince: 'yesterday' })).rejects.toThrow(/createdSince: expected an ISO 8601 time/);
+      // Search reads the whole stored request, case-insensitively: tool, args, comments.
+      expect(await ids({ search: 'DEPLOY' })).toEqual(['apr_f3']);
+      expect(await ids({ search: 'apr_f4' })).toEqual(['apr_f4']);
+      expect(await ids({ search: "'; DROP TABLE approval_requests; --" })).toEqual([]);
+      // The limit applies after the filters: a page holds only matching rows, and the next page continues them.
+      const first = await store.listRequests({ tool: 'payment.send', limit: 2 });
+      expect(first.map((request) => request.id)).toEqual(['apr_f4', 'apr_f2']);
+      const last = first.at(-1)!;
+      expect(await ids({ tool: 'payment.send', limit: 2, before: { createdAt: last.createdAt, id: last.id } })).toEqual(['apr_f0']);
+    });
+
+    it("reads one request's audit trail in order, and nothing of other requests", async () => {
+      for (const id of ['apr_t1', 'apr_t2']) {
+        const { request, events } = newRequest(id);
+        await store.createRequest(request, events);
+      }
+      await store.appendAudit([{ type: 'access.refused', requestId: 'apr_t1', actor: 'mallory', channel: 'inbox', detail: { reason: 'invalid CSRF token' } }]);
+      await store.updateRequest('apr_t1', (current) => ({
+        request: { ...current, status: 'approved' },
+        events: [{ type: 'request.approved', requestId: 'apr_t1', actor: 'ana', channel: 'inbox', detail: { comment: 'ok' } }],
+        result: null,
+      }));
+      await store.updateRequest('apr_t2', (current) => ({ request: { ...current, status: 'denied' }, events: [{ type: 'request.denied', requestId: 'apr_t2', actor: 'sam', detail: {} }], result: null }));
+      const trail = await store.readRequestAudit('apr_t1');
+      expect(trail.map((entry) => [entry.type, entry.actor])).toEqual([
+        ['request.created', 'agent-1'],
+        ['access.refused', 'mallory'],
+        ['request.approved', 'ana'],
+      ]);
+      expect(trail.map((entry) => entry.sequence)).toEqual([...trail.map((entry) => entry.sequence)].sort((a, b) => a - b));
+      expect(await store.readRequestAudit('apr_none')).toEqual([]);
+    });
+
     it('updates under a lock and writes the events with the change', async () => {
       const { request, events } = newRequest('apr_u');
       await store.createRequest(request, events);

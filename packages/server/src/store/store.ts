@@ -19,6 +19,19 @@ export interface ApprovalFilter {
   readonly order?: ListOrder;
   /** With `order: 'deadline'`: only requests after this one (its deadline and id). */
   readonly after?: { readonly expiresAt: string; readonly id: string };
+  /** Any of these statuses (with `status`, both must hold). */
+  readonly statuses?: readonly ApprovalStatus[];
+  /** Only requests this reviewer decided (approved or denied, on any args). */
+  readonly reviewer?: string;
+  /** Only requests created at or after this instant (ISO 8601). */
+  readonly createdSince?: string;
+  /** Only requests created before this instant (ISO 8601). */
+  readonly createdUntil?: string;
+  /**
+   * Case-insensitive text the stored request contains anywhere: tool, args, reason, context, comments
+   * (matched against its JSON, so quotes and backslashes inside values match in their escaped form).
+   */
+  readonly search?: string;
 }
 
 /** How a list is sorted: newest first (by `createdAt`, then id) or soonest deadline first (by `expiresAt`, then id). */
@@ -135,6 +148,8 @@ export interface Store {
   enqueueOutbox(messages: readonly OutboxMessageInput[]): Promise<void>;
   /** The whole audit log in sequence order. */
   readAudit(): Promise<AuditEntry[]>;
+  /** Every audit entry about one request (created, decisions, edits, refusals, execution, expiry), in sequence order. */
+  readRequestAudit(requestId: string): Promise<AuditEntry[]>;
   /** Up to `limit` entries after sequence `after`, in order: reads a log of any size a page at a time. */
   readAuditPage(after: number, limit: number): Promise<AuditEntry[]>;
   /** The next retention run for requests resolved before `cutoff`, or `undefined` when none can go yet. */

@@ -256,6 +256,70 @@ describe('the web inbox, over HTTP', () => {
     expect((await ana.get(`/inbox/requests/${first.id}`)).text).not.toContain('/decide');
   });
 
+  it('finds requests by status, tool, agent, reviewer, day and text, in pages that keep the filters', async () => {
+    const [first, second, third] = [await ask('payment.send', { to: 'findme-1', amount: 300 }), await ask('payment.send', { to: 'findme-2', amount: 300 }), await ask('payment.send', { to: 'findme-3', amount: 300 })] as [ApprovalRequest, ApprovalRequest, ApprovalRequest];
+    const ana = await signedIn('ana');
+    expect((await decide(ana, first.id, 'approve', { comment: 'Invoice ok' })).status).toBe(303);
+    expect((await decide(await signedIn('bo'), second.id, 'deny', { comment: 'Duplicate' })).status).toBe(303);
+    const listed = async (query: string) => {
+      const page = await ana.get(`/inbox/history?${query}`);
+      return { status: page.status, text: page.text, ids: [first, second, third].filter((request) => page.text.includes(request.id)).map((request) => request.id) };
+    };
+    expect((await listed('q=findme-')).ids).toEqual([first.id, second.id]); // resolved only, by default
+    expect((await listed('q=FINDME-&status=any')).ids).toEqual([first.id, second.id, third.id]);
+    expect((await listed('q=findme-&status=pending')).ids).toEqual([third.id]);
+    expect((await listed('q=findme-&reviewer=bo')).ids).toEqual([second.id]);
+    expect((await listed('q=findme-&status=approved&reviewer=ana&tool=payment.send&agent=agent')).ids).toEqual([first.id]);
+    expect((await listed('q=findme-&status=any&agent=someone-else')).ids).toEqual([]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await listed(`q=findme-&status=any&from=${today}&to=${today}`)).ids).toHaveLength(3);
+    const none = await listed('q=findme-&status=any&from=2001-01-01&to=2001-01-31');
+    expect(none.ids).toEqual([]);
+    expect(none.text).toContain('No request matches these filters.');
+    // The form shows what was asked, so a reviewer can refine it.
+    expect(none.text).toContain('name="from" value="2001-01-01"');
+    expect(none.text).toMatch(/<option value="any" selected>/);
+    const bad = await listed('from=2026-02-30');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('Nothing listed: from: expected a day like 2026-12-07.');
+
+    // More than a page: the newest 50, then an "Older" link carrying the filters and a keyset cursor.
+    for (let index = 0; index < 52; index += 1) await ask('payment.send', { to: `pager-${index}`, amount: 150 + index });
+    const pageOne = await ana.get('/inbox/history?status=pending&q=pager-');
+    expect(pageOne.text.match(/href="\/inbox\/requests\//g)).toHaveLength(50);
+    const older = /<a href="([^"]+)" rel="next">Older/.exec(pageOne.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(older).toMatch(/^\/inbox\/history\?status=pending&q=pager-&cursor=/);
+    // Requests arriving meanwhile do not shift the next page.
+    await ask('payment.send', { to: 'pager-late', amount: 999 });
+    const pageTwo = await ana.get(older as string);
+    expect(pageTwo.text.match(/href="\/inbox\/requests\//g)).toHaveLength(2);
+    expect(pageTwo.text).toContain('pager-0');
+    expect(pageTwo.text).not.toContain('rel="next"');
+    expect(pageTwo.text).toContain('<a href="/inbox/history?status=pending&amp;q=pager-">← Newest</a>');
+    expect((await ana.get('/inbox/history?cursor=forged')).status).toBe(400);
+  });
+
+  it("shows a request's whole audit trail on its page, in order, with who, when and why", async () => {
+    const request = await ask('payment.send', { to: 'trail-co', amount: 250 });
+    const ana = await signedIn('ana');
+    // A forged form is refused and audited against the request: it belongs in the trail too.
+    expect((await ana.post(`/inbox/requests/${request.id}/decide`, { csrf: 'forged', verdict: 'approve' })).status).toBe(403);
+    expect((await decide(ana, request.id, 'approve', { comment: 'Checked <b>twice</b>', args: JSON.stringify({ to: 'trail-co', amount: 200 }) })).status).toBe(303);
+    const trail = await controlPlane.store.readRequestAudit(request.id);
+    expect(trail.map((entry) => entry.type)).toEqual(['request.created', 'access.refused', 'decision.recorded', 'request.approved']);
+    const page = (await ana.get(`/inbox/requests/${request.id}`)).text;
+    const section = page.slice(page.indexOf('id="audit-trail"'));
+    expect(section).toContain(`Audit trail (${trail.length} entries)`);
+    const order = ['Created', 'Access refused', 'Decision recorded', 'Approved'].map((label) => section.indexOf(`">${label}</b>`));
+    expect(order.every((position, index) => position > 0 && (index === 0 || position > (order[index - 1] as number)))).toBe(true);
+    expect(section).toContain('Ana Lima (ana)');
+    expect(section).toContain('invalid CSRF token');
+    expect(section).toContain('Checked &lt;b&gt;twice&lt;/b&gt;');
+    expect(section).toContain('<b>edited</b> true');
+    // Hashes are cut to their first characters, the whole one in a tooltip.
+    expect(section).toContain(`<code title="${trail[0]?.detail.argsHash}">${String(trail[0]?.detail.argsHash).slice(0, 12)}…</code>`);
+  });
+
   it("shows the engine's refusals on the page: self-approval, wrong role, late", async () => {
     const own = await ask('payment.send', { to: 'acme', amount: 700 }, { onBehalfOf: 'ana' });
     const ana = await signedIn('ana');
@@ -389,11 +453,31 @@ describe('the inbox: config section', () => {
     expect(load([]).inbox).toBeUndefined();
   });
 
+  it('reads the OpenID Connect section with its defaults, the client secret from the environment', () => {
+    const oidc = ['public_url: https://signoff.example.com', `inbox:`, `  session_secret: "${secret}"`, '  oidc:', '    issuer: https://login.example.com/realms/acme', '    client_id: signoff'];
+    expect(load(oidc).inbox?.oidc).toEqual({
+      issuer: 'https://login.example.com/realms/acme',
+      clientId: 'signoff',
+      redirectPath: '/inbox/oidc/callback',
+      scopes: ['openid', 'email'],
+      mapBy: 'email',
+      reviewers: {},
+      allowUnverifiedEmail: false,
+    });
+    expect(load([...oidc, '    client_secret_env: OIDC_SECRET', '    map_by: sub', '    reviewers: { "00u1abcd": ana }'], { OIDC_SECRET: 's3cret' }).inbox?.oidc).toMatchObject({ clientSecret: 's3cret', mapBy: 'sub', reviewers: { '00u1abcd': 'ana' } });
+  });
+
   it.each([
     [['inbox: { session_secret: short }'], {}, 'expected at least 32 bytes'],
     [['inbox: { session_hours: 2 }'], {}, 'expected exactly one of session_secret or session_secret_env'],
     [['inbox: { session_secret_env: INBOX_SECRET }'], { INBOX_SECRET: 'short' }, 'environment variable INBOX_SECRET must hold at least 32 bytes'],
     [[`inbox: { session_secret: "${secret}", cookie: x }`], {}, 'cookie'],
+    [[`inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff } }`], {}, 'inbox.oidc needs public_url'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, reviewers: { "x@example.com": nobody } } }`], {}, "unknown reviewer 'nobody'"],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, map_by: sub } }`], {}, 'map_by: sub needs reviewers'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, scopes: [email] } }`], {}, 'scopes must include openid'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, redirect_path: /callback } }`], {}, 'expected a path under /inbox/'],
+    [['public_url: https://signoff.example.com', `inbox: { session_secret: "${secret}", oidc: { issuer: "https://idp.example.com", client_id: signoff, client_secret_env: OIDC_SECRET } }`], {}, 'environment variable OIDC_SECRET is not set'],
   ])('refuses %j', (lines, env, message) => {
     expect(() => load(lines, env)).toThrow(message);
   });

@@ -15,7 +15,9 @@ import type { SafeHtml } from '../email/safe-html.js';
 import { INBOX_PAGE_HEADERS, type InboxViewer } from './inbox-layout.js';
 import { renderHistoryPage, renderLoginPage, renderMessagePage, renderPendingPage, type ListPageInput } from './inbox-pages.js';
 import { INBOX_LIVE_SCRIPT } from './inbox-live-script.js';
+import { encodeListCursor, historyHref, parseHistoryQuery } from './history-query.js';
 import { createInboxSessions, type InboxSession } from './inbox-sessions.js';
+import { createOidcSignIn, type OidcOutcome, type OidcSignInOptions, type OidcTransaction } from './oidc-sign-in.js';
 import { renderRequestPage, type DecisionFormValues } from './render-request-page.js';
 
 export interface InboxChannelOptions {
@@ -31,11 +33,19 @@ export interface InboxChannelOptions {
   readonly publicUrl?: string;
   /** The server's policy: the args its deciding rule tested are shown first. */
   readonly policy?: Policy;
+  /** The configured reviewers, offered in the history page's "decided by" filter (and matched by email for OpenID Connect). */
+  readonly reviewers?: readonly Reviewer[];
+  /** Sign-in with an OpenID Connect provider, beside reviewer keys (needs `publicUrl`). */
+  readonly oidc?: OidcSignInOptions;
   readonly now?: () => Date;
 }
 
 const SESSION_COOKIE = 'signoff_session';
 const LOGIN_COOKIE = 'signoff_login';
+/** A sign-in at the identity provider in progress: state, nonce, PKCE verifier (sealed). */
+const OIDC_COOKIE = 'signoff_oidc';
+/** The provider's ID token of an OIDC session, for its sign-out page (`id_token_hint`). */
+const ID_TOKEN_COOKIE = 'signoff_idt';
 const LOGIN_NONCE = /^[A-Za-z0-9_-]{24}$/;
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Where a sign-in may return to: inbox pages only, never another site. */
@@ -51,6 +61,8 @@ const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
 };
 /** An open event stream says something this often, so proxies keep it and a sign-out elsewhere is noticed. */
 const LIVE_HEARTBEAT_MS = 15_000;
+/** Requests per history page. */
+const HISTORY_PAGE = 50;
 const SIGN_IN_FAILED = 'Sign-in failed: that is not a reviewer key on this server.';
 
 /**
@@ -84,7 +96,17 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
   const testedPathsOf = createTestedPathsLookup(options.policy);
   const publicOrigin = options.publicUrl === undefined ? undefined : new URL(options.publicUrl).origin;
   const reviewerKeys = options.apiKeys.filter((key) => key.kind === 'reviewer' && key.reviewer !== undefined);
+  const agentNames = [...new Set(options.apiKeys.filter((key) => key.kind === 'agent').map((key) => key.name))];
+  /** The policy's exact tool names (not globs): suggestions for the history page's tool filter. */
+  const policyTools = [...new Set((options.policy?.rules ?? []).flatMap((rule) => rule.tools).filter((tool) => !/[*?{]/.test(tool)))].sort();
   const cookie = { path: '/inbox', httpOnly: true, sameSite: 'Lax', secure } as const;
+  if (options.oidc && options.publicUrl === undefined) throw new SignoffError('CONFIG_INVALID', 'inbox.oidc needs public_url: the provider sends reviewers back to it');
+  const oidcSignIn = options.oidc && options.publicUrl !== undefined ? createOidcSignIn(options.oidc, { publicUrl: options.publicUrl, reviewers: options.reviewers ?? [], now }) : undefined;
+  const issuerOrigin = options.oidc ? new URL(options.oidc.issuer).origin : undefined;
+  // Sign-out posts a form that redirects to the provider's sign-out page: `form-action` must allow its origin.
+  const pageHeaders: Readonly<Record<string, string>> = issuerOrigin
+    ? { ...INBOX_PAGE_HEADERS, 'content-security-policy': (INBOX_PAGE_HEADERS['content-security-policy'] as string).replace("form-action 'self'", `form-action 'self' ${issuerOrigin}`) }
+    : INBOX_PAGE_HEADERS;
   /** Open event streams by session nonce: signing out ends them at once. */
   const liveStreams = new Map<string, Set<() => void>>();
 
@@ -106,8 +128,10 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       const signedIn = async (context: Context): Promise<SignedIn | undefined> => {
         const session = sessions.verify(getCookie(context, SESSION_COOKIE), now());
         if (!session) return undefined;
-        const keyKept = reviewerKeys.some((key) => key.reviewer === session.reviewerId && key.keySha256.startsWith(session.keyPrefix));
-        const reviewer = keyKept ? service.reviewerById(session.reviewerId) : undefined;
+        const bindingKept = session.oidcSubject !== undefined
+          ? oidcSignIn?.reviewerOf(session.oidcSubject) === session.reviewerId
+          : reviewerKeys.some((key) => key.reviewer === session.reviewerId && key.keySha256.startsWith(session.keyPrefix));
+        const reviewer = bindingKept ? service.reviewerById(session.reviewerId) : undefined;
         if (!reviewer || (await service.sessionEnded(session.nonce))) return undefined;
         return { session, reviewer };
       };
@@ -157,7 +181,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
 
       app.use('/inbox/*', async (context, next) => {
         await next();
-        for (const [name, value] of Object.entries(INBOX_PAGE_HEADERS)) context.res.headers.set(name, value);
+        for (const [name, value] of Object.entries(pageHeaders)) context.res.headers.set(name, value);
       });
       app.use('/inbox/*', limitBody(512 * 1024, (context) => page(context, 413, renderMessagePage({ title: 'Too large', message: 'The form was too large; nothing was done.', tone: 'bad' }))));
 
@@ -168,7 +192,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         const existing = getCookie(context, LOGIN_COOKIE);
         const nonce = existing && LOGIN_NONCE.test(existing) ? existing : randomBytes(18).toString('base64url');
         setCookie(context, LOGIN_COOKIE, nonce, { ...cookie, maxAge: 3_600 });
-        return page(context, 200, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000 }));
+        return page(context, 200, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000, ...oidcButton(next) }));
       });
 
       app.post('/inbox/login', async (context) => {
@@ -185,7 +209,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         if (!key || !reviewer) {
           const reason = form.get('key') === '' ? 'empty key' : matches.length ? 'an agent key tried to sign in' : 'unknown key';
           await service.recordRefusal({ type: 'access.refused', actor: 'unknown', channel: 'inbox', detail: { reason, path: '/inbox/login' } });
-          return page(context, 401, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000, error: SIGN_IN_FAILED }));
+          return page(context, 401, renderLoginPage({ csrf: sessions.csrfToken(nonce, '/inbox/login'), next, sessionHours: ttlMs / 3_600_000, error: SIGN_IN_FAILED, ...oidcButton(next) }));
         }
         const issued = sessions.issue({ reviewerId: reviewer.id, keyPrefix: key.keySha256.slice(0, 16) }, now());
         setCookie(context, SESSION_COOKIE, issued.cookie, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
@@ -193,8 +217,52 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         return context.redirect(next, 303);
       });
 
+      if (oidcSignIn) {
+        app.get('/inbox/oidc/start', async (context) => {
+          const next = NEXT.test(context.req.query('next') ?? '') ? (context.req.query('next') as string) : '/inbox';
+          let started: Awaited<ReturnType<typeof oidcSignIn.start>>;
+          try {
+            started = await oidcSignIn.start(next, now());
+          } catch (error) {
+            return page(context, 503, renderMessagePage({ title: 'Sign-in unavailable', message: `The identity provider could not be reached (${(error as Error).message}). Try again shortly, or sign in with your reviewer key.`, tone: 'bad', link: { href: '/inbox/login', text: 'Back to sign-in' } }));
+          }
+          setCookie(context, OIDC_COOKIE, sessions.seal(started.transaction), { ...cookie, maxAge: 600 });
+          return context.redirect(started.url.href, 303);
+        });
+
+        app.get(oidcSignIn.redirectPath, async (context) => {
+          const transaction = readTransaction(sessions.unseal(getCookie(context, OIDC_COOKIE)));
+          deleteCookie(context, OIDC_COOKIE, cookie);
+          const refuse = async (status: ContentfulStatusCode, reason: string, detail: Readonly<Record<string, unknown>>) => {
+            await service.recordRefusal({ type: 'access.refused', actor: 'unknown', channel: 'inbox', detail: { ...detail, path: oidcSignIn.redirectPath } });
+            return page(context, status, renderMessagePage({ title: 'Sign-in refused', message: `Sign-in refused: ${reason}. You are not signed in.`, tone: 'bad', link: { href: '/inbox/login', text: 'Back to sign-in' } }));
+          };
+          if (!transaction) return refuse(400, 'this browser has no sign-in in progress (it expired, was already used, or was started in another browser)', { reason: 'no sign-in in progress' });
+          // Each started sign-in completes once, on any replica: a replayed response (with a copied cookie) is refused.
+          const used = `oidc:${transaction.state}`;
+          if (await service.sessionEnded(used)) return refuse(400, 'this sign-in response was already used', { reason: 'sign-in response replayed' });
+          await service.endSession(used, new Date(transaction.exp * 1000));
+          let outcome: OidcOutcome;
+          try {
+            outcome = await oidcSignIn.finish(new URL(context.req.url), transaction, now());
+          } catch (error) {
+            outcome = { ok: false, reason: `the identity provider could not be reached (${(error as Error).message})`, detail: { reason: 'provider unreachable' } };
+          }
+          if (!outcome.ok) return refuse(['unmapped subject', 'email not verified', 'no email claim'].includes(outcome.detail.reason as string) ? 403 : 400, outcome.reason, outcome.detail);
+          const reviewer = service.reviewerById(outcome.reviewerId);
+          if (!reviewer) return refuse(403, `${outcome.subject} maps to reviewer ${outcome.reviewerId}, who is not configured`, { reason: 'unmapped subject', subject: outcome.subject });
+          const issued = sessions.issue({ reviewerId: reviewer.id, oidcSubject: outcome.subject }, now());
+          setCookie(context, SESSION_COOKIE, issued.cookie, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
+          // Kept only to tell the provider who signs out (its id_token_hint); it grants nothing here.
+          setCookie(context, ID_TOKEN_COOKIE, outcome.idToken, { ...cookie, maxAge: Math.floor(ttlMs / 1000) });
+          deleteCookie(context, LOGIN_COOKIE, cookie);
+          return context.redirect(transaction.next, 303);
+        });
+      }
+
       app.post('/inbox/logout', async (context) => {
         const current = await signedIn(context);
+        let providerSignOut: URL | undefined;
         if (current) {
           const form = await fields(context);
           const forged = await refuseForgery(context, { nonce: current.session.nonce, action: '/inbox/logout', token: form.get('csrf'), actor: current.reviewer.id, viewer: viewerOf(current) });
@@ -202,10 +270,25 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
           // End it on the server too: a copy of the cookie stops working now, not when it expires.
           await service.endSession(current.session.nonce, new Date(current.session.exp * 1000));
           for (const end of [...(liveStreams.get(current.session.nonce) ?? [])]) end();
+          // Signed in through the provider: sign out there too (RP-initiated logout), when it offers that.
+          if (current.session.oidcSubject !== undefined && oidcSignIn && options.publicUrl !== undefined) {
+            const hint = getCookie(context, ID_TOKEN_COOKIE);
+            providerSignOut = await oidcSignIn.endSessionUrl({ postLogoutRedirectUri: new URL('/inbox/login', options.publicUrl).href, ...(hint ? { idTokenHint: hint } : {}) });
+          }
         }
         deleteCookie(context, SESSION_COOKIE, cookie);
+        deleteCookie(context, ID_TOKEN_COOKIE, cookie);
+        if (providerSignOut) {
+          // The sign-out form may only redirect where the CSP's form-action allows (the issuer's origin); elsewhere, a link.
+          if (providerSignOut.origin === issuerOrigin) return context.redirect(providerSignOut.href, 303);
+          return page(context, 200, renderMessagePage({ title: 'Signed out', message: 'You are signed out of the Signoff inbox. Sign out of your identity provider too:', tone: 'good', link: { href: providerSignOut.href, text: 'Sign out of the identity provider' } }));
+        }
         return context.redirect('/inbox/login', 303);
       });
+
+      function oidcButton(next: string): { oidc?: { href: string; label: string } } {
+        return oidcSignIn ? { oidc: { href: next === '/inbox' ? '/inbox/oidc/start' : `/inbox/oidc/start?next=${encodeURIComponent(next)}`, label: oidcSignIn.label } } : {};
+      }
 
       const pending = async (context: Context) => {
         const current = await signedIn(context);
@@ -219,18 +302,37 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       app.get('/inbox/history', async (context) => {
         const current = await signedIn(context);
         if (!current) return toLogin(context, '/inbox/history');
-        const resolved = await Promise.all((['approved', 'executed', 'denied', 'expired'] as const).map((status) => service.list({ status, limit: 100 })));
-        const requests = resolved
-          .flat()
-          .sort((a, b) => (b.resolvedAt ?? b.createdAt).localeCompare(a.resolvedAt ?? a.createdAt))
-          .slice(0, 100);
-        return page(context, 200, renderHistoryPage({ viewer: viewerOf(current), requests, now: now(), testedPathsOf }));
+        const parsed = parseHistoryQuery(context.req.query());
+        const choices = { query: parsed.query, tools: policyTools, agents: agentNames, reviewers: options.reviewers ?? [] };
+        if (!parsed.ok) {
+          return page(context, 400, renderHistoryPage({ viewer: viewerOf(current), requests: [], now: now(), filters: { ...choices, error: `Nothing listed: ${parsed.message}.` } }));
+        }
+        // One more than a page tells whether an older page exists; the filters run in the store's query.
+        const found = await service.list({ ...parsed.filter, limit: HISTORY_PAGE + 1 });
+        const requests = found.slice(0, HISTORY_PAGE);
+        const last = found.length > HISTORY_PAGE ? requests.at(-1) : undefined;
+        return page(
+          context,
+          200,
+          renderHistoryPage({
+            viewer: viewerOf(current),
+            requests,
+            now: now(),
+            testedPathsOf,
+            filters: {
+              ...choices,
+              ...(last ? { olderHref: historyHref(parsed.query, encodeListCursor(last)) } : {}),
+              ...(parsed.filter.before ? { newestHref: historyHref(parsed.query) } : {}),
+            },
+          }),
+        );
       });
 
       const notFound = (context: Context, viewer: InboxViewer, id: string) =>
         page(context, 404, renderMessagePage({ title: 'No such request', message: `This server has no approval request ${id}.`, tone: 'bad', viewer, link: { href: '/inbox', text: 'Back to the inbox' } }));
-      const requestPage = (current: SignedIn, request: ApprovalRequest, extra: { banner?: { tone: 'good' | 'bad' | 'info'; message: string }; form?: DecisionFormValues } = {}) =>
+      const requestPage = async (current: SignedIn, request: ApprovalRequest, extra: { banner?: { tone: 'good' | 'bad' | 'info'; message: string }; form?: DecisionFormValues } = {}) =>
         renderRequestPage({
+          auditTrail: await service.auditTrail(request.id),
           viewer: viewerOf(current),
           request,
           now: now(),
@@ -250,7 +352,7 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
         // Only confirm what this reviewer really did: the query alone proves nothing.
         const mine = request.decisions.some((decision) => decision.reviewer === current.reviewer.id && decision.verdict === recorded);
         const banner = mine ? { tone: 'good' as const, message: recordedMessage(request, recorded as 'approve' | 'deny') } : undefined;
-        return page(context, 200, requestPage(current, request, banner ? { banner } : {}));
+        return page(context, 200, await requestPage(current, request, banner ? { banner } : {}));
       });
 
       app.post('/inbox/requests/:id/decide', async (context) => {
@@ -274,8 +376,8 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
 
         const comment = form.get('comment').trim().slice(0, 1_000);
         const values: DecisionFormValues = { verdict, comment, ...(verdict === 'approve' && form.has('args') ? { argsText: form.get('args') } : {}) };
-        const again = (status: ContentfulStatusCode, message: string, shown = request) =>
-          page(context, status, requestPage(current, shown, { banner: { tone: 'bad', message }, ...(shown.approvedArgsHash === request.approvedArgsHash ? { form: values } : {}) }));
+        const again = async (status: ContentfulStatusCode, message: string, shown = request) =>
+          page(context, status, await requestPage(current, shown, { banner: { tone: 'bad', message }, ...(shown.approvedArgsHash === request.approvedArgsHash ? { form: values } : {}) }));
 
         let editedArgs: unknown;
         if (values.argsText !== undefined) {
@@ -372,6 +474,15 @@ function recordedMessage(request: ApprovalRequest, verdict: 'approve' | 'deny'):
   if (request.status === 'denied') return `${yours} The request is denied; ${request.tool} will not run.`;
   if (request.status === 'pending') return `${yours} ${request.resolution}.`;
   return `${yours} The request is now ${request.status}: ${request.resolution}.`;
+}
+
+/** A sealed transaction read back from its cookie, if it has every field. */
+function readTransaction(value: unknown): OidcTransaction | undefined {
+  const transaction = value as Partial<Record<keyof OidcTransaction, unknown>> | undefined;
+  if (typeof transaction !== 'object' || transaction === null) return undefined;
+  const { state, nonce, verifier, next, exp } = transaction;
+  if (typeof state !== 'string' || typeof nonce !== 'string' || typeof verifier !== 'string' || typeof next !== 'string' || !NEXT.test(next) || typeof exp !== 'number') return undefined;
+  return { state, nonce, verifier, next, exp };
 }
 
 /** Requests per inbox page. */

@@ -36,6 +36,13 @@ details{margin-bottom:12px}summary{cursor:pointer;color:#0969da;font-size:14px}
 .s-denied{background:#ffebe9;border-color:#cf222e}.s-expired{background:#eaeef2;border-color:#afb8c1}
 .soon{color:#cf222e;font-weight:600}
 footer{max-width:940px;margin:0 auto;padding:0 24px 24px}.live.on::before{content:"● ";color:#1a7f37}
+form.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:4px 14px;align-items:end}form.filters .wide{grid-column:1/-1}
+form.filters input,form.filters select{display:block;width:100%;font:inherit;padding:6px 8px;border:1px solid #d0d7de;border-radius:6px;margin:4px 0 8px;background:#fff}
+form.filters .buttons{align-items:center;margin-bottom:8px}form.filters button{padding:7px 22px}
+.pager{display:flex;gap:24px;justify-content:center}
+a.button{display:inline-block;font-weight:600;padding:9px 22px;border-radius:6px;color:#fff;background:#0969da;text-decoration:none}
+table.trail td{font-size:14px}table.trail td.detail{color:#59636e}
+@media (min-width:721px){table.history .pill,table.history td>a>code,table.trail td.who{white-space:nowrap}}
 @media (max-width:720px){
 header{padding:8px 12px;gap:6px 14px}header .who{font-size:13px}
 main{padding:12px}main.narrow{padding-top:24px}footer{padding:0 12px 12px}.card{padding:12px 14px}

@@ -3,6 +3,7 @@ import { html, type SafeHtml } from '../email/safe-html.js';
 import { describeTimeLeft, summarizeRequest } from '../email/summarize-request.js';
 import { revealHiddenCharacters } from '../reveal-hidden-characters.js';
 import type { TestedPathsLookup } from '../create-tested-paths-lookup.js';
+import { HISTORY_STATUSES, type HistoryQuery, type HistoryStatus } from './history-query.js';
 import { formatTime, renderLayout, statusPill, type InboxViewer } from './inbox-layout.js';
 
 /** Table cells are short: long reasons and args belong on the request page. */
@@ -26,16 +27,18 @@ export interface ListPageInput {
 }
 
 /**
- * The sign-in form: a reviewer API key, posted with the login form's CSRF token.
+ * The sign-in form: a reviewer API key, posted with the login form's CSRF token; and, when an
+ * identity provider is configured, a link that starts signing in there.
  *
  * @example
  * renderLoginPage({ csrf, next: '/inbox/requests/apr_…', sessionHours: 12 });
  */
-export function renderLoginPage(input: { readonly csrf: string; readonly next: string; readonly sessionHours: number; readonly error?: string }): SafeHtml {
+export function renderLoginPage(input: { readonly csrf: string; readonly next: string; readonly sessionHours: number; readonly error?: string; readonly oidc?: { readonly href: string; readonly label: string } }): SafeHtml {
   return renderLayout({
     title: 'Sign in',
     body: html`<div class="card"><h1>Sign in</h1>
 ${input.error ? html`<p class="banner bad">${input.error}</p>` : ''}
+${input.oidc ? html`<p><a class="button" href="${input.oidc.href}">${input.oidc.label}</a></p><p class="note or">or with a reviewer key:</p>` : ''}
 <form method="post" action="/inbox/login">
 <input type="hidden" name="csrf" value="${input.csrf}">
 <input type="hidden" name="next" value="${input.next}">
@@ -76,30 +79,84 @@ ${rows}</table>`
   });
 }
 
+/** The history page's filter form: what was asked, the choices offered, and where the next page is. */
+export interface HistoryFilters {
+  readonly query: HistoryQuery;
+  /** Exact tool names the policy names (suggestions; any name may be typed). */
+  readonly tools: readonly string[];
+  /** Agent principals (API key names). */
+  readonly agents: readonly string[];
+  readonly reviewers: readonly { readonly id: string; readonly name: string }[];
+  /** Why the query was refused (nothing is listed then). */
+  readonly error?: string;
+  /** The next (older) page, when there is one. */
+  readonly olderHref?: string;
+  /** The first page, when this is a later one. */
+  readonly newestHref?: string;
+}
+
+const STATUS_LABELS: Record<HistoryStatus, string> = {
+  resolved: 'Resolved (any)',
+  any: 'Any status',
+  pending: 'Pending',
+  approved: 'Approved',
+  executed: 'Executed',
+  denied: 'Denied',
+  expired: 'Expired',
+};
+
 /**
- * Resolved requests, most recently resolved first.
+ * Requests found by the filter form (resolved ones by default), newest first, a page at a time.
+ * The form is a plain GET form: it works without JavaScript, and every filtered page has a link.
  *
  * @example
- * renderHistoryPage({ viewer, requests: resolved, now: new Date() });
+ * renderHistoryPage({ viewer, requests, now: new Date(), filters: { query, tools, agents, reviewers } });
  */
-export function renderHistoryPage(input: ListPageInput): SafeHtml {
+export function renderHistoryPage(input: ListPageInput & { readonly filters?: HistoryFilters }): SafeHtml {
+  const filters = input.filters;
+  const query = filters?.query;
+  const filtered = query !== undefined && (query.status !== 'resolved' || Object.entries(query).some(([name, value]) => name !== 'status' && value !== ''));
   const rows = input.requests.map((request) => {
     const summary = summarizeRequest(request, { now: input.now, maxArgsChars: CELL_CHARS });
     return html`<tr><td>${statusPill(request.status)}</td><td><a href="/inbox/requests/${request.id}"><code>${summary.tool}</code></a></td>
-<td>${clip(summary.reason)}${testedValues(request, input.testedPathsOf)}</td><td data-label="Requested by">${summary.requestedBy}</td><td data-label="Resolution">${clip(request.resolution)}</td><td data-label="Resolved">${formatTime(request.resolvedAt)}</td></tr>\n`;
+<td>${clip(summary.reason)}${testedValues(request, input.testedPathsOf)}</td><td data-label="Requested by">${summary.requestedBy}</td><td data-label="Resolution">${clip(request.resolution)}</td><td data-label="${request.resolvedAt ? 'Resolved' : 'Created'}">${formatTime(request.resolvedAt ?? request.createdAt)}</td></tr>\n`;
   });
+  const pager = filters && (filters.olderHref || filters.newestHref)
+    ? html`<p class="pager">${filters.newestHref ? html`<a href="${filters.newestHref}">← Newest</a>` : ''}${filters.olderHref ? html`<a href="${filters.olderHref}" rel="next">Older →</a>` : ''}</p>`
+    : '';
   return renderLayout({
     title: 'History',
     viewer: input.viewer,
     live: { kind: 'list' },
     body: html`<h1>History</h1>
+${filters ? filterForm(filters) : ''}
+${filters?.error ? html`<p class="banner bad" role="alert">${filters.error}</p>` : ''}
 <div class="card">${
       rows.length === 0
-        ? html`<p class="empty">No request has been resolved yet.</p>`
-        : html`<table class="rows"><tr class="head"><th>Status</th><th>Tool</th><th>Reason</th><th>Requested by</th><th>Resolution</th><th>Resolved</th></tr>
+        ? html`<p class="empty">${filters?.error ? 'Fix the filter above to see requests.' : filtered ? 'No request matches these filters.' : 'No request has been resolved yet.'}</p>`
+        : html`<table class="rows history"><tr class="head"><th>Status</th><th>Tool</th><th>Reason</th><th>Requested by</th><th>Resolution</th><th>Resolved</th></tr>
 ${rows}</table>`
-    }</div>`,
+    }</div>
+${pager}`,
   });
+}
+
+function filterForm(filters: HistoryFilters): SafeHtml {
+  const { query } = filters;
+  const option = (value: string, label: string, chosen: string) => html`<option value="${value}"${value === chosen ? html` selected` : ''}>${label}</option>`;
+  // A value typed earlier that is no longer configured stays selectable, so the form shows what was asked.
+  const agents = query.agent && !filters.agents.includes(query.agent) ? [...filters.agents, query.agent] : filters.agents;
+  const reviewers = query.reviewer && !filters.reviewers.some((reviewer) => reviewer.id === query.reviewer) ? [...filters.reviewers, { id: query.reviewer, name: query.reviewer }] : filters.reviewers;
+  return html`<form class="card filters" method="get" action="/inbox/history" role="search">
+<div class="wide"><label for="f-q">Search</label><input type="search" id="f-q" name="q" value="${query.q}" maxlength="200" placeholder="text in args, reason, comments"></div>
+<div><label for="f-status">Status</label><select id="f-status" name="status">${HISTORY_STATUSES.map((status) => option(status, STATUS_LABELS[status], query.status))}</select></div>
+<div><label for="f-tool">Tool</label><input type="text" id="f-tool" name="tool" value="${query.tool}" maxlength="200" list="f-tools" placeholder="any tool"><datalist id="f-tools">${filters.tools.map((tool) => html`<option value="${tool}">`)}</datalist></div>
+<div><label for="f-agent">Agent</label><select id="f-agent" name="agent">${option('', 'Any agent', query.agent)}${agents.map((agent) => option(agent, agent, query.agent))}</select></div>
+<div><label for="f-reviewer">Decided by</label><select id="f-reviewer" name="reviewer">${option('', 'Anyone', query.reviewer)}${reviewers.map((reviewer) => option(reviewer.id, `${reviewer.name} (${reviewer.id})`, query.reviewer))}</select></div>
+<div><label for="f-from">Created from</label><input type="date" id="f-from" name="from" value="${query.from}"></div>
+<div><label for="f-to">Created to</label><input type="date" id="f-to" name="to" value="${query.to}"></div>
+<div class="buttons"><button type="submit">Filter</button><a class="clear" href="/inbox/history">Clear</a></div>
+</form>`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { SignoffError } from '@signoff/core';
 import { describe, expect, it } from 'vitest';
 import { createInboxSessions } from './inbox-sessions.js';
@@ -29,6 +30,30 @@ describe('inbox sessions', () => {
   it('refuses a signed session without a full key prefix (it would match every key)', () => {
     const { cookie } = sessions.issue({ reviewerId: 'ana', keyPrefix: '' }, at);
     expect(sessions.verify(cookie, at)).toBeUndefined();
+  });
+
+  it('carries an identity-provider subject instead of a key prefix, never both and never neither', () => {
+    const { cookie, session } = sessions.issue({ reviewerId: 'ana', oidcSubject: 'ana@example.com' }, at);
+    expect(sessions.verify(cookie, at)).toEqual({ ...session, keyPrefix: '', oidcSubject: 'ana@example.com' });
+    const forge = (claimsOf: object) => {
+      const body = Buffer.from(JSON.stringify({ reviewerId: 'ana', exp: at.getTime() / 1000 + 60, nonce: 'n'.repeat(24), ...claimsOf })).toString('base64url');
+      // Signed with the real secret, as the server would: only the claims' shape is under test here.
+      return `${body}.${createHmac('sha256', SECRET).update(`signoff.inbox-session.v1.${body}`).digest('base64url')}`;
+    };
+    expect(sessions.verify(forge({ keyPrefix: '', oidcSubject: 'ana@example.com' }), at)).toMatchObject({ oidcSubject: 'ana@example.com' });
+    expect(sessions.verify(forge({ keyPrefix: '0123456789abcdef', oidcSubject: 'x' }), at)).toBeUndefined();
+    const { cookie: empty } = sessions.issue({ reviewerId: 'ana', oidcSubject: '' }, at);
+    expect(sessions.verify(empty, at)).toBeUndefined();
+  });
+
+  it('seals values the browser keeps: altered or foreign seals read as nothing', () => {
+    const sealed = sessions.seal({ state: 's', nonce: 'n' });
+    expect(sessions.unseal(sealed)).toEqual({ state: 's', nonce: 'n' });
+    expect(sessions.unseal(`${sealed.slice(0, -1)}${sealed.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
+    expect(createInboxSessions(`${SECRET}-other`, HOUR).unseal(sealed)).toBeUndefined();
+    // A session cookie is not a seal (domain-separated MACs), nor the reverse.
+    expect(sessions.unseal(sessions.issue(claims, at).cookie)).toBeUndefined();
+    expect(sessions.verify(sessions.seal({ ...claims, exp: at.getTime() / 1000 + 60, nonce: 'n'.repeat(24) }), at)).toBeUndefined();
   });
 
   it('binds CSRF tokens to the session nonce and the form action', () => {

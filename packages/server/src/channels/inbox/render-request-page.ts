@@ -1,4 +1,5 @@
 import type { ApprovalRequest } from '@signoff/core';
+import type { AuditEntry, AuditEventType } from '../../audit/audit-event.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { html, type SafeHtml } from '../email/safe-html.js';
 import { summarizeRequest } from '../email/summarize-request.js';
@@ -27,6 +28,8 @@ export interface RequestPageInput {
   readonly form?: DecisionFormValues;
   /** The paths the deciding rule tested: those args are shown first. */
   readonly testedPaths?: readonly string[];
+  /** Every audit entry about the request, in order: shown at the end of the page. */
+  readonly auditTrail?: readonly AuditEntry[];
 }
 
 /**
@@ -89,8 +92,52 @@ ${request.context && Object.keys(request.context).length ? html`<h2>Context</h2>
         ? html`<table class="rows"><tr class="head"><th>Reviewer</th><th>Verdict</th><th>When</th><th>Channel</th><th>Comment</th></tr>\n${decisions}</table>`
         : html`<p class="note">No reviewer has decided yet.</p>`
     }</div>
-${pending ? decisionForms(input) : ''}`,
+${pending ? decisionForms(input) : ''}
+${input.auditTrail ? auditTrail(input.auditTrail, input.reviewerById) : ''}`,
   });
+}
+
+const EVENT_LABELS: Partial<Record<AuditEventType, string>> = {
+  'request.created': 'Created',
+  'request.approved': 'Approved',
+  'request.denied': 'Denied',
+  'request.expired': 'Expired',
+  'request.requirements_changed': 'Requirements changed (args edited)',
+  'request.refused': 'Create refused',
+  'request.updated': 'Updated',
+  'decision.recorded': 'Decision recorded',
+  'decision.refused': 'Decision refused',
+  'execution.claimed': 'Executed (approval claimed)',
+  'execution.refused': 'Execution refused',
+  'execution.reported': 'Execution reported',
+  'access.refused': 'Access refused',
+  'delivery.failed': 'Delivery failed',
+  'state.tampered': 'Stored state did not match its audit log',
+};
+/** A detail value longer than this is cut in the trail; `signoff audit` prints it whole. */
+const DETAIL_CHARS = 240;
+
+/**
+ * The request's audit log entries in sequence order — created, every decision, edits and
+ * requirement changes, refusals, execution, expiry — each with when, who, through which channel
+ * and its recorded facts (comment, reason, verdict, …), as the hash-chained log holds them.
+ */
+function auditTrail(entries: readonly AuditEntry[], reviewerById: (id: string) => Reviewer | undefined): SafeHtml {
+  const rows = entries.map((entry) => {
+    const who = reviewerById(entry.actor);
+    const facts = Object.entries(entry.detail).map(([name, value]) => {
+      const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+      // A sha256 is told apart by its first characters; the whole one is a hover (and `signoff audit`) away.
+      if (/^[0-9a-f]{64}$/.test(text)) return html`<span><b>${name}</b> <code title="${text}">${text.slice(0, 12)}…</code></span>`;
+      return html`<span><b>${name}</b> ${revealHiddenCharacters(text.length <= DETAIL_CHARS ? text : `${text.slice(0, DETAIL_CHARS - 1)}…`)}</span>`;
+    });
+    return html`<tr><td data-label="#">${entry.sequence}</td><td data-label="When">${formatTime(entry.at)}</td><td><b title="${entry.type}">${EVENT_LABELS[entry.type] ?? entry.type}</b></td>
+<td data-label="Who" class="who">${who ? `${who.name} (${who.id})` : revealHiddenCharacters(entry.actor)}</td><td data-label="Channel">${entry.channel ?? ''}</td><td class="detail">${facts.map((fact, index) => (index === 0 ? fact : html`; ${fact}`))}</td></tr>\n`;
+  });
+  return html`<div class="card" id="audit-trail"><h2>Audit trail (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'})</h2>
+<table class="rows trail"><tr class="head"><th>#</th><th>When</th><th>Event</th><th>Who</th><th>Channel</th><th>Details</th></tr>
+${rows}</table>
+<p class="note">From the hash-chained audit log, in order; <code>signoff audit verify</code> checks that none was edited, removed or reordered.</p></div>`;
 }
 
 /**

@@ -15,8 +15,12 @@ const usage = {
 };
 
 /**
- * A fake model that plays its turns in order, one per model call, for both `generateText`
- * (`doGenerate`) and `streamText` (`doStream`). Every prompt it received stays in `prompts`.
+ * A model that plays its turns in order, one per model call, for both `generateText` (`doGenerate`)
+ * and `streamText` (`doStream`): test an agent's approval flow offline, with no provider. Every
+ * prompt it received stays in `prompts`. Built on the AI SDK's own `MockLanguageModelV4` (`ai/test`).
+ *
+ * @example
+ * const model = scriptedModel([{ toolCalls: [{ id: 'call_1', name: 'payment_send', input: { to: 'acme', amount: 1250 } }] }, { text: 'Paid.' }]);
  */
 export function scriptedModel(turns: readonly ScriptedTurn[]): MockLanguageModelV4 & { readonly prompts: unknown[] } {
   let next = 0;

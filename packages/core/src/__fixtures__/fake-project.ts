@@ -14,7 +14,7 @@ export interface FakePackage {
  * out (an entry file under `dist/`, no exported package.json); returns the URL of a module in it.
  */
 export function fakeProject(packages: Record<string, FakePackage>): URL {
-  const root = mkdtempSync(join(tmpdir(), 'signoff-openai-'));
+  const root = mkdtempSync(join(tmpdir(), 'signoff-app-'));
   for (const [name, { version, esmOnly }] of Object.entries(packages)) {
     const directory = join(root, 'node_modules', ...name.split('/'));
     mkdirSync(join(directory, 'dist'), { recursive: true });

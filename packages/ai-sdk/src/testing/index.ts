@@ -1,0 +1,1 @@
+export { scriptedModel, type ScriptedTurn } from './scripted-model.js';
