@@ -99,5 +99,10 @@ CREATE TABLE ${prefix}request_retention (request_id TEXT PRIMARY KEY, keep_until
 CREATE INDEX request_retention_due ON ${prefix}request_retention (keep_until);
 `,
     },
+    {
+      // `?status=pending` newest first walks this in order and stops at the page, instead of sorting every pending request.
+      name: '0003-status-created-index',
+      sql: `CREATE INDEX approval_requests_status_created ON ${prefix}approval_requests (status, created_at, id);`,
+    },
   ];
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LEGACY_SQLITE_SCHEMA } from '../__fixtures__/legacy-schema.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { describeActionableContract } from './actionable.contract.js';
@@ -39,3 +39,18 @@ const factory: StoreFactory = {
 
 describeStoreContract('SQLite', factory);
 describeActionableContract('SQLite', factory, { seeded: 2_000 });
+
+describe('SQLite query plans', () => {
+  it('lists one status newest first by walking an index in order, not by sorting every request of that status', async () => {
+    const store = openSqliteStore(nextFile());
+    await store.close();
+    const db = new Database(file);
+    try {
+      const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT r.id FROM approval_requests r WHERE r.status = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 50").all('pending') as { detail: string }[]).map((row) => row.detail);
+      expect(plan.join('\n')).toContain('approval_requests_status_created');
+      expect(plan.join('\n')).not.toContain('TEMP B-TREE');
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -112,6 +112,13 @@ const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Databas
       }
     },
   },
+  {
+    // `?status=pending` newest first walks this in order and stops at the page, instead of sorting every pending request.
+    name: '0003-status-created-index',
+    up(db) {
+      db.exec('CREATE INDEX approval_requests_status_created ON approval_requests (status, created_at, id)');
+    },
+  },
 ];
 
 /** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
