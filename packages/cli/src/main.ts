@@ -30,7 +30,7 @@ Commands:
   mcp --policy <policy.yaml> --control-plane <url> [--hold-seconds N] [--http PORT] [--restart N] -- <upstream MCP server command>
   mcp --policy <policy.yaml> --control-plane <url> --upstream-url <url> [--upstream-header "Name: value"]
       Put the policy in front of an MCP server (needs @signoff/mcp; signoff mcp --help for all options).
-  audit verify [--config signoff.yaml | --store URL] [--expect-head <sequence>:<hash>]
+  audit verify [--config signoff.yaml | --store URL] [--archive-dir DIR] [--expect-head <sequence>:<hash>]
       Check the hash-chained audit log and that every request row is its newest logged state;
       with --expect-head, that the log still holds a head recorded earlier. Exit 1 naming each problem.
   audit head [--config signoff.yaml | --store URL] [--json]

@@ -6,7 +6,6 @@ import { claimExecution, type ClaimInput, type ClaimOutcome } from './engine/cla
 import { expireIfOverdue } from './engine/expire-if-overdue.js';
 import { DEFAULT_GRANT_TTL_MS, openApprovalRequest, type ApprovalRequestInput } from './engine/open-approval-request.js';
 import { reportExecution, type ExecutionReport, type ReportOutcome } from './engine/report-execution.js';
-import { canApprove } from './engine/quorum.js';
 import type { Reviewer } from './engine/reviewer.js';
 import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
@@ -14,8 +13,6 @@ import type { EscalationBudget } from './config/server-config.js';
 import type { BudgetNotice, OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
 import { ANY_REQUEST, type ApprovalFilter, type BudgetExceeded, type RequestChange, type Store } from './store/store.js';
 
-/** Pending requests read per page while looking for what a reviewer can decide. */
-const LIST_PAGE = 500;
 /** A waiter re-reads its request at least this often, whatever notifications say. */
 const REREAD_MS = 5_000;
 
@@ -34,6 +31,8 @@ export interface ApprovalServiceOptions {
   readonly reviewers: readonly Reviewer[];
   /** Reviewers who own each agent principal (cannot approve its requests). */
   readonly ownersOf?: (agent: string) => readonly string[];
+  /** The agent principals a reviewer owns (the inverse of `ownersOf`): left out of what they may act on. */
+  readonly ownedBy?: (reviewer: string) => readonly string[];
   readonly defaultTimeoutMs: number;
   /** How long a grant stays usable when its rule does not say (`grant_ttl_minutes`; default 24 h). */
   readonly defaultGrantTtlMs?: number;
@@ -87,6 +86,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   const now = options.now ?? (() => new Date());
   const reviewerById = new Map(options.reviewers.map((reviewer) => [reviewer.id, reviewer]));
   const ownersOf = options.ownersOf ?? (() => []);
+  const ownedBy = options.ownedBy ?? (() => []);
   const waiters = new Map<string, Set<(why: 'change' | 'shutdown') => void>>();
   const channels = options.channels ?? [];
   const defaults = { timeoutMs: options.defaultTimeoutMs, grantTtlMs: options.defaultGrantTtlMs ?? DEFAULT_GRANT_TTL_MS };
@@ -269,28 +269,19 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   }
 
   /**
-   * Lists requests newest first. For `actionableBy`, pending requests are scanned page by page until
-   * `limit` that reviewer can decide now are found: what others must decide never hides theirs.
+   * Lists requests, newest first (or soonest deadline first). For `actionableBy`, the store answers
+   * what that reviewer can decide now with one indexed query: what others must decide never hides theirs.
    */
-  async function list(filter: ApprovalFilter & { actionableBy?: Reviewer }): Promise<ApprovalRequest[]> {
-    const { actionableBy, ...storeFilter } = filter;
+  async function list(filter: ApprovalFilter & { actionableBy?: Reviewer; backward?: boolean }): Promise<ApprovalRequest[]> {
+    const { actionableBy, backward, ...storeFilter } = filter;
     if (!actionableBy) return store.listRequests(storeFilter);
-    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-    const time = now().getTime();
-    const actionable = (request: ApprovalRequest) =>
-      Date.parse(request.expiresAt) > time &&
-      canApprove(actionableBy, request) &&
-      ![request.requester, request.onBehalfOf, ...ownersOf(request.requester)].includes(actionableBy.id) &&
-      !request.decisions.some((decision) => decision.reviewer === actionableBy.id && decision.argsHash === request.approvedArgsHash);
-    const found: ApprovalRequest[] = [];
-    let before = storeFilter.before;
-    for (;;) {
-      const page = await store.listRequests({ ...storeFilter, status: 'pending', limit: LIST_PAGE, ...(before ? { before } : {}) });
-      found.push(...page.filter(actionable));
-      const last = page.at(-1);
-      if (found.length >= limit || page.length < LIST_PAGE || !last) return found.slice(0, limit);
-      before = { createdAt: last.createdAt, id: last.id };
-    }
+    const { status: _pending, idempotencyKey: _key, ...page } = storeFilter;
+    return store.listActionable({ ...page, ...(backward ? { backward } : {}), reviewer: actionableBy.id, roles: actionableBy.roles, ownedRequesters: ownedBy(actionableBy.id), now: now() });
+  }
+
+  /** How many requests a reviewer can decide now, in all (optionally of one tool or requester). */
+  async function countActionable(reviewer: Reviewer, filter: { tool?: string; requester?: string } = {}): Promise<number> {
+    return store.countActionable({ ...filter, reviewer: reviewer.id, roles: reviewer.roles, ownedRequesters: ownedBy(reviewer.id), now: now() });
   }
 
   async function decide(id: string, input: DecisionInput): Promise<DecisionOutcome | undefined> {
@@ -381,9 +372,30 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     };
   }
 
-  /** Expires overdue requests (each once, even across replicas). */
-  async function sweep(limit = 500): Promise<number> {
-    return store.updateOverdue(now(), limit, expireChange);
+  let sweeping: Promise<number> | undefined;
+  /**
+   * Expires every overdue request (each once, even across replicas), `batchSize` per transaction,
+   * yielding to the event loop between batches so the API keeps answering during a burst of
+   * thousands. A sweep asked for while one runs joins it. `onBatch` hears each batch's count.
+   */
+  async function sweep(options: { batchSize?: number; onBatch?: (expired: number) => void | Promise<void> } = {}): Promise<number> {
+    sweeping ??= (async () => {
+      const batchSize = options.batchSize ?? 200;
+      let total = 0;
+      try {
+        for (;;) {
+          const expired = await store.updateOverdue(now(), batchSize, expireChange);
+          total += expired;
+          await options.onBatch?.(expired);
+          // Fewer than asked: nothing more is due (or what is left is tampered or held by another replica).
+          if (expired < batchSize || closing) return total;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
   }
 
   async function recordRefusal(event: AuditEventInput): Promise<void> {
@@ -420,6 +432,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     recordsCalls: recording !== undefined,
     get,
     list,
+    countActionable,
     decide,
     claim,
     report,

@@ -17,6 +17,7 @@ import { createWebhookChannel } from './channels/webhook-channel.js';
 import { createCallbackPolicy } from './channels/callback-policy.js';
 import { createApp } from './http/create-app.js';
 import { openStore } from './store/open-store.js';
+import { archiveResolved } from './retention/archive-resolved.js';
 import type { Store } from './store/store.js';
 import type { AuditEntry } from './audit/audit-event.js';
 
@@ -85,6 +86,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     guard: createGuard(policy),
     reviewers: config.reviewers,
     ownersOf: (agent) => ownersByAgent.get(agent) ?? [],
+    ownedBy: (reviewer) => [...ownersByAgent].filter(([, owners]) => owners.includes(reviewer)).map(([agent]) => agent),
     defaultTimeoutMs: config.defaultTimeoutMs,
     defaultGrantTtlMs: config.grantTtlMs,
     channels,
@@ -143,6 +145,19 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
       }, PRUNE_INTERVAL_MS)
     : undefined;
   pruner?.unref();
+  // Retention: one run at a time; a failed run leaves everything in place and is tried again next time.
+  let archiving = false;
+  const retention = config.retention;
+  const archiver =
+    retention &&
+    setInterval(() => {
+      if (archiving) return;
+      archiving = true;
+      archiveResolved({ store, directory: retention.archiveDir, resolvedAfterMs: retention.resolvedAfterMs })
+        .catch((error: unknown) => console.error('signoff: retention run failed (will retry)', error))
+        .finally(() => (archiving = false));
+    }, retention.intervalMs);
+  archiver?.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -155,6 +170,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
       closing ??= (async () => {
         clearInterval(sweeper);
         clearInterval(pruner);
+        clearInterval(archiver);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         service.close(); // releases long-polls, so the server can finish its in-flight requests
         // Keep-alive connections hold close() open; drop each as soon as its last response is out.

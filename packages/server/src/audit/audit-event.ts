@@ -22,7 +22,9 @@ export type AuditEventType =
   /** A stored request did not match its audit chain; the change was refused (`detail.problems` says what differed). */
   | 'state.tampered'
   /** The server loaded a policy other than the one last in use (`detail`: policyHash, previousPolicyHash, file, rule counts); actor is the OS user@host. */
-  | 'policy.loaded';
+  | 'policy.loaded'
+  /** Retention moved entries `detail.from`..`detail.to` and `detail.requests` resolved requests to the archive file `detail.file` (`detail.sha256`). */
+  | 'retention.archived';
 
 /** An event to append; the log adds sequence, time and hashes. */
 export interface AuditEventInput {

@@ -138,6 +138,15 @@ const SlackSchema = strictMapping(
   'slack key',
 );
 
+const RetentionSchema = strictMapping(
+  {
+    resolved_after_days: z.number({ error: 'expected a number of days' }).positive().max(36_500),
+    archive_dir: z.string({ error: 'expected the directory archive files are written to' }).min(1),
+    interval_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(10_080).default(60),
+  },
+  'retention key',
+);
+
 const ConfigSchema = strictMapping(
   {
     policy: z.string({ error: 'expected the path of the policy file' }),
@@ -177,6 +186,7 @@ const ConfigSchema = strictMapping(
     email: EmailSchema.optional(),
     inbox: InboxSchema.optional(),
     slack: SlackSchema.optional(),
+    retention: RetentionSchema.optional(),
     api_keys: z.array(ApiKeySchema, { error: 'expected a list of API keys' }).min(1, 'expected at least one API key'),
   },
   'config key',
@@ -247,6 +257,8 @@ export interface ServerConfig {
     | undefined;
   /** The web inbox at `/inbox`, when configured: session signing key and cookie settings. */
   readonly inbox: { readonly sessionSecret: string; readonly sessionTtlMs: number; readonly secureCookies: boolean; readonly oidc?: OidcSignInOptions } | undefined;
+  /** Retention, when configured: resolved requests older than `resolvedAfterMs` move to JSON Lines files in `archiveDir` (absolute), checked every `intervalMs`. */
+  readonly retention?: { readonly resolvedAfterMs: number; readonly archiveDir: string; readonly intervalMs: number } | undefined;
 }
 
 /**
@@ -267,6 +279,26 @@ export function storeUrlOf(file: string): string {
   if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
   const store = result.data.store;
   return store.startsWith('sqlite:') ? `sqlite:${resolve(dirname(resolve(file)), store.slice('sqlite:'.length))}` : store;
+}
+
+/**
+ * The archive directory a config file names (`retention.archive_dir`, resolved against the file),
+ * or `undefined` without retention: where `signoff audit verify --config` finds archived entries.
+ *
+ * @example
+ * const archiveDirectory = archiveDirOf('signoff.yaml');
+ */
+export function archiveDirOf(file: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  const result = validateYaml(text, z.looseObject({ retention: z.looseObject({ archive_dir: RetentionSchema.shape.archive_dir }).optional() }), { file });
+  if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
+  const directory = result.data.retention?.archive_dir;
+  return directory === undefined ? undefined : resolve(dirname(resolve(file)), directory);
 }
 
 /**
@@ -354,6 +386,11 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       channel: config.slack.channel,
       apiUrl: config.slack.api_url.endsWith('/') ? config.slack.api_url : `${config.slack.api_url}/`,
       ...(config.slack.team_id ? { teamId: config.slack.team_id } : {}),
+    },
+    retention: config.retention && {
+      resolvedAfterMs: config.retention.resolved_after_days * 86_400_000,
+      archiveDir: resolve(base, config.retention.archive_dir),
+      intervalMs: config.retention.interval_minutes * 60_000,
     },
     apiKeys: config.api_keys.map((key) => ({
       name: key.name,

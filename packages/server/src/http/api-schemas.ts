@@ -46,6 +46,7 @@ export const ListQuery = z.strictObject({
   actionable: z.enum(['true', 'false']).optional().describe('Reviewer keys: only requests this reviewer can decide now.'),
   idempotencyKey: z.string().min(1).max(200).optional().describe('The request this key created (agents: their own).'),
   limit: z.coerce.number().int().min(1).max(1_000).optional(),
+  order: z.enum(['newest', 'deadline']).optional().describe('newest first (default), or deadline: soonest expiresAt first.'),
   cursor: z.string().regex(/^[\w-]{1,400}$/, 'expected the nextCursor of an earlier page').optional().describe('Continue after the last request of an earlier page (its nextCursor).'),
 });
 

@@ -16,6 +16,7 @@ import { apiError, invalidRequest } from './api-error.js';
 import { ClaimBody, CreateApprovalBody, DecisionBody, ListQuery, RecordCallsBody, ReportBody, WaitQuery } from './api-schemas.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import type { ListOrder } from '../store/store.js';
 
 export interface AppOptions {
   readonly service: ApprovalService;
@@ -50,16 +51,19 @@ const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Deeper JSON is refused with a 400 (recursive validation would otherwise overflow the stack). */
 const MAX_JSON_DEPTH = 64;
 
-/** Where a page of requests ends, as an opaque token: its last request's creation time and id. */
-function encodeCursor(request: ApprovalRequest): string {
-  return Buffer.from(JSON.stringify([request.createdAt, request.id])).toString('base64url');
+/** Where a page of requests ends, as an opaque token: its last request's creation time (or deadline, in deadline order) and id. */
+function encodeCursor(request: ApprovalRequest, order: ListOrder): string {
+  const position = order === 'deadline' ? ['deadline', request.expiresAt, request.id] : [request.createdAt, request.id];
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-/** The position a cursor names; `null` when it is not one of ours. */
-function decodeCursor(cursor: string): { createdAt: string; id: string } | null {
+/** The position a cursor names in the given order; `null` when it is not one of ours (or belongs to the other order). */
+function decodeCursor(cursor: string, order: ListOrder): { before: { createdAt: string; id: string } } | { after: { expiresAt: string; id: string } } | null {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    return typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && APPROVAL_ID.test(id) ? { createdAt, id } : null;
+    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const [at, id] = order === 'deadline' && position[0] === 'deadline' ? position.slice(1) : order === 'newest' && position.length === 2 ? position : [];
+    if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !APPROVAL_ID.test(id)) return null;
+    return order === 'deadline' ? { after: { expiresAt: at, id } } : { before: { createdAt: at, id } };
   } catch {
     return null;
   }
@@ -240,20 +244,21 @@ export function createApp(options: AppOptions): Hono<Env> {
     const principal = context.get('principal');
     const parsed = ListQuery.safeParse(context.req.query());
     if (!parsed.success) return invalidRequest(context, parsed.error, 'query');
-    const { actionable, cursor, ...filter } = parsed.data;
+    const { actionable, cursor, order = 'newest', ...filter } = parsed.data;
     if (actionable === 'true' && !principal.reviewer) return refuseAccess(context, { status: 403, code: 'REVIEWER_KEY_REQUIRED', message: 'actionable=true needs a reviewer key' });
-    const before = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (before === null) return apiError(context, 400, 'INVALID_REQUEST', 'query.cursor: expected the nextCursor of an earlier page', 'cursor');
+    const position = cursor === undefined ? undefined : decodeCursor(cursor, order);
+    if (position === null) return apiError(context, 400, 'INVALID_REQUEST', `query.cursor: expected the nextCursor of an earlier page in ${order} order`, 'cursor');
     const limit = filter.limit ?? 100;
     const requests = await service.list({
       ...filter,
-      ...(before ? { before } : {}),
+      order,
+      ...position,
       ...(principal.kind === 'agent' ? { requester: principal.name } : {}),
       ...(actionable === 'true' && principal.reviewer ? { actionableBy: principal.reviewer } : {}),
     });
     // A full page may have more after it: its last request is where the next one starts.
     const last = requests.length === limit ? requests.at(-1) : undefined;
-    return context.json({ data: requests, nextCursor: last ? encodeCursor(last) : null });
+    return context.json({ data: requests, nextCursor: last ? encodeCursor(last, order) : null });
   });
 
   app.get('/v1/approvals/:id', async (context) => {

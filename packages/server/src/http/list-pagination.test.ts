@@ -47,4 +47,18 @@ describe('listing what a reviewer can act on, at scale', () => {
     expect(all.body.data.length + rest.body.data.length).toBe(165);
     expect(await call(sam, 'GET', '/v1/approvals?cursor=not-a-cursor')).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
   });
+
+  it('lists soonest deadline first with order=deadline, paging with its own cursor', async () => {
+    const sam = controlPlane.reviewerKey('sam');
+    const first = await call(sam, 'GET', '/v1/approvals?actionable=true&order=deadline&limit=60');
+    expect(first.body.data).toHaveLength(60);
+    const rest = await call(sam, 'GET', `/v1/approvals?actionable=true&order=deadline&limit=200&cursor=${first.body.nextCursor}`);
+    const deadlines = [...first.body.data, ...rest.body.data].map((request) => (request as unknown as { expiresAt: string }).expiresAt);
+    expect(deadlines).toEqual([...deadlines].sort());
+    expect(new Set([...first.body.data, ...rest.body.data].map((request) => request.id)).size).toBe(160);
+    // A cursor of one order means nothing in the other: refused, not misread.
+    const newest = await call(sam, 'GET', '/v1/approvals?actionable=true&limit=1');
+    expect(await call(sam, 'GET', `/v1/approvals?actionable=true&order=deadline&cursor=${newest.body.nextCursor}`)).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
+    expect(await call(sam, 'GET', `/v1/approvals?order=newest&cursor=${first.body.nextCursor}`)).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
+  });
 });

@@ -84,7 +84,7 @@ export const openApiDocument = {
         },
       },
       get: {
-        summary: 'List requests (agents: their own). Filters: status, tool, actionable=true (reviewer keys), limit; cursor = nextCursor of the page before.',
+        summary: 'List requests (agents: their own). Filters: status, tool, actionable=true (reviewer keys), limit; order=newest (default) or deadline (soonest expiresAt first); cursor = nextCursor of the page before.',
         responses: {
           200: { description: 'Newest first; nextCursor continues after a full page (null when there is no more)', ...json({ type: 'object', properties: { data: { type: 'array', items: request }, nextCursor: { type: ['string', 'null'] } } }) },
           ...errors(400, 401, 403, 409),

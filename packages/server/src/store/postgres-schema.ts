@@ -83,3 +83,45 @@ CREATE TABLE IF NOT EXISTS ${prefix}budget_breaches (
 );
 `;
 }
+
+/**
+ * Schema changes after state binding, each applied once, in order, under the DDL lock, and
+ * recorded by name in `signoff_migrations` (the store backfills what a migration needs from rows).
+ * Add new ones at the end with the next number.
+ *
+ * @example
+ * for (const migration of postgresMigrations('signoff')) await client.query(migration.sql);
+ */
+export function postgresMigrations(schema?: string): ReadonlyArray<{ readonly name: string; readonly sql: string }> {
+  const prefix = schema === undefined ? '' : `${pg.escapeIdentifier(schema)}.`;
+  return [
+    {
+      // What a reviewer may act on, as rows SQL can filter and index (pending requests only): see actionable-index.ts.
+      name: '0001-actionable-index',
+      sql: `
+CREATE TABLE ${prefix}request_roles (
+  request_id TEXT NOT NULL, role TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL,
+  requester TEXT NOT NULL, on_behalf_of TEXT, tool TEXT NOT NULL,
+  PRIMARY KEY (role, request_id)
+);
+CREATE INDEX request_roles_newest ON ${prefix}request_roles (role, created_at, request_id) INCLUDE (expires_at, requester, on_behalf_of, tool);
+CREATE INDEX request_roles_deadline ON ${prefix}request_roles (role, expires_at, request_id) INCLUDE (created_at, requester, on_behalf_of, tool);
+CREATE INDEX request_roles_request ON ${prefix}request_roles (request_id);
+CREATE TABLE ${prefix}request_decided (request_id TEXT NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (request_id, reviewer));
+`,
+    },
+    {
+      // When each resolved request may be archived (retention): see keepUntil in actionable-index.ts.
+      name: '0002-retention',
+      sql: `
+CREATE TABLE ${prefix}request_retention (request_id TEXT PRIMARY KEY, keep_until TIMESTAMPTZ NOT NULL);
+CREATE INDEX request_retention_due ON ${prefix}request_retention (keep_until);
+`,
+    },
+    {
+      // `?status=pending` newest first walks this in order and stops at the page, instead of sorting every pending request.
+      name: '0003-status-created-index',
+      sql: `CREATE INDEX approval_requests_status_created ON ${prefix}approval_requests (status, created_at, id);`,
+    },
+  ];
+}

@@ -6,8 +6,9 @@ import { legacyPostgresSchema } from '../__fixtures__/legacy-schema.js';
 import { verifyAuditChain } from '../audit/audit-chain.js';
 import { openPostgresStore } from './postgres-store.js';
 import type { Store } from './store.js';
-import { describeStoreContract, newRequest } from './store.contract.js';
 import { describeCheckedCreateContract } from './checked-create.contract.js';
+import { describeActionableContract } from './actionable.contract.js';
+import { describeStoreContract, newRequest, type StoreFactory } from './store.contract.js';
 
 const url = process.env.SIGNOFF_TEST_POSTGRES_URL;
 const run = randomBytes(3).toString('hex');
@@ -47,7 +48,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
   describeCheckedCreateContract('PostgreSQL', { open: async () => openPostgresStore({ connectionString, schema: freshSchema() }) });
 
   let schema = '';
-  describeStoreContract('PostgreSQL', {
+  const factory: StoreFactory = {
     async open() {
       schema = freshSchema();
       return openPostgresStore({ connectionString, schema });
@@ -66,7 +67,9 @@ describe.skipIf(!url)('PostgreSQL store', () => {
       schema = freshSchema();
       await withClient(connectionString, (client) => client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}; ${legacyPostgresSchema(`${pg.escapeIdentifier(schema)}.`)}`));
     },
-  });
+  };
+  describeStoreContract('PostgreSQL', factory);
+  describeActionableContract('PostgreSQL', factory, { seeded: 2_000 });
 
   describe('with two replicas on one database', () => {
     let replicaA: Store;

@@ -5,7 +5,8 @@ import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import type { RequestRowCheck } from '../audit/check-request-row.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
-import { postgresSchemaSql } from './postgres-schema.js';
+import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
+import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
@@ -112,6 +113,62 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return entries;
   };
 
+  /** `appendEvents` with one INSERT for all the events (the batched sweep writes hundreds at once). */
+  const appendEventsInBulk = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
+    if (events.length === 0) return [];
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+    const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
+      `SELECT clock_timestamp() AS now, last.sequence, last.hash
+       FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
+    );
+    let sequence = Number(rows[0]?.sequence ?? 0);
+    let previousHash = rows[0]?.hash ?? GENESIS_HASH;
+    const at = (rows[0]?.now ?? new Date()).toISOString();
+    const entries = events.map((event) => {
+      sequence += 1;
+      const entry = sealAuditEntry(event, sequence, at, previousHash);
+      previousHash = entry.hash;
+      return entry;
+    });
+    await client.query(
+      `INSERT INTO ${audit} (sequence, hash, body, request_id, state_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+      [entries.map((entry) => entry.sequence), entries.map((entry) => entry.hash), entries.map((entry) => JSON.stringify(entry)), entries.map((entry) => entry.requestId ?? null), entries.map((entry) => entry.stateHash ?? null)],
+    );
+    return entries;
+  };
+
+  /** Reindexes a request left pending by a batched change (rare: the sweep's changes resolve); resolved ones are dropped in bulk. */
+  const reindexIfPending = async (client: PoolClient, request: ApprovalRequest): Promise<void> => {
+    if (request.status === 'pending') await reindex(client, request);
+  };
+
+  /**
+   * Rewrites a request's actionable-index rows from its state, in the caller's transaction: one
+   * statement that drops the rows the state no longer has and adds (or refreshes) the ones it has.
+   */
+  const reindex = async (client: PoolClient | pg.Client, request: ApprovalRequest): Promise<void> => {
+    const rows = actionableIndexOf(request) ?? { roles: [], decidedBy: [] };
+    await client.query({
+      name: `${statementPrefix}reindex`,
+      text: `WITH stale_roles AS (DELETE FROM ${prefix}request_roles WHERE request_id = $1 AND NOT (role = ANY($2::text[]))),
+        stale_decided AS (DELETE FROM ${prefix}request_decided WHERE request_id = $1 AND NOT (reviewer = ANY($3::text[]))),
+        roles AS (
+          INSERT INTO ${prefix}request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool)
+          SELECT $1, role, $4, $5, $6, $7, $8 FROM unnest($2::text[]) AS role
+          ON CONFLICT (role, request_id) DO UPDATE SET expires_at = EXCLUDED.expires_at)
+        INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT $1, reviewer FROM unnest($3::text[]) AS reviewer ON CONFLICT DO NOTHING`,
+      values: [request.id, rows.roles, rows.decidedBy, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool],
+    });
+    const until = keepUntil(request);
+    if (until) {
+      await client.query({
+        name: `${statementPrefix}keep`,
+        text: `INSERT INTO ${prefix}request_retention (request_id, keep_until) VALUES ($1, $2) ON CONFLICT (request_id) DO UPDATE SET keep_until = EXCLUDED.keep_until`,
+        values: [request.id, until],
+      });
+    }
+  };
+
   /**
    * Writes what a change decided, in the caller's transaction: its events (the state event stamped),
    * then the state with the sequence of that event. `NOTIFY` is delivered only if it commits.
@@ -129,6 +186,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         entries[bound.state.index]?.sequence,
         bound.state.hash,
       ]);
+      await reindex(client, request);
       await client.query('SELECT pg_notify($1, $2)', [channel, id]);
     }
     await enqueue(client, outcome.outbox);
@@ -190,6 +248,29 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
 
+  /** Applies each named migration not yet recorded in `signoff_migrations`, in order (under the DDL lock). */
+  const runMigrations = async (client: PoolClient): Promise<void> => {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${prefix}signoff_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`);
+    const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${prefix}signoff_migrations`);
+    const applied = new Set(rows.map((row) => row.name));
+    for (const migration of postgresMigrations(schema)) {
+      if (applied.has(migration.name)) continue;
+      await client.query(migration.sql);
+      if (migration.name === '0001-actionable-index') {
+        const { rows: pending } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE status = 'pending'`);
+        for (const row of pending) await reindex(client, requestFromJson(row.body));
+      }
+      if (migration.name === '0002-retention') {
+        const { rows: resolved } = await client.query<{ body: string }>(`SELECT body FROM ${requests} WHERE status <> 'pending'`);
+        for (const row of resolved) {
+          const request = requestFromJson(row.body);
+          await client.query(`INSERT INTO ${prefix}request_retention (request_id, keep_until) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [request.id, keepUntil(request)]);
+        }
+      }
+      await client.query(`INSERT INTO ${prefix}signoff_migrations (name, applied_at) VALUES ($1, now())`, [migration.name]);
+    }
+  };
+
   // Create the tables once, even when several replicas start at the same moment; a database from
   // before state binding gets the new columns and its rows bound as found (once, under the lock).
   try {
@@ -202,6 +283,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const unbound = columns.length > 0 && !columns.some((column) => column.column_name === 'state_hash');
       await client.query(postgresSchemaSql(schema));
       if (unbound) await bindFoundRows(client);
+      await runMigrations(client);
     });
   } catch (error) {
     await pool.end();
@@ -300,6 +382,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         }
         const entries = await appendEvents(client, bound.events);
         await client.query(`UPDATE ${requests} SET audit_sequence = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]?.sequence]);
+        await reindex(client, request);
         await enqueue(client, outboxMessages);
         await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
         return { created: request };
@@ -369,6 +452,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (inserted.rowCount === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
         const entries = await appendEvents(client, bound.events);
         await client.query(`UPDATE ${requests} SET audit_sequence = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]?.sequence]);
+        await reindex(client, request);
         if (escalates) await client.query(`UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $1`, [request.requester]);
         await enqueue(client, outboxMessages);
         await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
@@ -377,6 +461,53 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if ('overBudget' in outcome) return outcome.overBudget;
       if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing) };
       return { kind: 'created', request: outcome.created };
+    },
+    async createRequests(items) {
+      if (items.length === 0) return;
+      await transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+        const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
+          `SELECT clock_timestamp() AS now, last.sequence, last.hash
+           FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
+        );
+        let sequence = Number(rows[0]?.sequence ?? 0);
+        let previousHash = rows[0]?.hash ?? GENESIS_HASH;
+        const at = (rows[0]?.now ?? new Date()).toISOString();
+        // Sealed here, written with one statement per table and chunk: an import is a few round trips, not a few per request.
+        const columns = { audit: [[], [], [], [], []] as unknown[][], requests: [[], [], [], [], [], [], [], [], [], []] as unknown[][], roles: [[], [], [], [], [], [], []] as unknown[][], decided: [[], []] as unknown[][], retention: [[], []] as unknown[][] };
+        const push = (target: unknown[][], values: readonly unknown[]) => values.forEach((value, index) => target[index]?.push(value));
+        for (const { request, events } of items) {
+          const bound = bindRequestState(request, events);
+          let stateSequence: number | undefined;
+          for (const [index, event] of bound.events.entries()) {
+            sequence += 1;
+            const entry = sealAuditEntry(event, sequence, at, previousHash);
+            previousHash = entry.hash;
+            if (index === bound.state?.index) stateSequence = sequence;
+            push(columns.audit, [sequence, entry.hash, JSON.stringify(entry), entry.requestId ?? null, entry.stateHash ?? null]);
+          }
+          push(columns.requests, [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), stateSequence ?? null, bound.state?.hash ?? null]);
+          const index = actionableIndexOf(request);
+          for (const role of index?.roles ?? []) push(columns.roles, [request.id, role, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool]);
+          for (const reviewer of index?.decidedBy ?? []) push(columns.decided, [request.id, reviewer]);
+          const until = keepUntil(request);
+          if (until) push(columns.retention, [request.id, until]);
+        }
+        const insertColumns = async (table: string, names: string, types: readonly string[], values: unknown[][]) => {
+          const total = values[0]?.length ?? 0;
+          for (let start = 0; start < total; start += 10_000) {
+            const chunk = values.map((column) => column.slice(start, start + 10_000));
+            await client.query(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${types.map((type, index) => `$${index + 1}::${type}[]`).join(', ')})`, chunk);
+          }
+        };
+        await insertColumns(audit, 'sequence, hash, body, request_id, state_hash', ['bigint', 'text', 'text', 'text', 'text'], columns.audit);
+        await insertColumns(requests, 'id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash', ['text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'text', 'bigint', 'text'], columns.requests);
+        await insertColumns(`${prefix}request_roles`, 'request_id, role, created_at, expires_at, requester, on_behalf_of, tool', ['text', 'text', 'timestamptz', 'timestamptz', 'text', 'text', 'text'], columns.roles);
+        await insertColumns(`${prefix}request_decided`, 'request_id, reviewer', ['text', 'text'], columns.decided);
+        await insertColumns(`${prefix}request_retention`, 'request_id, keep_until', ['text', 'timestamptz'], columns.retention);
+        // One notification for the batch: listeners re-read what they watch.
+        await client.query('SELECT pg_notify($1, $2)', [channel, ANY_REQUEST]);
+      });
     },
     async getRequest(id) {
       const { rows } = await pool.query<RequestRow>({ name: `${statementPrefix}get`, text: `${selectRequestRows(prefix)} WHERE r.id = $1`, values: [id] });
@@ -393,7 +524,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const keyAt = where.findIndex((clause) => clause.startsWith('r.idempotency_key'));
         where[keyAt] = `(${where[keyAt]} OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.idempotency_key = $${values.indexOf(filter.idempotencyKey) + 1} AND k.requester = r.requester))`;
       }
-      if (filter.before) {
+      const deadline = filter.order === 'deadline';
+      if (deadline && filter.after) {
+        values.push(filter.after.expiresAt, filter.after.id);
+        where.push(`(r.expires_at > $${values.length - 1} OR (r.expires_at = $${values.length - 1} AND r.id > $${values.length}))`);
+      }
+      if (!deadline && filter.before) {
         values.push(filter.before.createdAt, filter.before.id);
         where.push(`(r.created_at < $${values.length - 1} OR (r.created_at = $${values.length - 1} AND r.id < $${values.length}))`);
       }
@@ -404,9 +540,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (filter.reviewer !== undefined) (values.push(filter.reviewer), where.push(`EXISTS (SELECT 1 FROM json_array_elements(r.body::json -> 'decisions') d WHERE d ->> 'reviewer' = $${values.length})`));
       if (filter.search) (values.push(filter.search), where.push(`strpos(lower(r.body), lower($${values.length})) > 0`));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-      const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
+      const order = deadline ? 'r.expires_at ASC, r.id ASC' : 'r.created_at DESC, r.id DESC';
+      const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
       const { rows } = await pool.query<RequestRow>(sql, values);
       return checkRequestRows(rows);
+    },
+    async listActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableSql(query, { prefix, param: (value) => (values.push(value), `$${values.length}`) });
+      const { rows } = await pool.query<RequestRow>(sql, values);
+      return checkRequestRows(rows);
+    },
+    async countActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableCountSql(query, { prefix, param: (value) => (values.push(value), `$${values.length}`) });
+      const { rows } = await pool.query<{ total: string }>(sql, values);
+      return Number(rows[0]?.total ?? 0);
     },
     async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Promise<T | undefined> {
       type Update = { found: false } | { found: true; tampered: readonly string[] } | { found: true; result: T };
@@ -425,31 +574,83 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return outcome.result;
     },
     async updateOverdue(now, limit, change) {
-      // One request per transaction: a slow or failing one holds no other lock, and SKIP LOCKED lets
-      // replicas sweep side by side. `seen` stops us re-claiming a request that `change` left pending.
-      const seen: string[] = [];
-      let changed = 0;
-      while (seen.length < limit) {
-        const claimed = await transaction(async (client) => {
-          const { rows } = await client.query<RequestRow>(
-            `SELECT ${lockedColumns} FROM ${requests} WHERE status = 'pending' AND expires_at <= $1 AND NOT (id = ANY($2::text[]))
-             ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-            [now, seen],
+      // One transaction per batch, a few statements per batch rather than per request: a burst of
+      // 100,000 expiries is a few hundred round trips of work per thousand. SKIP LOCKED lets replicas
+      // sweep disjoint batches side by side; each expiry is written with its audit entry and deliveries.
+      const outcome = await transaction(async (client) => {
+        const { rows } = await client.query<Pick<RequestRow, 'id' | 'body' | 'state_hash' | 'audit_sequence'>>(
+          `SELECT ${lockedColumns} FROM ${requests} WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [now, limit],
+        );
+        if (rows.length === 0) return { changed: [] as string[], tampered: [] as { id: string; problems: readonly string[] }[] };
+        // The evidence in a second statement, for the reason `checkLocked` gives.
+        const { rows: evidence } = await client.query<Pick<RequestRow, 'id' | 'entry_body' | 'newest_state_sequence'>>(
+          `SELECT x.id, (SELECT body FROM ${audit} WHERE sequence = x.sequence) AS entry_body,
+             (SELECT max(sequence) FROM ${audit} WHERE request_id = x.id AND state_hash IS NOT NULL) AS newest_state_sequence
+           FROM unnest($1::text[], $2::bigint[]) AS x(id, sequence)`,
+          [rows.map((row) => row.id), rows.map((row) => row.audit_sequence)],
+        );
+        const evidenceOf = new Map(evidence.map((row) => [row.id, row]));
+        const tampered: { id: string; problems: readonly string[] }[] = [];
+        const changes: { request: ApprovalRequest; bound: ReturnType<typeof bindRequestState>; outbox: readonly OutboxMessageInput[] }[] = [];
+        const events: AuditEventInput[] = [];
+        for (const row of rows) {
+          const found = evidenceOf.get(row.id);
+          const check = checkRequestRowColumns({ ...row, entry_body: found?.entry_body ?? null, newest_state_sequence: found?.newest_state_sequence ?? null });
+          if (!check.ok) {
+            tampered.push({ id: row.id, problems: check.problems });
+            continue;
+          }
+          const result = change(check.request);
+          if (!result.request) {
+            events.push(...bindRequestState(undefined, result.events).events);
+            continue;
+          }
+          const bound = bindRequestState(result.request, result.events);
+          changes.push({ request: result.request, bound: { ...bound, ...(bound.state ? { state: { ...bound.state, index: events.length + bound.state.index } } : {}) }, outbox: result.outbox ?? [] });
+          events.push(...bound.events);
+        }
+        const entries = await appendEventsInBulk(client, events);
+        if (changes.length > 0) {
+          await client.query(
+            `UPDATE ${requests} AS r SET status = x.status, expires_at = x.expires_at, body = x.body, audit_sequence = x.audit_sequence, state_hash = x.state_hash
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::text[]) AS x(id, status, expires_at, body, audit_sequence, state_hash)
+             WHERE r.id = x.id`,
+            [
+              changes.map((item) => item.request.id),
+              changes.map((item) => item.request.status),
+              changes.map((item) => item.request.expiresAt),
+              changes.map((item) => requestToJson(item.request)),
+              changes.map((item) => (item.bound.state ? entries[item.bound.state.index]?.sequence : null)),
+              changes.map((item) => item.bound.state?.hash ?? null),
+            ],
           );
-          const row = rows[0];
-          if (!row) return undefined;
-          const check = await checkLocked(client, row);
-          if (!check.ok) return { id: row.id, changed: false, tampered: check.problems };
-          const outcome = change(check.request);
-          await applyChange(client, row.id, outcome);
-          return { id: row.id, changed: outcome.request !== undefined };
-        });
-        if (!claimed) break;
-        seen.push(claimed.id);
-        if (claimed.tampered) await recordTampering(claimed.id, claimed.tampered, true);
-        if (claimed.changed) changed += 1;
-      }
-      return changed;
+          for (const item of changes) await reindexIfPending(client, item.request);
+          await client.query(`DELETE FROM ${prefix}request_roles WHERE request_id = ANY($1::text[])`, [changes.filter((item) => item.request.status !== 'pending').map((item) => item.request.id)]);
+          await client.query(`DELETE FROM ${prefix}request_decided WHERE request_id = ANY($1::text[])`, [changes.filter((item) => item.request.status !== 'pending').map((item) => item.request.id)]);
+          const kept = changes.flatMap((item) => {
+            const until = keepUntil(item.request);
+            return until ? [{ id: item.request.id, until }] : [];
+          });
+          await client.query(
+            `INSERT INTO ${prefix}request_retention (request_id, keep_until) SELECT * FROM unnest($1::text[], $2::timestamptz[])
+             ON CONFLICT (request_id) DO UPDATE SET keep_until = EXCLUDED.keep_until`,
+            [kept.map((item) => item.id), kept.map((item) => item.until)],
+          );
+          const messages = changes.flatMap((item) => item.outbox.map(toOutboxColumns));
+          if (messages.length > 0) {
+            await client.query(
+              `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload)
+               SELECT x.id, x.channel, x.topic, x.request_id, x.target, now(), now(), x.payload FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(id, channel, topic, request_id, target, payload)`,
+              [messages.map(() => newOutboxId()), messages.map((m) => m.channel), messages.map((m) => m.topic), messages.map((m) => m.requestId), messages.map((m) => m.target), messages.map((m) => m.payload)],
+            );
+          }
+          await client.query('SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id', [channel, changes.map((item) => item.request.id)]);
+        }
+        return { changed: changes.map((item) => item.request.id), tampered };
+      });
+      for (const { id, problems } of outcome.tampered) await recordTampering(id, problems, true);
+      return outcome.changed.length;
     },
     async claimOutbox(now, limit, leaseMs) {
       // SKIP LOCKED lets replicas claim disjoint batches; the lease hides a claim until it is settled or abandoned.
@@ -490,6 +691,64 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE sequence > $1 ORDER BY sequence LIMIT $2`, [after, limit]);
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
+    async planArchive(cutoff) {
+      const { rows } = await pool.query<{ first: string | null; last: string | null; pinned: string | null }>(
+        `SELECT (SELECT min(sequence) FROM ${audit}) AS first, (SELECT max(sequence) FROM ${audit}) AS last,
+           (SELECT min(r.audit_sequence) FROM ${requests} r LEFT JOIN ${prefix}request_retention k ON k.request_id = r.id
+            WHERE r.status = 'pending' OR k.request_id IS NULL OR k.keep_until > $1) AS pinned`,
+        [cutoff],
+      );
+      const bounds = rows[0];
+      if (!bounds || bounds.first === null || bounds.last === null) return undefined;
+      const from = Number(bounds.first);
+      const to = Math.min(Number(bounds.last), (bounds.pinned === null ? Number.POSITIVE_INFINITY : Number(bounds.pinned)) - 1);
+      if (to < from) return undefined;
+      const { rows: count } = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id WHERE k.keep_until <= $1 AND r.audit_sequence <= $2`,
+        [cutoff, to],
+      );
+      return Number(count[0]?.n ?? 0) === 0 ? undefined : { from, to, cutoff };
+    },
+    async readArchivableRows(plan, afterId, limit) {
+      const { rows } = await pool.query<RequestRow>(
+        `SELECT r.id, r.body, r.state_hash, r.audit_sequence FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id
+         WHERE k.keep_until <= $1 AND r.audit_sequence <= $2 AND k.request_id > $3 ORDER BY k.request_id LIMIT $4`,
+        [plan.cutoff, plan.to, afterId, limit],
+      );
+      return rows.map(toStoredRequestState);
+    },
+    async commitArchive(plan, rows, event) {
+      return transaction(async (client) => {
+        // The audit lock first: no writer appends (or archives) while the log's start is checked and cut.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+        const { rows: first } = await client.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`);
+        if (first[0]?.first === null || Number(first[0]?.first) !== plan.from) return false;
+        for (let start = 0; start < rows.length; start += 10_000) {
+          const chunk = rows.slice(start, start + 10_000);
+          const { rows: locked } = await client.query<{ n: string }>(
+            `SELECT count(*) AS n FROM (SELECT r.id FROM ${requests} r JOIN unnest($1::text[], $2::bigint[]) AS x(id, sequence) ON r.id = x.id AND r.audit_sequence = x.sequence FOR UPDATE OF r) AS matched`,
+            [chunk.map((row) => row.id), chunk.map((row) => row.auditSequence ?? null)],
+          );
+          if (Number(locked[0]?.n) !== chunk.length) throw new ArchiveMoved();
+        }
+        // Appended before the entries go, so the chain's newest entry always stays in the table.
+        await appendEvents(client, bindRequestState(undefined, [event]).events);
+        for (let start = 0; start < rows.length; start += 10_000) {
+          const ids = rows.slice(start, start + 10_000).map((row) => row.id);
+          await client.query(`DELETE FROM ${requests} WHERE id = ANY($1::text[])`, [ids]);
+          await client.query(`DELETE FROM ${prefix}request_retention WHERE request_id = ANY($1::text[])`, [ids]);
+        }
+        await client.query(`DELETE FROM ${audit} WHERE sequence <= $1`, [plan.to]);
+        return true;
+      }).catch((error: unknown) => {
+        if (error instanceof ArchiveMoved) return false;
+        throw error;
+      });
+    },
+    async readAuditStart() {
+      const { rows } = await pool.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`);
+      return rows[0]?.first == null ? undefined : Number(rows[0].first);
+    },
     async endSession(sessionId, expiresAt) {
       await transaction(async (client) => {
         // Ended sessions past their own expiry need no record: they are refused anyway.
@@ -511,6 +770,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query<RequestRow>(`SELECT id, body, state_hash, audit_sequence FROM ${requests} ORDER BY id`);
       return rows.map(toStoredRequestState);
     },
+    async readRequestStatesPage(afterId, limit) {
+      const { rows } = await pool.query<RequestRow>(`SELECT id, body, state_hash, audit_sequence FROM ${requests} WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);
+      return rows.map(toStoredRequestState);
+    },
     onRequestChanged(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -526,3 +789,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
   };
 }
+
+/** A row changed between writing an archive and committing it: the commit rolls back (retried on the next run). */
+class ArchiveMoved extends Error {}

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LEGACY_SQLITE_SCHEMA } from '../__fixtures__/legacy-schema.js';
 import { openSqliteStore } from './sqlite-store.js';
-import { describeStoreContract } from './store.contract.js';
 import { describeCheckedCreateContract } from './checked-create.contract.js';
+import { describeActionableContract } from './actionable.contract.js';
+import { describeStoreContract, type StoreFactory } from './store.contract.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'signoff-sqlite-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -16,7 +17,7 @@ const nextFile = () => ((counter += 1), (file = join(directory, `store-${counter
 
 describeCheckedCreateContract('SQLite', { open: async () => openSqliteStore(nextFile()) });
 
-describeStoreContract('SQLite', {
+const factory: StoreFactory = {
   async open() {
     return openSqliteStore(nextFile());
   },
@@ -37,4 +38,22 @@ describeStoreContract('SQLite', {
     db.exec(LEGACY_SQLITE_SCHEMA);
     db.close();
   },
+};
+
+describeStoreContract('SQLite', factory);
+describeActionableContract('SQLite', factory, { seeded: 2_000 });
+
+describe('SQLite query plans', () => {
+  it('lists one status newest first by walking an index in order, not by sorting every request of that status', async () => {
+    const store = openSqliteStore(nextFile());
+    await store.close();
+    const db = new Database(file);
+    try {
+      const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT r.id FROM approval_requests r WHERE r.status = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 50").all('pending') as { detail: string }[]).map((row) => row.detail);
+      expect(plan.join('\n')).toContain('approval_requests_status_created');
+      expect(plan.join('\n')).not.toContain('TEMP B-TREE');
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { SignoffError } from '@signoff/core';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
+import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import type { OutboxMessageInput } from './outbox-message.js';
@@ -97,6 +98,80 @@ CREATE TABLE IF NOT EXISTS budget_breaches (
 const AUDIT_INDEX = 'CREATE INDEX IF NOT EXISTS audit_log_request ON audit_log (request_id, sequence)';
 
 /**
+ * Schema changes after state binding, each applied once, in order, in the opening transaction, and
+ * recorded by name in `signoff_migrations`. Add new ones at the end with the next number.
+ */
+const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Database): void }> = [
+  {
+    // What a reviewer may act on, as rows SQL can filter and index (pending requests only): see actionable-index.ts.
+    name: '0001-actionable-index',
+    up(db) {
+      db.exec(`
+        CREATE TABLE request_roles (
+          request_id TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+          requester TEXT NOT NULL, on_behalf_of TEXT, tool TEXT NOT NULL,
+          PRIMARY KEY (role, request_id)
+        ) WITHOUT ROWID;
+        -- Covering: a page is chosen from the index alone, without visiting the table.
+        CREATE INDEX request_roles_newest ON request_roles (role, created_at, request_id, expires_at, requester, on_behalf_of, tool);
+        CREATE INDEX request_roles_deadline ON request_roles (role, expires_at, request_id, created_at, requester, on_behalf_of, tool);
+        CREATE INDEX request_roles_request ON request_roles (request_id);
+        CREATE TABLE request_decided (request_id TEXT NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (request_id, reviewer)) WITHOUT ROWID;
+      `);
+      const reindex = createActionableIndexer(db);
+      for (const row of db.prepare("SELECT body FROM approval_requests WHERE status = 'pending'").all() as { body: string }[]) {
+        reindex(requestFromJson(row.body));
+      }
+    },
+  },
+  {
+    // When each resolved request may be archived (retention): see keepUntil in actionable-index.ts.
+    name: '0002-retention',
+    up(db) {
+      db.exec(`
+        CREATE TABLE request_retention (request_id TEXT PRIMARY KEY, keep_until TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX request_retention_due ON request_retention (keep_until);
+      `);
+      const insert = db.prepare('INSERT OR REPLACE INTO request_retention (request_id, keep_until) VALUES (?, ?)');
+      for (const row of db.prepare("SELECT body FROM approval_requests WHERE status <> 'pending'").all() as { body: string }[]) {
+        const request = requestFromJson(row.body);
+        const until = keepUntil(request);
+        if (until) insert.run(request.id, until);
+      }
+    },
+  },
+  {
+    // `?status=pending` newest first walks this in order and stops at the page, instead of sorting every pending request.
+    name: '0003-status-created-index',
+    up(db) {
+      db.exec('CREATE INDEX approval_requests_status_created ON approval_requests (status, created_at, id)');
+    },
+  },
+];
+
+/** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
+function createActionableIndexer(db: Database.Database): (request: ApprovalRequest) => void {
+  const deleteRoles = db.prepare('DELETE FROM request_roles WHERE request_id = ?');
+  const deleteDecided = db.prepare('DELETE FROM request_decided WHERE request_id = ?');
+  const insertRole = db.prepare(
+    'INSERT OR IGNORE INTO request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertDecided = db.prepare('INSERT OR IGNORE INTO request_decided (request_id, reviewer) VALUES (?, ?)');
+  // Prepared lazily: the first migration runs before the retention table exists.
+  let keep: Database.Statement | undefined;
+  return (request) => {
+    deleteRoles.run(request.id);
+    deleteDecided.run(request.id);
+    const rows = actionableIndexOf(request);
+    const until = keepUntil(request);
+    if (until) (keep ??= db.prepare('INSERT OR REPLACE INTO request_retention (request_id, keep_until) VALUES (?, ?)')).run(request.id, until);
+    if (!rows) return;
+    for (const role of rows.roles) insertRole.run(request.id, role, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool);
+    for (const reviewer of rows.decidedBy) insertDecided.run(request.id, reviewer);
+  };
+}
+
+/**
  * The embedded store: one SQLite file in WAL mode (better-sqlite3). Writes are `BEGIN IMMEDIATE`
  * transactions, so writers are serialized and a read-modify-write never interleaves. Change
  * notifications are in-process: run one server per SQLite file (use PostgreSQL for replicas).
@@ -124,6 +199,7 @@ export function openSqliteStore(file: string): Store {
         const unbound = migrateSchema(db);
         const append = createAuditAppender(db);
         if (unbound) bindFoundRows(db, append);
+        runMigrations(db);
         return append;
       })
       .immediate();
@@ -132,6 +208,7 @@ export function openSqliteStore(file: string): Store {
     throw new SignoffError('STORAGE_UNAVAILABLE', `cannot prepare the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
   }
 
+  const reindex = createActionableIndexer(db);
   const statements = {
     insert: db.prepare(
       `INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash)
@@ -190,6 +267,7 @@ export function openSqliteStore(file: string): Store {
     if (outcome.request && bound.state) {
       const { request } = outcome;
       statements.update.run({ ...write(request), auditSequence: entries[bound.state.index]?.sequence, stateHash: bound.state.hash });
+      reindex(request);
     }
     enqueue(outcome.outbox);
   };
@@ -212,6 +290,7 @@ export function openSqliteStore(file: string): Store {
       auditSequence: bound.state && entries[bound.state.index]?.sequence,
       stateHash: bound.state?.hash,
     });
+    reindex(request);
     enqueue(outbox);
     return { created: request };
   });
@@ -261,6 +340,23 @@ export function openSqliteStore(file: string): Store {
     return created;
   });
 
+  const createMany = db.transaction((items: readonly { request: ApprovalRequest; events: readonly AuditEventInput[] }[]) => {
+    for (const { request, events } of items) {
+      const bound = bindRequestState(request, events);
+      const entries = appendEvents(bound.events);
+      statements.insert.run({
+        ...write(request),
+        requester: request.requester,
+        idempotencyKey: request.idempotencyKey ?? null,
+        tool: request.tool,
+        createdAt: request.createdAt,
+        auditSequence: bound.state && entries[bound.state.index]?.sequence,
+        stateHash: bound.state?.hash,
+      });
+      reindex(request);
+    }
+  });
+
   type Update<T> = { found: false } | { found: true; tampered: readonly string[] } | { found: true; changed: boolean; result: T };
   const update = db.transaction(<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>): Update<T> => {
     const row = statements.byId.get(id) as RequestRow | undefined;
@@ -285,6 +381,16 @@ export function openSqliteStore(file: string): Store {
   };
 
   const notify = (id: string) => queueMicrotask(() => changes.emit('change', id));
+  // The actionable queries differ only by how many roles a reviewer holds, owned keys and filters: a few shapes, each prepared once.
+  const shapes = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let statement = shapes.get(sql);
+    if (!statement) {
+      if (shapes.size >= 200) shapes.clear();
+      shapes.set(sql, (statement = db.prepare(sql)));
+    }
+    return statement;
+  };
 
   return {
     async createRequest(request, events, outbox) {
@@ -300,6 +406,10 @@ export function openSqliteStore(file: string): Store {
       notify(request.id);
       return { kind: 'created', request: result.created };
     },
+    async createRequests(items) {
+      createMany.immediate(items);
+      for (const { request } of items) notify(request.id);
+    },
     async getRequest(id) {
       const row = statements.byId.get(id) as RequestRow | undefined;
       return row && checkedRequest(row);
@@ -312,7 +422,9 @@ export function openSqliteStore(file: string): Store {
       if (filter.requester) (where.push('r.requester = ?'), values.push(filter.requester));
       // A key folded into another request (de-duplication) finds that request too.
       if (filter.idempotencyKey) (where.push('(r.idempotency_key = ? OR r.id IN (SELECT k.request_id FROM request_aliases k WHERE k.idempotency_key = ? AND k.requester = r.requester))'), values.push(filter.idempotencyKey, filter.idempotencyKey));
-      if (filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
+      const deadline = filter.order === 'deadline';
+      if (deadline && filter.after) (where.push('(r.expires_at > ? OR (r.expires_at = ? AND r.id > ?))'), values.push(filter.after.expiresAt, filter.after.expiresAt, filter.after.id));
+      if (!deadline && filter.before) (where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))'), values.push(filter.before.createdAt, filter.before.createdAt, filter.before.id));
       // `+r.status`: not through the status index, so SQLite walks creation order and stops at `limit`,
       // instead of reading and sorting every request of the common resolved statuses.
       if (filter.statuses) (where.push(filter.statuses.length ? `+r.status IN (${filter.statuses.map(() => '?').join(', ')})` : '0'), values.push(...filter.statuses));
@@ -322,8 +434,19 @@ export function openSqliteStore(file: string): Store {
       if (filter.reviewer !== undefined) (where.push("EXISTS (SELECT 1 FROM json_each(r.body, '$.decisions') d WHERE json_extract(d.value, '$.reviewer') = ?)"), values.push(filter.reviewer));
       if (filter.search) (where.push('instr(lower(r.body), lower(?)) > 0'), values.push(filter.search));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-      const sql = `${selectRequestRows()} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`;
+      const order = deadline ? 'r.expires_at ASC, r.id ASC' : 'r.created_at DESC, r.id DESC';
+      const sql = `${selectRequestRows()} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
       return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
+    },
+    async listActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
+      return checkRequestRows(prepared(sql).all(...values) as RequestRow[]);
+    },
+    async countActionable(query) {
+      const values: unknown[] = [];
+      const sql = actionableCountSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
+      return Number((prepared(sql).get(...values) as { total: number }).total);
     },
     async updateRequest<T>(id: string, change: (current: ApprovalRequest) => RequestChange<T>) {
       const outcome = update.immediate(id, change);
@@ -333,21 +456,33 @@ export function openSqliteStore(file: string): Store {
       return outcome.result as T;
     },
     async updateOverdue(now, limit, change) {
+      // One transaction for the batch: each expiry is written with its audit entry and deliveries, and
+      // the batch commits once (a WAL commit per request would cap a burst at a few hundred a second).
+      // The caller keeps batches small, so the event loop (and the API) runs between them.
       const ids = (statements.overdue.all(now.toISOString(), limit) as { id: string }[]).map((row) => row.id);
-      let changed = 0;
-      for (const id of ids) {
-        const outcome = update.immediate(id, (current) => (current.status === 'pending' ? change(current) : { events: [], result: undefined }));
-        if (!outcome.found) continue;
-        if ('tampered' in outcome) {
-          recordTampering(id, outcome.tampered, true);
-          continue;
-        }
-        if (outcome.changed) {
-          changed += 1;
-          notify(id);
-        }
-      }
-      return changed;
+      const tampered: { id: string; problems: readonly string[] }[] = [];
+      const changedIds = db
+        .transaction(() => {
+          const changed: string[] = [];
+          for (const id of ids) {
+            const row = statements.byId.get(id) as RequestRow | undefined;
+            if (!row) continue;
+            const check = checkRequestRowColumns(row);
+            if (!check.ok) {
+              tampered.push({ id, problems: check.problems });
+              continue;
+            }
+            if (check.request.status !== 'pending') continue;
+            const outcome = change(check.request);
+            writeChange(outcome);
+            if (outcome.request !== undefined) changed.push(id);
+          }
+          return changed;
+        })
+        .immediate();
+      for (const { id, problems } of tampered) recordTampering(id, problems, true);
+      for (const id of changedIds) notify(id);
+      return changedIds.length;
     },
     async claimOutbox(now, limit, leaseMs) {
       return db
@@ -385,6 +520,54 @@ export function openSqliteStore(file: string): Store {
     async readAudit() {
       return (statements.readAudit.all() as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
     },
+    async planArchive(cutoff) {
+      const at = cutoff.toISOString();
+      const bounds = db.prepare('SELECT min(sequence) AS first, max(sequence) AS last FROM audit_log').get() as { first: number | null; last: number | null };
+      if (bounds.first === null || bounds.last === null) return undefined;
+      // The oldest state entry of any row that stays: pending, resolved too recently, or (never, after the migration) without a retention row.
+      const pinned = db
+        .prepare(
+          `SELECT min(r.audit_sequence) AS pinned FROM approval_requests r LEFT JOIN request_retention k ON k.request_id = r.id
+           WHERE r.status = 'pending' OR k.request_id IS NULL OR k.keep_until > ?`,
+        )
+        .get(at) as { pinned: number | null };
+      const to = Math.min(bounds.last, (pinned.pinned ?? Number.POSITIVE_INFINITY) - 1);
+      if (to < bounds.first) return undefined;
+      const rows = db
+        .prepare('SELECT count(*) AS n FROM request_retention k JOIN approval_requests r ON r.id = k.request_id WHERE k.keep_until <= ? AND r.audit_sequence <= ?')
+        .get(at, to) as { n: number };
+      return rows.n === 0 ? undefined : { from: bounds.first, to, cutoff };
+    },
+    async readArchivableRows(plan, afterId, limit) {
+      return (
+        db
+          .prepare(
+            `SELECT r.id, r.body, r.state_hash, r.audit_sequence FROM request_retention k JOIN approval_requests r ON r.id = k.request_id
+             WHERE k.keep_until <= ? AND r.audit_sequence <= ? AND k.request_id > ? ORDER BY k.request_id LIMIT ?`,
+          )
+          .all(plan.cutoff.toISOString(), plan.to, afterId, limit) as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>
+      ).map(toStoredRequestState);
+    },
+    async commitArchive(plan, rows, event) {
+      const sequenceOf = db.prepare('SELECT audit_sequence FROM approval_requests WHERE id = ?');
+      const deleteRow = db.prepare('DELETE FROM approval_requests WHERE id = ?');
+      const deleteKeep = db.prepare('DELETE FROM request_retention WHERE request_id = ?');
+      return db
+        .transaction(() => {
+          const first = db.prepare('SELECT min(sequence) AS first FROM audit_log').get() as { first: number | null };
+          if (first.first !== plan.from) return false;
+          for (const row of rows) if ((sequenceOf.get(row.id) as { audit_sequence: number | null } | undefined)?.audit_sequence !== (row.auditSequence ?? null)) return false;
+          // Appended before the entries go, so the chain's newest entry always stays in the table.
+          appendEvents(bindRequestState(undefined, [event]).events);
+          for (const row of rows) (deleteRow.run(row.id), deleteKeep.run(row.id));
+          db.prepare('DELETE FROM audit_log WHERE sequence <= ?').run(plan.to);
+          return true;
+        })
+        .immediate();
+    },
+    async readAuditStart() {
+      return (db.prepare('SELECT min(sequence) AS first FROM audit_log').get() as { first: number | null }).first ?? undefined;
+    },
     async endSession(sessionId, expiresAt) {
       db.transaction(() => {
         // Ended sessions past their own expiry need no record: they are refused anyway.
@@ -403,6 +586,9 @@ export function openSqliteStore(file: string): Store {
     },
     async readRequestStates() {
       return (statements.states.all() as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>).map(toStoredRequestState);
+    },
+    async readRequestStatesPage(afterId, limit) {
+      return (db.prepare('SELECT id, body, state_hash, audit_sequence FROM approval_requests WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>).map(toStoredRequestState);
     },
     onRequestChanged(listener) {
       changes.on('change', listener);
@@ -449,6 +635,18 @@ function migrateSchema(db: Database.Database): boolean {
   db.exec(AUDIT_INDEX);
   db.exec(ATTENTION_SCHEMA);
   return unbound;
+}
+
+/** Applies each migration not yet recorded, in order. */
+function runMigrations(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS signoff_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT name FROM signoff_migrations').all() as { name: string }[]).map((row) => row.name));
+  const record = db.prepare('INSERT INTO signoff_migrations (name, applied_at) VALUES (?, ?)');
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.name)) continue;
+    migration.up(db);
+    record.run(migration.name, new Date().toISOString());
+  }
 }
 
 /**

@@ -15,6 +15,10 @@ export interface ApprovalFilter {
   readonly limit?: number;
   /** Only requests older than this one (keyset pagination: stable while new requests arrive). */
   readonly before?: { readonly createdAt: string; readonly id: string };
+  /** `newest` (default) or `deadline`: soonest `expiresAt` first, then id (page on with `after`). */
+  readonly order?: ListOrder;
+  /** With `order: 'deadline'`: only requests after this one (its deadline and id). */
+  readonly after?: { readonly expiresAt: string; readonly id: string };
   /** Any of these statuses (with `status`, both must hold). */
   readonly statuses?: readonly ApprovalStatus[];
   /** Only requests this reviewer decided (approved or denied, on any args). */
@@ -28,6 +32,50 @@ export interface ApprovalFilter {
    * (matched against its JSON, so quotes and backslashes inside values match in their escaped form).
    */
   readonly search?: string;
+}
+
+/** How a list is sorted: newest first (by `createdAt`, then id) or soonest deadline first (by `expiresAt`, then id). */
+export type ListOrder = 'newest' | 'deadline';
+
+/**
+ * What one reviewer may act on now: pending, not past its deadline, needing one of their roles
+ * (or any reviewer), not asked by them or on their behalf or by an agent key they own, and not
+ * already decided by them on the current args. Answered by an indexed query, so the page is right
+ * however many other requests are pending. Pages like {@link ApprovalFilter}.
+ */
+export interface ActionableQuery {
+  /** The reviewer's id. */
+  readonly reviewer: string;
+  /** The roles the reviewer holds. */
+  readonly roles: readonly string[];
+  /** Agent keys (requesters) the reviewer owns: their requests are not theirs to approve. */
+  readonly ownedRequesters?: readonly string[];
+  /** Requests whose deadline is at or before this are left out (the sweeper expires them). */
+  readonly now: Date;
+  /** Only requests for this tool. */
+  readonly tool?: string;
+  /** Only requests made by this requester (agent key). */
+  readonly requester?: string;
+  readonly order?: ListOrder;
+  readonly before?: { readonly createdAt: string; readonly id: string };
+  readonly after?: { readonly expiresAt: string; readonly id: string };
+  /** At most this many (default 100, at most 1,000). */
+  readonly limit?: number;
+  /** The page just before the position (`before`/`after`) instead of after it, still in list order (a Previous link). */
+  readonly backward?: boolean;
+}
+
+/**
+ * A retention run: the audit entries `from`..`to` (the oldest still in the hot log) go to an archive
+ * file with the resolved requests whose state they hold. `to` stops before the state entry of every
+ * request that stays (pending, resolved too recently, or with a grant still usable), so each row
+ * left in the hot tables keeps the entry that binds it.
+ */
+export interface ArchivePlan {
+  readonly from: number;
+  readonly to: number;
+  /** Requests resolved before this may go (their `keepUntil` is at or before it). */
+  readonly cutoff: Date;
 }
 
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
@@ -73,10 +121,20 @@ export interface Store {
     outbox: readonly OutboxMessageInput[],
     checks: CreateChecks,
   ): Promise<CheckedCreation>;
+  /**
+   * Stores many new requests, each with its events, in one transaction (imports, benchmarks): each is
+   * bound to its audit event as `createRequest` does. No idempotency lookup: a request whose
+   * (requester, idempotency key) or id is taken fails the whole batch, and nothing is written.
+   */
+  createRequests(items: readonly { readonly request: ApprovalRequest; readonly events: readonly AuditEventInput[] }[]): Promise<void>;
   /** A request, checked against its audit chain (throws `STATE_TAMPERED` when it does not match). */
   getRequest(id: string): Promise<ApprovalRequest | undefined>;
   /** Requests, each checked like `getRequest`; one that does not match fails the whole list (`STATE_TAMPERED`, naming it). */
   listRequests(filter?: ApprovalFilter): Promise<ApprovalRequest[]>;
+  /** The page of requests a reviewer may act on now (see {@link ActionableQuery}), each checked like `getRequest`. */
+  listActionable(query: ActionableQuery): Promise<ApprovalRequest[]>;
+  /** How many requests a reviewer may act on now in all (the query's position and limit are ignored). */
+  countActionable(query: ActionableQuery): Promise<number>;
   /**
    * Read-modify-write of one request under a lock: `change` sees the current committed state (no
    * other writer can interleave) and its new state and events are committed together.
@@ -108,6 +166,18 @@ export interface Store {
   readRequestAudit(requestId: string): Promise<AuditEntry[]>;
   /** Up to `limit` entries after sequence `after`, in order: reads a log of any size a page at a time. */
   readAuditPage(after: number, limit: number): Promise<AuditEntry[]>;
+  /** The next retention run for requests resolved before `cutoff`, or `undefined` when none can go yet. */
+  planArchive(cutoff: Date): Promise<ArchivePlan | undefined>;
+  /** The rows a plan archives, as stored, `limit` at a time in id order after `afterId`. */
+  readArchivableRows(plan: ArchivePlan, afterId: string, limit: number): Promise<StoredRequestState[]>;
+  /**
+   * Moves a written archive out of the hot tables, in one transaction: appends `event` (naming the
+   * file and its hash), deletes the rows (each must still be at the audit sequence archived) and the
+   * entries `from`..`to`. `false`, with nothing changed, when the log or a row moved meanwhile.
+   */
+  commitArchive(plan: ArchivePlan, rows: readonly { readonly id: string; readonly auditSequence: number | undefined }[], event: AuditEventInput): Promise<boolean>;
+  /** The sequence of the oldest entry still in the hot log (1 until a retention run archived some), `undefined` while it is empty. */
+  readAuditStart(): Promise<number | undefined>;
   /** Records that an inbox session was signed out, so no copy of its cookie works again (until it would have expired anyway). */
   endSession(sessionId: string, expiresAt: Date): Promise<void>;
   /** Whether an inbox session was signed out. */
@@ -116,6 +186,8 @@ export interface Store {
   readAuditHead(): Promise<AuditHead | undefined>;
   /** Every request row as stored, unchecked, with its binding columns, by id — for `audit verify` to compare with the log. */
   readRequestStates(): Promise<StoredRequestState[]>;
+  /** The same rows `limit` at a time, in id order after `afterId`: a million rows read in bounded memory. */
+  readRequestStatesPage(afterId: string, limit: number): Promise<StoredRequestState[]>;
   /**
    * Calls `listener(id)` after a change to a request commits — from this process or, where the store
    * can tell, another replica. `listener(ANY_REQUEST)` means changes may have been missed (a

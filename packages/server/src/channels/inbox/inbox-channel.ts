@@ -13,7 +13,7 @@ import type { Channel } from '../channel.js';
 import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
 import type { SafeHtml } from '../email/safe-html.js';
 import { INBOX_PAGE_HEADERS, type InboxViewer } from './inbox-layout.js';
-import { renderHistoryPage, renderLoginPage, renderMessagePage, renderPendingPage } from './inbox-pages.js';
+import { renderHistoryPage, renderLoginPage, renderMessagePage, renderPendingPage, type ListPageInput } from './inbox-pages.js';
 import { INBOX_LIVE_SCRIPT } from './inbox-live-script.js';
 import { encodeListCursor, historyHref, parseHistoryQuery } from './history-query.js';
 import { createInboxSessions, type InboxSession } from './inbox-sessions.js';
@@ -293,8 +293,8 @@ export function createInboxChannel(options: InboxChannelOptions): Channel {
       const pending = async (context: Context) => {
         const current = await signedIn(context);
         if (!current) return toLogin(context, '/inbox');
-        const requests = await service.list({ actionableBy: current.reviewer, limit: 1_000 });
-        return page(context, 200, renderPendingPage({ viewer: viewerOf(current), requests, now: now(), testedPathsOf }));
+        const listed = await pendingPage(service, current.reviewer, context.req.query('cursor'), context.req.query('back') === '1');
+        return page(context, 200, renderPendingPage({ viewer: viewerOf(current), now: now(), testedPathsOf, ...listed }));
       };
       app.get('/inbox', pending);
       app.get('/inbox/', pending);
@@ -483,4 +483,43 @@ function readTransaction(value: unknown): OidcTransaction | undefined {
   const { state, nonce, verifier, next, exp } = transaction;
   if (typeof state !== 'string' || typeof nonce !== 'string' || typeof verifier !== 'string' || typeof next !== 'string' || !NEXT.test(next) || typeof exp !== 'number') return undefined;
   return { state, nonce, verifier, next, exp };
+}
+
+/** Requests per inbox page. */
+const INBOX_PAGE = 50;
+
+/**
+ * One page of what a reviewer may act on, soonest deadline first, from a cursor (the deadline and id
+ * of a row, as `?cursor=`; `back=1` for the page before it), with the links to the pages around it.
+ * A cursor that is not ours reads as the first page.
+ */
+async function pendingPage(service: ApprovalService, reviewer: Reviewer, cursor: string | undefined, back: boolean): Promise<Pick<ListPageInput, 'requests' | 'total' | 'next' | 'previous'>> {
+  const encode = (request: ApprovalRequest) => Buffer.from(JSON.stringify([request.expiresAt, request.id])).toString('base64url');
+  const after = cursor === undefined ? undefined : decodeInboxCursor(cursor);
+  const total = await service.countActionable(reviewer);
+  // One more than a page tells whether there is another page in that direction.
+  const rows = await service.list({ actionableBy: reviewer, order: 'deadline', limit: INBOX_PAGE + 1, ...(after ? { after, backward: back } : {}) });
+  if (after && back) {
+    // Back to (or past) the start: show the first page itself.
+    if (rows.length <= INBOX_PAGE) return pendingPage(service, reviewer, undefined, false);
+    const requests = rows.slice(-INBOX_PAGE);
+    return { requests, total, previous: `/inbox?cursor=${encode(requests[0] as ApprovalRequest)}&back=1`, next: `/inbox?cursor=${encode(requests.at(-1) as ApprovalRequest)}` };
+  }
+  const requests = rows.slice(0, INBOX_PAGE);
+  const last = requests.at(-1);
+  return {
+    requests,
+    total,
+    ...(after && requests[0] ? { previous: `/inbox?cursor=${encode(requests[0])}&back=1` } : {}),
+    ...(rows.length > INBOX_PAGE && last ? { next: `/inbox?cursor=${encode(last)}` } : {}),
+  };
+}
+
+function decodeInboxCursor(cursor: string): { expiresAt: string; id: string } | undefined {
+  try {
+    const [expiresAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    return typeof expiresAt === 'string' && !Number.isNaN(Date.parse(expiresAt)) && typeof id === 'string' && /^apr_[\w-]{10,40}$/.test(id) ? { expiresAt, id } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -19,6 +19,11 @@ export interface ListPageInput {
   readonly now: Date;
   /** The deciding rule's tested paths, whose values tell one row from the next (`amount 4800 · to acme`). */
   readonly testedPathsOf?: TestedPathsLookup;
+  /** How many there are in all, when the list is one page of them. */
+  readonly total?: number;
+  /** Links to the pages after and before this one, when there are such pages. */
+  readonly next?: string;
+  readonly previous?: string;
 }
 
 /**
@@ -63,13 +68,13 @@ export function renderPendingPage(input: ListPageInput): SafeHtml {
     title: 'Pending',
     viewer: input.viewer,
     live: { kind: 'list' },
-    body: html`<h1>Waiting for you (${requests.length})</h1>
+    body: html`<h1>Waiting for you (${input.total ?? requests.length})</h1>
 <div class="card">${
       requests.length === 0
         ? html`<p class="empty">Nothing is waiting for you. Requests you can approve appear here as agents ask.</p>`
         : html`<table class="rows"><tr class="head"><th>Tool</th><th>Reason</th><th>Requested by</th><th>Approvals</th><th>Time left</th></tr>
 ${rows}</table>`
-    }</div>
+    }${input.next || input.previous ? html`<nav class="pages">${input.previous ? html`<a href="${input.previous}" rel="prev">← Previous</a>` : ''} ${input.next ? html`<a href="${input.next}" rel="next">Next →</a>` : ''}</nav>` : ''}</div>
 <p class="note">Only requests you can act on are listed: you hold a role they need, you did not ask for them, and you have not decided them yet.</p>`,
   });
 }
