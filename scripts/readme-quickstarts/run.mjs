@@ -317,27 +317,21 @@ async function followMcp(quickstart, project, env) {
 
 /** The reviewer at the terminal: `signoff approvals list/show/approve --as ana`, as the CLI README shows. */
 function createReviewer(project, env) {
-  const [listCommand, approveCommand] = reviewerCommands();
+  const approveCommand = reviewerCommand('approve');
   const signoff = (args) => runProcess(join(project, 'node_modules', '.bin', 'signoff'), args, { cwd: project, env, timeoutMs: 60_000 });
   const decided = [];
   const approvePending = async () => {
-    // A cheap look over HTTP first; the reviewer's own steps below are the CLI's.
-    const waiting = await fetch(`${CONTROL_PLANE}/v1/approvals?status=pending`, { headers: { authorization: `Bearer ${env.SIGNOFF_KEY_ANA}` } })
-      .then((response) => response.json())
-      .then((body) => (body.data ?? []).filter((request) => !decided.some((each) => each.id === request.id)).length)
-      .catch(() => 1);
-    if (waiting === 0) return;
-    const list = await signoff([...listCommand, '--as', 'ana']);
-    if (list.code !== 0) throw new Error(`signoff approvals list failed: ${list.output}`);
-    for (const id of list.output.match(/^apr_\S+/gm) ?? []) {
-      if (decided.some((each) => each.id === id)) continue;
-      const shown = await signoff(['approvals', 'show', id, '--as', 'ana']);
-      const args = JSON.parse(/^args:\n((?: {2}.*\n?)+)/m.exec(shown.output)?.[1] ?? 'null');
+    // The reviewer finds what waits (over HTTP: cheaper than a CLI process per look), then approves
+    // with the CLI command the CLI README documents.
+    const response = await fetch(`${CONTROL_PLANE}/v1/approvals?actionable=true`, { headers: { authorization: `Bearer ${env.SIGNOFF_KEY_ANA}` } });
+    if (!response.ok) throw new Error(`GET /v1/approvals answered ${response.status}: ${await response.text()}`);
+    for (const request of (await response.json()).data ?? []) {
+      if (request.status !== 'pending' || decided.some((each) => each.id === request.id)) continue;
       // The reviewer edits the args, so the run must use what was approved, not what the model asked for.
-      const approvedArgs = editArgs(args);
-      const approve = await signoff([...approveCommand, id, '--as', 'ana', '--args', JSON.stringify(approvedArgs), '--comment', 'checked the invoice']);
-      if (approve.code !== 0) throw new Error(`signoff approvals approve ${id} failed: ${approve.output}`);
-      decided.push({ id, requestedArgs: args, approvedArgs });
+      const approvedArgs = editArgs(request.args);
+      const approve = await signoff([...approveCommand, request.id, '--as', 'ana', '--args', JSON.stringify(approvedArgs), '--comment', 'checked the invoice']);
+      if (approve.code !== 0) throw new Error(`signoff approvals approve ${request.id} failed: ${approve.output}`);
+      decided.push({ id: request.id, requestedArgs: request.args, approvedArgs });
     }
   };
   return {
@@ -364,7 +358,7 @@ function createReviewer(project, env) {
       if (runs[0].tool !== tool || !isDeepStrictEqual(runs[0].args, approvedArgs)) {
         throw new Error(`the tool ran ${JSON.stringify(runs[0])}, expected ${tool} with the approved args ${JSON.stringify(approvedArgs)}`);
       }
-      const shown = await signoff(['approvals', 'show', id, '--as', 'ana']);
+      const shown = await signoff([...reviewerCommand('show'), id, '--as', 'ana']);
       if (!/^executed: /m.test(shown.output)) throw new Error(`${id} was not claimed:\n${shown.output}`);
     },
   };
@@ -377,15 +371,12 @@ function editArgs(args) {
   throw new Error(`no reviewer edit for args ${JSON.stringify(args)}`);
 }
 
-/** `signoff approvals list` and `signoff approvals approve`, taken from the CLI README's marked block. */
-function reviewerCommands() {
+/** `signoff approvals <action>`, as the CLI README's marked block writes it. */
+function reviewerCommand(action) {
   const commands = readBlocks(join(root, REVIEWER.readme), REVIEWER.marker).flatMap((block) => shellCommands(block.code)).map(shellWords);
-  const find = (action) => {
-    const words = commands.find((each) => each.includes('approvals') && each.includes(action));
-    if (!words) throw new Error(`${REVIEWER.readme}: the block marked '${REVIEWER.marker}' has no 'approvals ${action}' command`);
-    return words.slice(words.indexOf('approvals'), words.indexOf(action) + 1);
-  };
-  return [find('list'), find('approve')];
+  const words = commands.find((each) => each.includes('approvals') && each.includes(action));
+  if (!words) throw new Error(`${REVIEWER.readme}: the block marked '${REVIEWER.marker}' has no 'approvals ${action}' command`);
+  return words.slice(words.indexOf('approvals'), words.indexOf(action) + 1);
 }
 
 function serveCommand(blocks) {
