@@ -19,6 +19,17 @@ export const QUICKSTARTS = [
     tool: 'payment.send',
   },
   {
+    name: 'core-guard',
+    title: 'core: createGuard (local decisions only)',
+    readme: 'packages/core/README.md',
+    marker: 'guard',
+    install: 'install',
+    app: 'core-client',
+    provides: ['sendPayment'],
+    // No control plane involved: a $500 payment escalates, so nothing runs and nothing is requested.
+    kind: 'local',
+  },
+  {
     name: 'core-client',
     title: 'core: createSignoff / authorize',
     readme: 'packages/core/README.md',

@@ -207,7 +207,8 @@ async function followWith(packageManager, tarballs, modelUrl, prebuilds) {
         else {
           const errors = typeErrors(quickstart);
           if (errors.length > 0) throw new Error(`does not type-check under strict TypeScript:\n${errors.join('\n')}`);
-          await followAgent(quickstart, project, env);
+          if (quickstart.kind === 'local') await followLocal(quickstart, project, env);
+          else await followAgent(quickstart, project, env);
         }
         results.push({ name, status: 'passed' });
         log(`✓ ${name} (${Math.round((Date.now() - quickstartStarted) / 1000)} s)`);
@@ -255,6 +256,23 @@ function seedBetterSqlitePrebuild() {
   execFileSync('tar', ['czf', archive, '-C', packageDir, 'build/Release/better_sqlite3.node']);
   log(`better-sqlite3 ${version}: fresh installs take this Node's build from ${archive} (prebuild-install's local prebuilds)`);
   return prebuilds;
+}
+
+/** A quick start that decides locally: it must run cleanly, run no tool, and ask the control plane nothing. */
+async function followLocal(quickstart, project, env) {
+  const toolLog = join(project, `${quickstart.name}.tools.jsonl`);
+  rmSync(toolLog, { force: true });
+  const before = await countRequests(env);
+  const run = spawnLogged(process.execPath, [`dist/${quickstart.name}.js`], { cwd: project, env: { ...env, QUICKSTART_TOOL_LOG: toolLog } });
+  const code = await withTimeout(run, 60_000);
+  if (code !== 0) throw new Error(`exited with ${code}:\n${run.output().slice(-3000)}`);
+  if (existsSync(toolLog)) throw new Error(`a tool ran without approval: ${readFileSync(toolLog, 'utf8')}`);
+  if ((await countRequests(env)) !== before) throw new Error('the local guard sent a request to the control plane');
+}
+
+async function countRequests(env) {
+  const response = await fetch(`${CONTROL_PLANE}/v1/approvals?limit=1000`, { headers: { authorization: `Bearer ${env.SIGNOFF_AGENT_KEY}` } });
+  return ((await response.json()).data ?? []).length;
 }
 
 /** Runs one agent quick start until its tool ran (at most twice: a paused run is resumed by running it again). */
