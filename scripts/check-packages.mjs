@@ -1,21 +1,18 @@
 // The release dry run: build every public package, pack it as npm would publish it, and check the
 // tarball with publint and @arethetypeswrong/cli (ESM-only profile). Exits 1 on any problem.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { packPackages, publicPackages } from './pack-packages.mjs';
 
 const run = (command, args, options = {}) => execFileSync(command, args, { stdio: 'inherit', ...options });
-const packages = readdirSync('packages').filter((name) => !JSON.parse(readFileSync(join('packages', name, 'package.json'), 'utf8')).private);
+const packages = publicPackages();
 const destination = mkdtempSync(join(tmpdir(), 'signoff-packs-'));
 let failures = 0;
 try {
-  run('pnpm', ['build']);
-  for (const name of packages) {
-    run('pnpm', ['pack', '--pack-destination', destination], { cwd: join('packages', name), stdio: 'ignore' });
-  }
-  for (const tarball of readdirSync(destination).filter((file) => file.endsWith('.tgz'))) {
-    const path = join(destination, tarball);
+  for (const path of Object.values(packPackages(destination))) {
+    const tarball = basename(path);
     for (const [tool, args] of [['publint', [path, '--strict']], ['attw', [path, '--profile', 'esm-only']]]) {
       try {
         run('pnpm', ['exec', tool, ...args]);
