@@ -260,6 +260,10 @@ async function measureWaiterRss(server: ServerProcess): Promise<{ idle: number; 
   while ((await metric()) < WAITERS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
   const waiting = await metric();
   const withWaiters = rssMb();
+  // What the V8 heap holds (prom-client's default metrics; the floor has none): retained vs reserved.
+  const metrics = await fetch(`${server.url}/metrics`).then((response) => response.text(), () => '');
+  const heapMb = (name: string) => Math.round(Number(new RegExp(`signoff_nodejs_heap_size_${name}_bytes (\\d+)`).exec(metrics)?.[1] ?? Number.NaN) / 1048576);
+  if (/heap_size_used/.test(metrics)) console.log(`(server with ${waiting} waiters: V8 heap used ${heapMb('used')} MB of ${heapMb('total')} MB)`);
   if (waiting < WAITERS) console.log(`(only ${waiting} of ${WAITERS} waits reached the server)`);
   for (const request of requests) request.destroy();
   agent.destroy();
