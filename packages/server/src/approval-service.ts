@@ -180,12 +180,13 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   }
 
   /** Resolves when the request leaves `pending`, when `timeoutMs` passes, or when the server shuts down. */
-  async function waitForResolution(id: string, timeoutMs: number): Promise<WaitOutcome | undefined> {
+  /** Waits until `id` leaves `pending` (or the timeout, or shutdown); `undefined` if there is no such request, or `visible` refuses it. */
+  async function waitForResolution(id: string, timeoutMs: number, visible?: (request: ApprovalRequest) => boolean): Promise<WaitOutcome | undefined> {
     const giveUpAt = Date.now() + timeoutMs;
     for (;;) {
       // Listen before reading, so a decision landing in between still wakes us.
       const change = nextChange(id);
-      const next = await readForWait(id, change, giveUpAt);
+      const next = await readForWait(id, change, giveUpAt, visible);
       if (typeof next !== 'number') return next;
       // On shutdown the next turn re-reads and answers 'shutdown' (or the resolution, if it just landed).
       await change.wait(next);
@@ -196,11 +197,15 @@ export function createApprovalService(options: ApprovalServiceOptions) {
    * One turn of a wait: the outcome, or how long to wait for a change. A function of its own so the
    * request it reads is not kept while the wait sleeps (10,000 waiters would keep 10,000 copies).
    */
-  async function readForWait(id: string, change: ReturnType<typeof nextChange>, giveUpAt: number): Promise<WaitOutcome | undefined | number> {
+  async function readForWait(id: string, change: ReturnType<typeof nextChange>, giveUpAt: number, visible?: (request: ApprovalRequest) => boolean): Promise<WaitOutcome | undefined | number> {
     const request = await get(id).catch((error: unknown) => {
       change.cancel();
       throw error;
     });
+    if (request && visible && !visible(request)) {
+      change.cancel();
+      return undefined;
+    }
     if (!request || request.status !== 'pending') {
       change.cancel();
       return request && { request, ended: 'resolved' };

@@ -43,19 +43,14 @@ export function createWaitListener(options: WaitListenerOptions): RequestListene
     return { name: reviewer?.id ?? key.name, kind: key.kind, ...(reviewer ? { reviewer } : {}) };
   }
 
-  /** Agents see their own requests; reviewers see all (as in the Hono app). Read apart, so the copy is not kept while waiting. */
-  async function visible(id: string, principal: Principal): Promise<boolean> {
-    const current = await service.get(id);
-    return current !== undefined && (principal.kind === 'reviewer' || current.requester === principal.name);
-  }
-
   async function answer(request: IncomingMessage, response: ServerResponse, id: string, principal: Principal, timeoutSeconds: number): Promise<void> {
     let outcome: Awaited<ReturnType<ApprovalService['waitForResolution']>>;
     try {
-      if (!(await visible(id, principal))) return fallback(request, response);
       metrics.waiting.inc();
       try {
-        outcome = await service.waitForResolution(id, timeoutSeconds * 1000);
+        // Agents see their own requests, reviewers all (as in the Hono app), checked on the wait's
+        // own first read: one read per arrival, not two. Not visible → undefined → the Hono app's 404.
+        outcome = await service.waitForResolution(id, timeoutSeconds * 1000, (current) => principal.kind === 'reviewer' || current.requester === principal.name);
       } finally {
         metrics.waiting.dec();
       }
