@@ -1,6 +1,7 @@
 import { explainDecision } from '@signoff/core';
 import { describe, expect, it } from 'vitest';
 import { findDisagreements } from './agree.js';
+import { createFloorEngine } from './floor-engine.js';
 import type { Engine } from './engine.js';
 import { createCasbinEngine } from './peers/casbin.js';
 import { createCedarEngine } from './peers/cedar.js';
@@ -26,10 +27,10 @@ function createReferenceEngine(): Engine {
 
 describe('pnpm bench cross-checks every engine before timing', () => {
   for (const workload of loadWorkloads()) {
-    const others = workload.comparePeers ? 'cedar-wasm, json-rules-engine, casbin, guard()' : 'guard()';
+    const others = workload.comparePeers ? 'cedar-wasm, json-rules-engine, casbin, the hand-written floor, guard()' : 'guard()';
     it(`${others} and explainDecision decide every input of ${workload.name} like evaluate()`, async () => {
       const ours = createSignoffEngine();
-      const peers = workload.comparePeers ? [createCedarEngine(), createJsonRulesEngine(), createCasbinEngine()] : [];
+      const peers = workload.comparePeers ? [createCedarEngine(), createJsonRulesEngine(), createCasbinEngine(), createFloorEngine()] : [];
       const engines = [createSignoffEngine({ receipt: true }), createReferenceEngine(), ...peers];
       for (const engine of [ours, ...engines]) await engine.prepare(workload);
 

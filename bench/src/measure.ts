@@ -28,6 +28,37 @@ export async function timeRuns(batch: Batch, decisions: number, runs: number, wa
   return { medianNs: median(runsNs), runsNs, decisionsPerRun: decisions };
 }
 
+/** Two timings taken in alternation, and the median of the ratios of each pair (b / a). */
+export interface PairedTiming {
+  readonly a: Timing;
+  readonly b: Timing;
+  readonly medianRatio: number;
+}
+
+/**
+ * Times two batches alternately (a, b, a, b, …), `runs` times each, after a warm-up of each, and
+ * returns the median of the per-pair ratios b / a. On a shared machine whose load drifts within
+ * seconds, a ratio of neighbours is steadier than the ratio of two medians taken apart.
+ */
+export async function timePaired(a: Batch, b: Batch, decisions: number, runs: number): Promise<PairedTiming> {
+  checksum = (checksum + (await a(decisions)) + (await b(decisions))) | 0;
+  const aNs: number[] = [];
+  const bNs: number[] = [];
+  const time = async (batch: Batch): Promise<number> => {
+    const start = process.hrtime.bigint();
+    const result = await batch(decisions);
+    const elapsed = process.hrtime.bigint() - start;
+    checksum = (checksum + result) | 0;
+    return Number(elapsed) / decisions;
+  };
+  for (let run = 0; run < runs; run += 1) {
+    aNs.push(await time(a));
+    bNs.push(await time(b));
+  }
+  const timing = (runsNs: number[]): Timing => ({ medianNs: median(runsNs), runsNs, decisionsPerRun: decisions });
+  return { a: timing(aNs), b: timing(bNs), medianRatio: median(bNs.map((ns, index) => ns / (aNs[index] as number))) };
+}
+
 /**
  * How many decisions a run of a slow engine needs to last at least `minNs` (and do at least
  * `minDecisions`): doubles a batch until it takes a tenth of that, which also warms the engine up.

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignoff, type ApprovalRequest } from '@signoff/core';
 import { spawnServer } from '../src/__fixtures__/server-process.js';
@@ -13,6 +13,8 @@ import { sha256Hex } from '../src/index.js';
 import { percentile } from './percentile.js';
 
 const quick = process.argv.includes('--quick');
+// --only=creates or --only=waiters runs one part (for profiling and quick before/after checks).
+const only = /^--only=(creates|waiters)$/.exec(process.argv.find((arg) => arg.startsWith('--only=')) ?? '')?.[1];
 const CREATE_TOTAL = quick ? 500 : 5_000;
 const CREATE_CLIENTS = 50;
 const RESUME_TOTAL = quick ? 100 : 1_000;
@@ -32,17 +34,48 @@ async function main(): Promise<void> {
   if (postgresUrl) stores.push(['PostgreSQL', `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${schema}`]);
   else console.log('(SIGNOFF_TEST_POSTGRES_URL not set: PostgreSQL skipped)');
   let rss = { idle: 0, withWaiters: 0 };
+  let floorRss = { idle: 0, withWaiters: 0 };
   for (const [name, store] of stores) {
+    // The floor first, on a store of its own, measured exactly like the server right after it.
+    const floorStore = name === 'SQLite' ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'signoff-floor-')), 'floor.db')}` : store;
+    const floor = only === 'waiters' ? 0 : await measureFloor(floorStore);
+    if (name === 'SQLite' && only !== 'creates') floorRss = await measureFloor(floorStore, measureWaiterRss);
     const server = await startServerProcess(store);
-    rows.push([name, ...(await measure(server))]);
-    if (name === 'SQLite') rss = await measureWaiterRss(server);
+    if (only !== 'waiters') {
+      const creates = await createsPerSecond(server);
+      const latency = only === 'creates' ? ['–', '–', '–', '–'] : await measureLatency(server);
+      rows.push([name, fmtRate(creates), fmtRate(floor), (creates / floor).toFixed(2), ...latency]);
+    }
+    if (name === 'SQLite' && only !== 'creates') rss = await measureWaiterRss(server);
     await server.stop();
+    if (name === 'SQLite') rmSync(dirname(floorStore.slice('sqlite:'.length)), { recursive: true, force: true });
   }
   if (postgresUrl) await dropSchema(postgresUrl, schema);
 
   console.log('\nControl plane on loopback, server in its own process (this machine is noisy: compare ratios, rerun for spread)');
-  printTable(['store', 'creates/s (50 clients)', 'approve→resume p50', 'p99', '3 s polling loop mean', 'speed-up vs polling'], rows);
-  console.log(`\nRSS of the server process holding ${WAITERS.toLocaleString('en')} concurrent long-poll waits: ${rss.withWaiters} MB (idle: ${rss.idle} MB)`);
+  console.log('floor: bare node:http + one JSON parse + one insert (better-sqlite3 WAL / one pooled pg INSERT), same clients, same run');
+  if (rows.length > 0) printTable(['store', 'creates/s (50 clients)', 'floor creates/s', '× floor', 'approve→resume p50', 'p99', '3 s polling loop mean', 'speed-up vs polling'], rows);
+  if (only !== 'creates') {
+    const perWaiterKb = (measured: { idle: number; withWaiters: number }) => (((measured.withWaiters - measured.idle) * 1024) / WAITERS).toFixed(1);
+    console.log(`\nRSS of the server process holding ${WAITERS.toLocaleString('en')} concurrent long-poll waits: ${rss.withWaiters} MB (idle: ${rss.idle} MB; ${perWaiterKb(rss)} KB per waiter)`);
+    console.log(`floor, bare node:http holding as many requests unanswered: ${floorRss.withWaiters} MB (idle: ${floorRss.idle} MB; ${perWaiterKb(floorRss)} KB per waiter)`);
+  }
+}
+
+const fmtRate = (perSecond: number): string => Math.round(perSecond).toLocaleString('en');
+
+/** Creates/s (or another measure) of the floor server (floor-server.ts) on the same kind of store. */
+async function measureFloor(store: string): Promise<number>;
+async function measureFloor<T>(store: string, measure: (server: ServerProcess) => Promise<T>): Promise<T>;
+async function measureFloor(store: string, measure?: (server: ServerProcess) => Promise<unknown>): Promise<unknown> {
+  const { url, child } = await spawnServer(store, { script: await compiled('floor-server', new URL('./floor-server.ts', import.meta.url)) });
+  try {
+    const server: ServerProcess = { url, agentKey: 'none', pid: child.pid as number, decide: () => Promise.reject(new Error('the floor has no decisions')), stop: () => Promise.resolve() };
+    return await (measure ? measure(server) : createsPerSecond(server));
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
 }
 
 interface ServerProcess {
@@ -71,7 +104,7 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
       `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(reviewerKey)}" }`,
     ].join('\n'),
   );
-  const { url, child } = await spawnServer(join(directory, 'signoff.yaml'), { script: await compiledServer() });
+  const { url, child } = await spawnServer(join(directory, 'signoff.yaml'), { script: await compiled('run-server', new URL('../src/__fixtures__/run-server.ts', import.meta.url)) });
   return {
     url,
     agentKey,
@@ -97,13 +130,14 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
  * The server as it runs when installed: plain JavaScript (the published bin runs compiled dist),
  * not through a TypeScript loader, which alone adds ~100 MB of RSS. Built once per run.
  */
-let compiled: Promise<string> | undefined;
-function compiledServer(): Promise<string> {
-  compiled ??= (async () => {
+const builds = new Map<string, Promise<string>>();
+function compiled(name: string, entry: URL): Promise<string> {
+  let built = builds.get(name);
+  built ??= (async () => {
     const { build } = await import('esbuild');
-    const outfile = fileURLToPath(new URL('./.build/run-server.mjs', import.meta.url));
+    const outfile = fileURLToPath(new URL(`./.build/${name}.mjs`, import.meta.url));
     await build({
-      entryPoints: [fileURLToPath(new URL('../src/__fixtures__/run-server.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(entry)],
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -114,14 +148,12 @@ function compiledServer(): Promise<string> {
     });
     return outfile;
   })();
-  return compiled;
+  builds.set(name, built);
+  return built;
 }
 
-async function measure(server: ServerProcess): Promise<string[]> {
-  const signoff = createSignoff({ policy: POLICY, controlPlane: { url: server.url, apiKey: server.agentKey } });
-  const create = () => signoff.requestApproval(signoff.guard('bench.op', { n: randomUUID() }));
-
-  // Creation throughput: 50 keep-alive clients (node:http, lighter than fetch), each creating as fast as answers come back.
+/** Creation throughput: 50 keep-alive clients (node:http, lighter than fetch), each creating as fast as answers come back. */
+async function createsPerSecond(server: Pick<ServerProcess, 'url' | 'agentKey'>): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CREATE_CLIENTS });
   const post = () => createOverHttp(agent, server, { tool: 'bench.op', args: { n: randomUUID() }, idempotencyKey: randomUUID() });
   for (let index = 0; index < 300; index += 1) await post(); // warm-up
@@ -132,8 +164,14 @@ async function measure(server: ServerProcess): Promise<string[]> {
       while (remaining-- > 0) await post();
     }),
   );
-  const createsPerSecond = CREATE_TOTAL / ((performance.now() - started) / 1000);
+  const perSecond = CREATE_TOTAL / ((performance.now() - started) / 1000);
   agent.destroy();
+  return perSecond;
+}
+
+async function measureLatency(server: ServerProcess): Promise<string[]> {
+  const signoff = createSignoff({ policy: POLICY, controlPlane: { url: server.url, apiKey: server.agentKey } });
+  const create = () => signoff.requestApproval(signoff.guard('bench.op', { n: randomUUID() }));
 
   // Approve → the waiting client's promise resolves (the core client's long-poll), one at a time.
   const latencies: number[] = [];
@@ -162,7 +200,6 @@ async function measure(server: ServerProcess): Promise<string[]> {
   const pollingMean = pollingDelays.reduce((sum, delay) => sum + delay, 0) / pollingDelays.length;
   const p50 = percentile(latencies, 0.5);
   return [
-    Math.round(createsPerSecond).toLocaleString('en'),
     `${p50.toFixed(2)} ms`,
     `${percentile(latencies, 0.99).toFixed(2)} ms`,
     `${Math.round(pollingMean)} ms`,
@@ -170,7 +207,7 @@ async function measure(server: ServerProcess): Promise<string[]> {
   ];
 }
 
-function createOverHttp(agent: http.Agent, server: ServerProcess, body: object): Promise<void> {
+function createOverHttp(agent: http.Agent, server: Pick<ServerProcess, 'url' | 'agentKey'>, body: object): Promise<void> {
   const { hostname, port } = new URL(server.url);
   return new Promise((resolve, reject) => {
     const request = http.request(
@@ -211,11 +248,22 @@ async function measureWaiterRss(server: ServerProcess): Promise<{ idle: number; 
     request.on('error', () => undefined);
     requests.push(request);
   }
-  const metric = async () => Number(/signoff_waiting_clients (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+  // 10,000 connects fill the listen backlog for a while: a metrics read that times out is retried.
+  const metric = async () => {
+    try {
+      return Number(/signoff_waiting_clients (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
   const deadline = Date.now() + 60_000;
   while ((await metric()) < WAITERS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
   const waiting = await metric();
   const withWaiters = rssMb();
+  // What the V8 heap holds (prom-client's default metrics; the floor has none): retained vs reserved.
+  const metrics = await fetch(`${server.url}/metrics`).then((response) => response.text(), () => '');
+  const heapMb = (name: string) => Math.round(Number(new RegExp(`signoff_nodejs_heap_size_${name}_bytes (\\d+)`).exec(metrics)?.[1] ?? Number.NaN) / 1048576);
+  if (/heap_size_used/.test(metrics)) console.log(`(server with ${waiting} waiters: V8 heap used ${heapMb('used')} MB of ${heapMb('total')} MB)`);
   if (waiting < WAITERS) console.log(`(only ${waiting} of ${WAITERS} waits reached the server)`);
   for (const request of requests) request.destroy();
   agent.destroy();

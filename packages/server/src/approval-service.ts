@@ -322,31 +322,45 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   }
 
   /** Resolves when the request leaves `pending`, when `timeoutMs` passes, or when the server shuts down. */
-  async function waitForResolution(id: string, timeoutMs: number): Promise<WaitOutcome | undefined> {
+  /** Waits until `id` leaves `pending` (or the timeout, or shutdown); `undefined` if there is no such request, or `visible` refuses it. */
+  async function waitForResolution(id: string, timeoutMs: number, visible?: (request: ApprovalRequest) => boolean): Promise<WaitOutcome | undefined> {
     const giveUpAt = Date.now() + timeoutMs;
     for (;;) {
       // Listen before reading, so a decision landing in between still wakes us.
       const change = nextChange(id);
-      const request = await get(id).catch((error: unknown) => {
-        change.cancel();
-        throw error;
-      });
-      if (!request || request.status !== 'pending') {
-        change.cancel();
-        return request && { request, ended: 'resolved' };
-      }
-      const remaining = giveUpAt - Date.now();
-      if (closing || remaining <= 0) {
-        change.cancel();
-        return { request, ended: closing ? 'shutdown' : 'timeout' };
-      }
-      // Also wake at the deadline, so the wait returns the expiry rather than a stale pending state.
-      const untilDeadline = Date.parse(request.expiresAt) - now().getTime() + 5;
-      // Re-read now and then too: a notification lost on a silently dead connection must not stall a wait.
-      if ((await change.wait(Math.max(0, Math.min(remaining, untilDeadline, REREAD_MS)))) === 'shutdown') {
-        return { request: (await get(id)) ?? request, ended: 'shutdown' };
-      }
+      const next = await readForWait(id, change, giveUpAt, visible);
+      if (typeof next !== 'number') return next;
+      // On shutdown the next turn re-reads and answers 'shutdown' (or the resolution, if it just landed).
+      await change.wait(next);
     }
+  }
+
+  /**
+   * One turn of a wait: the outcome, or how long to wait for a change. A function of its own so the
+   * request it reads is not kept while the wait sleeps (10,000 waiters would keep 10,000 copies).
+   */
+  async function readForWait(id: string, change: ReturnType<typeof nextChange>, giveUpAt: number, visible?: (request: ApprovalRequest) => boolean): Promise<WaitOutcome | undefined | number> {
+    const request = await get(id).catch((error: unknown) => {
+      change.cancel();
+      throw error;
+    });
+    if (request && visible && !visible(request)) {
+      change.cancel();
+      return undefined;
+    }
+    if (!request || request.status !== 'pending') {
+      change.cancel();
+      return request && { request, ended: 'resolved' };
+    }
+    const remaining = giveUpAt - Date.now();
+    if (closing || remaining <= 0) {
+      change.cancel();
+      return { request, ended: closing ? 'shutdown' : 'timeout' };
+    }
+    // Also wake at the deadline, so the wait returns the expiry rather than a stale pending state.
+    const untilDeadline = Date.parse(request.expiresAt) - now().getTime() + 5;
+    // Re-read now and then too: a notification lost on a silently dead connection must not stall a wait.
+    return Math.max(0, Math.min(remaining, untilDeadline, REREAD_MS));
   }
 
   /** A one-shot wake-up for the next committed change to `id` (or shutdown). */

@@ -15,7 +15,10 @@ import { createSlackChannel } from './channels/slack/slack-channel.js';
 import { createInboxChannel } from './channels/inbox/inbox-channel.js';
 import { createWebhookChannel } from './channels/webhook-channel.js';
 import { createCallbackPolicy } from './channels/callback-policy.js';
+import { createServer } from 'node:http';
 import { createApp } from './http/create-app.js';
+import { createMetrics } from './http/metrics.js';
+import { createWaitListener } from './http/wait-listener.js';
 import { openStore } from './store/open-store.js';
 import { archiveResolved } from './retention/archive-resolved.js';
 import type { Store } from './store/store.js';
@@ -98,7 +101,8 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
     auditedPerWindow: config.refusalLimits.auditedPerMinute,
     answeredPerWindow: config.refusalLimits.answeredPerMinute,
   });
-  const app = createApp({ service, apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes, ...(callbacks ? { callbacks } : {}), channels, refusals });
+  const metrics = createMetrics();
+  const app = createApp({ service, apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes, ...(callbacks ? { callbacks } : {}), channels, refusals, metrics });
   const dispatcher = startOutboxDispatcher({
     store,
     channels,
@@ -115,7 +119,10 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
       : undefined;
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, hostname: config.host, port: listenPort }, () => resolve(started));
+    // Long-polls are answered on the raw request (see createWaitListener); everything else is Hono's.
+    const withWaits: typeof createServer = ((serverOptions: object, listener: Parameters<typeof createWaitListener>[0]['fallback']) =>
+      createServer(serverOptions, createWaitListener({ service, apiKeys: config.apiKeys, metrics, fallback: listener }))) as typeof createServer;
+    const started = serve({ fetch: app.fetch, hostname: config.host, port: listenPort, createServer: withWaits }, () => resolve(started));
     started.once('error', reject);
   }).catch(async (error: unknown) => {
     // Nothing listens: stop what already started, and say what to change instead of a stack trace.

@@ -51,3 +51,35 @@ describe('createGuard with the seed policy', () => {
     expect(ids.size).toBe(100);
   });
 });
+
+describe('createGuard receipts are made when read', () => {
+  it('keeps the decision time, not the time of the first read, and the same id on every read', () => {
+    let clock = Date.parse('2026-11-24T06:00:00.000Z');
+    const guard = createGuard(seed, { now: () => clock });
+    const decision = guard('invoice.get', { id: 1 });
+    clock += 60_000;
+    expect(decision.receipt.at).toBe('2026-11-24T06:00:00.000Z');
+    expect(decision.receipt.id).toBe(decision.receipt.id);
+    expect(guard('invoice.get', { id: 1 }).receipt.at).toBe('2026-11-24T06:01:00.000Z');
+  });
+
+  it('serializes every receipt field, and argsHash only for escalations', () => {
+    const guard = createGuard(seed, { now: () => Date.parse('2026-11-24T06:00:00.000Z') });
+    const allowed = guard('invoice.get', { id: 1 });
+    expect(JSON.parse(JSON.stringify(allowed.receipt))).toEqual({ id: allowed.receipt.id, policyHash: guard.policy.hash, at: '2026-11-24T06:00:00.000Z' });
+    const escalated = guard('payment.send', { to: 'vendor@example.com', amount: 500 });
+    expect(JSON.parse(JSON.stringify(escalated))).toMatchObject({
+      action: 'escalate',
+      receipt: { id: escalated.receipt.id, policyHash: guard.policy.hash, argsHash: hashArgs({ amount: 500, to: 'vendor@example.com' }), at: '2026-11-24T06:00:00.000Z' },
+    });
+  });
+
+  it('keeps reason and receipt when a decision is spread into a new object', () => {
+    const guard = createGuard(seed);
+    const decision = guard('payment.send', { to: 'vendor@example.com', amount: 500 });
+    const copy = { ...decision, context: { user: 'ana' } };
+    expect(copy.reason).toBe(decision.reason);
+    expect(copy.receipt.id).toBe(decision.receipt.id);
+    expect(copy.receipt.argsHash).toBe(hashArgs({ amount: 500, to: 'vendor@example.com' }));
+  });
+});

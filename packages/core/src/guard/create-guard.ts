@@ -35,18 +35,13 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
   const compiled: CompiledPolicy = compilePolicy(policy);
   const now = options.now ?? Date.now;
   const policyHash = policy.hash;
-  // ISO strings cost ~100 ns to build; calls within the same millisecond share one.
-  let lastMs = Number.NaN;
-  let lastIso = '';
 
+  // Profiled on the seed policy (allowed calls): randomUUID, the ISO time and the receipt object
+  // cost several times the evaluation itself, and most callers never read the receipt. So the
+  // decision holds the clock reading, and the receipt makes its id, time and argsHash when read.
   const guard = (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>): Decision => {
     const match = compiled.evaluate(tool, args, context);
     const ms = now();
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastIso = new Date(ms).toISOString();
-    }
-    const receipt = match.action === 'escalate' ? new EscalationReceipt(randomUUID(), policyHash, lastIso, args) : { id: randomUUID(), policyHash, at: lastIso };
     const decision: Decision = {
       action: match.action,
       reason: compiled.renderReason(match, args, context),
@@ -56,7 +51,7 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
       args,
       context,
       approval: match.approval ?? undefined,
-      receipt,
+      receipt: match.action === 'escalate' ? new EscalationReceipt(policyHash, ms, args) : new LazyReceipt(policyHash, ms),
     };
     // Only on history rules, so every other decision keeps its shape.
     if (match.needsHistory) (decision as { needsHistory?: true }).needsHistory = true;
@@ -65,23 +60,58 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
   return Object.assign(guard, { policy, evaluate: compiled.evaluate });
 }
 
+// The last ISO time built, shared by every guard: receipts read within the same millisecond reuse it.
+let lastMs = Number.NaN;
+let lastIso = '';
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /**
- * An escalation's receipt, whose `argsHash` is computed on first read and then kept: sha256 over
- * canonical JSON costs microseconds, ten times the rest of a decision, and most callers never read
- * it (the control plane hashes the args it receives itself). It hashes the args as they are at that
- * first read. `argsHash` is a getter: `JSON.stringify` includes it (via `toJSON`), a spread does not.
+ * A receipt whose random id and ISO time are made when first read, then kept (reading them twice
+ * gives the same values). The time is the clock reading taken when the call was decided. `id` and
+ * `at` are getters: `JSON.stringify` includes them (via `toJSON`), a spread does not.
  */
-class EscalationReceipt implements Receipt {
-  readonly id: string;
+class LazyReceipt implements Receipt {
   readonly policyHash: string;
-  readonly at: string;
+  readonly #ms: number;
+  #id: string | undefined;
+
+  constructor(policyHash: string, ms: number) {
+    this.policyHash = policyHash;
+    this.#ms = ms;
+  }
+
+  get id(): string {
+    this.#id ??= randomUUID();
+    return this.#id;
+  }
+
+  get at(): string {
+    return isoTime(this.#ms);
+  }
+
+  toJSON(): Receipt {
+    return { id: this.id, policyHash: this.policyHash, at: this.at };
+  }
+}
+
+/**
+ * An escalation's receipt, whose `argsHash` is also computed on first read and then kept: sha256
+ * over canonical JSON costs microseconds, ten times the rest of a decision, and most callers never
+ * read it (the control plane hashes the args it receives itself). It hashes the args as they are
+ * at that first read.
+ */
+class EscalationReceipt extends LazyReceipt {
   readonly #args: unknown;
   #argsHash: string | undefined;
 
-  constructor(id: string, policyHash: string, at: string, args: unknown) {
-    this.id = id;
-    this.policyHash = policyHash;
-    this.at = at;
+  constructor(policyHash: string, ms: number, args: unknown) {
+    super(policyHash, ms);
     this.#args = args;
   }
 
@@ -90,7 +120,7 @@ class EscalationReceipt implements Receipt {
     return this.#argsHash;
   }
 
-  toJSON(): Receipt {
+  override toJSON(): Receipt {
     return { id: this.id, policyHash: this.policyHash, argsHash: this.argsHash, at: this.at };
   }
 }

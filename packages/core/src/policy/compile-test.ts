@@ -52,7 +52,7 @@ export function compileTest(
   const pattern = operator === 'matches' ? compileMatchPattern(operand as string) : undefined; // vetted at load; stateless
   const operandIsObject = operand !== null && typeof operand === 'object';
 
-  return (args, context) => {
+  const general: Evaluator = (args, context) => {
     const object = fromArgs ? args : context;
     let value =
       key === undefined
@@ -108,6 +108,21 @@ export function compileTest(
     }
     if (truth === UNKNOWN) slot.unknownPathId = pathId;
     return truth;
+  };
+  if (opcode < 2 || opcode > 5 || key === undefined || Number.isNaN(limit)) return general;
+  // A number compared with a number is the most common test: a closure small enough for V8 to
+  // inline into the evaluation loop decides a finite number itself and hands anything else
+  // (missing, strings, functions) to the general one, so the semantics are the general one's.
+  return (args, context) => {
+    const object = fromArgs ? args : context;
+    if (object !== null && typeof object === 'object') {
+      const value = (object as Record<string, unknown>)[key];
+      if (typeof value === 'number' && value - value === 0) {
+        const holds = opcode === 2 ? value > limit : opcode === 3 ? value >= limit : opcode === 4 ? value < limit : value <= limit;
+        return holds ? TRUE : FALSE;
+      }
+    }
+    return general(args, context);
   };
 }
 

@@ -29,6 +29,8 @@ export interface AppOptions {
   readonly channels?: readonly Channel[];
   /** Audits refused access with a bound per source (default: one of its own; pass one to flush it on shutdown). */
   readonly refusals?: RefusalLimiter;
+  /** Its Prometheus metrics (default: its own); pass them to share them with `createWaitListener`. */
+  readonly metrics?: ReturnType<typeof createMetrics>;
 }
 
 const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
@@ -112,7 +114,7 @@ type Env = { Variables: { principal: Principal } };
 export function createApp(options: AppOptions): Hono<Env> {
   const { service } = options;
   const keysByHash = new Map(options.apiKeys.map((key) => [key.keySha256, key]));
-  const metrics = createMetrics();
+  const metrics = options.metrics ?? createMetrics();
   const refusals = options.refusals ?? createRefusalLimiter({ record: (events) => service.recordRefusals(events) });
   const app = new Hono<Env>();
 

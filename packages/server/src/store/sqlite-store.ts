@@ -485,6 +485,10 @@ export function openSqliteStore(file: string): Store {
       return changedIds.length;
     },
     async claimOutbox(now, limit, leaseMs) {
+      // The dispatcher looks after every change, and most looks find nothing due: a plain read
+      // first spares them the write lock (profiled at ~9% of a create's CPU). The read inside the
+      // transaction stays the one that decides what is claimed.
+      if (statements.due.get(now.toISOString(), 1) === undefined) return [];
       return db
         .transaction(() => {
           const rows = statements.due.all(now.toISOString(), limit) as OutboxRow[];
