@@ -18,7 +18,7 @@ const mountPoint = join(directory, 'disk');
 mkdirSync(mountPoint);
 const mounted = (() => {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=768k', 'tmpfs', mountPoint], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint], { stdio: 'ignore' });
     return true;
   } catch {
     console.warn('cannot mount a tmpfs here (not root?): the full-disk and read-only tests are skipped');

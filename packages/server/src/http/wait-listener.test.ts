@@ -12,8 +12,11 @@ describe('GET /v1/approvals/:id/wait on a running server', () => {
     await server.cleanup();
   });
 
+  // Distinct args: identical pending calls would be one request (de-duplication).
+  let created = 0;
   const create = async (): Promise<string> => {
-    const { status, body } = await client(server.url, TEST_KEYS.agent)('POST', '/v1/approvals', { tool: 'payment.send', args: { to: 'acme', amount: 500 } });
+    created += 1;
+    const { status, body } = await client(server.url, TEST_KEYS.agent)('POST', '/v1/approvals', { tool: 'payment.send', args: { to: 'acme', amount: 500 + created } });
     expect(status).toBe(201);
     return body.id as string;
   };
