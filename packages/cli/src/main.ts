@@ -24,7 +24,7 @@ Commands:
 
   serve [--config signoff.yaml] [--port N]
       Run the control plane until SIGINT/SIGTERM.
-  approvals list [--all | --status S] [--limit N] [--cursor C] | show <id> | approve <id> [--comment C] [--args JSON] [--args-hash H] | deny <id> [--comment C]
+  approvals list [--all | --status S] [--order newest|deadline] [--limit N] [--cursor C] | show <id> | approve <id> [--comment C] [--args JSON] [--args-hash H] | deny <id> [--comment C]
       Review from a terminal. Connect with --url (or SIGNOFF_URL) and --key (or SIGNOFF_API_KEY),
       or --as <reviewer> (key from SIGNOFF_KEY_<REVIEWER> or --keys-file, default .signoff/reviewer-keys.json).
   mcp --policy <policy.yaml> --control-plane <url> [--hold-seconds N] [--http PORT] [--restart N] -- <upstream MCP server command>

@@ -20,17 +20,20 @@ export async function approvals(argv: readonly string[], io: CliIo): Promise<num
   const [action, ...rest] = argv;
   switch (action) {
     case 'list': {
-      const { values } = parseCommand(rest, { ...CONNECTION, all: { type: 'boolean' }, status: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } }, []);
+      const { values } = parseCommand(rest, { ...CONNECTION, all: { type: 'boolean' }, status: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, order: { type: 'string' } }, []);
       const limit = values.limit === undefined ? undefined : Number(values.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1_000)) throw new UsageError('--limit must be a whole number from 1 to 1000');
+      const order = values.order as string | undefined;
+      if (order !== undefined && order !== 'newest' && order !== 'deadline') throw new UsageError('--order must be newest or deadline');
       const { data: requests, nextCursor } = await reviewerFrom(values).listPage({
         ...(values.all || values.status ? (values.status ? { status: values.status as ApprovalRequest['status'] } : {}) : { actionable: true }),
         ...(limit ? { limit } : {}),
         ...(values.cursor ? { cursor: values.cursor as string } : {}),
+        ...(order ? { order } : {}),
       });
       if (requests.length === 0) io.out(values.all || values.status ? 'no requests' : 'nothing waiting for you');
       for (const request of requests) io.out(summary(request));
-      if (nextCursor) io.out(`more: add --cursor ${nextCursor}`);
+      if (nextCursor) io.out(`more: add --cursor ${nextCursor}${order === 'deadline' ? ' --order deadline' : ''}`);
       return 0;
     }
     case 'show': {

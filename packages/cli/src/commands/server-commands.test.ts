@@ -121,7 +121,9 @@ describe('signoff audit verify', () => {
 
 describe('signoff approvals', () => {
   it('lists, shows, approves and denies as a reviewer, and prints refusals with the server reason', async () => {
-    const twoApprovals = 'version: 1\ndefault: deny\nrules:\n  - { tool: payment.send, action: escalate, metadata: { required_approvals: 2, approver_roles: [finance, security] } }\n';
+    const twoApprovals =
+      'version: 1\ndefault: deny\nrules:\n  - { tool: payment.send, action: escalate, metadata: { required_approvals: 2, approver_roles: [finance, security] } }\n' +
+      '  - { tool: payment.urgent, action: escalate, metadata: { approver_roles: [finance], approval_timeout_minutes: 1 } }\n';
     const controlPlane = await startLocalControlPlane({ policy: twoApprovals });
     const signoff = createSignoff({ policy: twoApprovals, controlPlane: { url: controlPlane.url, apiKey: controlPlane.agentKey } });
     const request = await signoff.requestApproval(signoff.guard('payment.send', { to: 'acme', amount: 900 }));
@@ -150,6 +152,16 @@ describe('signoff approvals', () => {
     expect(cursor).toEqual(expect.any(String));
     const secondPage = (await run('approvals', 'list', '--all', '--limit', '1', '--cursor', cursor as string, ...as('ana'))).out;
     expect(secondPage).toContain(request.id);
+    // Soonest deadline first: the hint keeps the order, and its cursor pages in that order.
+    const soonest = await signoff.requestApproval(signoff.guard('payment.urgent', { to: 'initech', amount: 20 }));
+    await signoff.requestApproval(signoff.guard('payment.send', { to: 'hooli', amount: 30 })); // newer, later deadline
+    const byDeadline = (await run('approvals', 'list', '--order', 'deadline', '--limit', '1', ...as('ana'))).out;
+    expect(byDeadline).toContain(soonest.id);
+    const deadlineCursor = /more: add --cursor (\S+) --order deadline/.exec(byDeadline)?.[1];
+    expect(deadlineCursor).toEqual(expect.any(String));
+    const nextByDeadline = (await run('approvals', 'list', '--order', 'deadline', '--limit', '1', '--cursor', deadlineCursor as string, ...as('ana'))).out;
+    expect(nextByDeadline).not.toContain(soonest.id);
+    expect((await run('approvals', 'list', '--order', 'oldest', ...as('ana'))).code).toBe(2);
     expect((await run('approvals', 'list', '--limit', '0', ...as('ana'))).code).toBe(2);
     expect((await run('approvals', 'list', '--url', controlPlane.url)).code).toBe(2); // no key
     await controlPlane.close();

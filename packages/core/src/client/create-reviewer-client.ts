@@ -58,6 +58,7 @@ export function createReviewerClient(options: ReviewerClientOptions) {
     if (filter.actionable) query.set('actionable', 'true');
     if (filter.status) query.set('status', filter.status);
     if (filter.tool) query.set('tool', filter.tool);
+    if (filter.order) query.set('order', filter.order);
     if (filter.limit) query.set('limit', String(filter.limit));
     if (filter.cursor) query.set('cursor', filter.cursor);
     const page = await call<{ data: ApprovalRequest[]; nextCursor?: string | null }>('GET', `/v1/approvals${query.size ? `?${query}` : ''}`);
@@ -65,7 +66,7 @@ export function createReviewerClient(options: ReviewerClientOptions) {
   }
 
   return {
-    /** Newest first. `actionable: true` = what this reviewer can decide now. */
+    /** Newest first (or `order: 'deadline'`). `actionable: true` = what this reviewer can decide now. */
     async list(filter: ReviewerListFilter = {}): Promise<ApprovalRequest[]> {
       return (await listPage(filter)).data;
     },
@@ -84,11 +85,13 @@ export function createReviewerClient(options: ReviewerClientOptions) {
 
 export type ReviewerClient = ReturnType<typeof createReviewerClient>;
 
-/** Which requests a reviewer lists; `cursor` continues after an earlier page. */
+/** Which requests a reviewer lists; `cursor` continues after an earlier page (of the same `order`). */
 export interface ReviewerListFilter {
   readonly actionable?: boolean;
   readonly status?: ApprovalStatus;
   readonly tool?: string;
+  /** `newest` first (default), or `deadline`: soonest `expiresAt` first — what runs out first. */
+  readonly order?: 'newest' | 'deadline';
   readonly limit?: number;
   readonly cursor?: string;
 }
