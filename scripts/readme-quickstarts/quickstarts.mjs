@@ -85,6 +85,21 @@ export const QUICKSTARTS = [
     reviewerDecides: 'after-run',
   },
   {
+    name: 'mastra',
+    title: 'Mastra withSignoff + resumeWithSignoff (suspended run in LibSQL storage)',
+    readme: 'packages/mastra/README.md',
+    marker: 'mastra',
+    install: 'install',
+    app: 'mastra',
+    provides: ['instructions', 'model', 'paymentTool'],
+    // The README leaves the model to you; the app passes Mastra's OpenAI config pointed at the
+    // scripted model (`agent.generate` calls its Responses API, not streaming), and defines the tool with zod.
+    extraPackages: ['zod@^4'],
+    tool: 'payment_send',
+    // @mastra/core and @mastra/libsql declare Node >= 22.13: on an older Node it is skipped, with this reason.
+    minNode: '22.13.0',
+  },
+  {
     name: 'mcp',
     title: 'MCP proxy (signoff-mcp in front of server-filesystem)',
     readme: 'packages/mcp/README.md',
@@ -99,9 +114,5 @@ export const NOT_COVERED = [
   {
     name: 'claude-agent-sdk',
     reason: 'needs a scripted Anthropic Messages endpoint that streams, for the bundled Claude Code (the package and example tests run it against one)',
-  },
-  {
-    name: 'mastra',
-    reason: 'Mastra streams from the model and needs Node >= 22.13; the scripted model here answers without streaming (the package and example tests cover it)',
   },
 ];

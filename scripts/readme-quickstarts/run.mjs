@@ -38,7 +38,11 @@ const { values: options } = parseArgs({
   },
 });
 const packageManagers = options.pm ?? ['npm', 'pnpm'];
-const selected = options.only ? QUICKSTARTS.filter((quickstart) => options.only.split(',').includes(quickstart.name)) : QUICKSTARTS;
+const chosen = options.only ? QUICKSTARTS.filter((quickstart) => options.only.split(',').includes(quickstart.name)) : QUICKSTARTS;
+// A quick start whose framework needs a newer Node (Mastra: >= 22.13) is skipped, with the reason
+// printed, rather than installed and run on a Node its packages do not support.
+const nodeTooOld = (quickstart) => quickstart.minNode && !atLeast(process.versions.node, quickstart.minNode);
+const selected = chosen.filter((quickstart) => !nodeTooOld(quickstart));
 const CONTROL_PLANE = 'http://127.0.0.1:8787';
 // Where TypeScript, Node's types and the MCP quick start's upstream server come from: what a user
 // adds to run a TypeScript file at all, pinned like the repository's own.
@@ -59,6 +63,17 @@ try {
 
 async function main() {
   log(`Node ${process.version}; package managers: ${packageManagers.join(', ')}; work dir ${work}`);
+  for (const packageManager of packageManagers) {
+    for (const quickstart of chosen.filter(nodeTooOld)) {
+      const message = `needs Node >= ${quickstart.minNode} (its packages declare it), this is ${process.version}`;
+      results.push({ name: `${packageManager} · ${quickstart.name}`, status: 'skipped', message });
+      log(`- ${packageManager} · ${quickstart.name} skipped: ${message}`);
+    }
+  }
+  if (selected.length === 0) {
+    log('none of the selected quick starts runs on this Node');
+    return finish();
+  }
   let tarballs;
   if (options.packs && !readdirSync(options.packs).some((file) => file.endsWith('.tgz'))) {
     packPackages(options.packs); // an empty --packs folder is filled, so later runs (other Node majors) reuse it
@@ -82,6 +97,10 @@ async function main() {
   } finally {
     await model.close();
   }
+  finish();
+}
+
+function finish() {
   const counts = { passed: 0, failed: 0, skipped: 0 };
   for (const result of results) counts[result.status] += 1;
   console.log('\nREADME quick starts:');
@@ -89,7 +108,15 @@ async function main() {
   for (const { name, reason } of NOT_COVERED) console.log(`  not covered: ${name} (${reason})`);
   console.log(`quick starts: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''} (${Math.round((Date.now() - started) / 1000)} s)`);
   if (options.report) writeReport(options.report, counts);
-  process.exitCode = counts.failed === 0 && counts.passed > 0 ? 0 : 1;
+  // Only skipped (a Node too old for every selected quick start) is not a failure; nothing at all is.
+  process.exitCode = counts.failed === 0 && (counts.passed > 0 || counts.skipped > 0) ? 0 : 1;
+}
+
+/** `version` >= `minimum`, both `major.minor.patch`. */
+function atLeast(version, minimum) {
+  const [a, b] = [version, minimum].map((each) => each.split('.').map(Number));
+  for (let index = 0; index < 3; index += 1) if ((a[index] ?? 0) !== (b[index] ?? 0)) return (a[index] ?? 0) > (b[index] ?? 0);
+  return true;
 }
 
 /** One fresh project for one package manager, holding every quick start. */
@@ -98,7 +125,7 @@ async function followWith(packageManager, tarballs, modelUrl, prebuilds) {
   rmSync(join(project, 'src'), { recursive: true, force: true });
   rmSync(join(project, 'dist'), { recursive: true, force: true });
   // A reused project starts from an empty control plane and no saved runs, like a fresh one.
-  if (existsSync(project)) for (const file of readdirSync(project)) if (/^(signoff\.db.*|db-.*\.txt|.*\.tools\.jsonl|mcp-data|checkpoints\.db.*)$/.test(file)) rmSync(join(project, file), { recursive: true, force: true });
+  if (existsSync(project)) for (const file of readdirSync(project)) if (/^(signoff\.db.*|db-.*\.txt|.*\.tools\.jsonl|mcp-data|checkpoints\.db.*|agent\.db.*)$/.test(file)) rmSync(join(project, file), { recursive: true, force: true });
   mkdirSync(join(project, 'src', 'apps'), { recursive: true });
   const fixtures = join(here, 'fixtures');
   for (const file of ['signoff.yaml', 'signoff.policy.yaml', 'tsconfig.json']) cpSync(join(fixtures, file), join(project, file));
