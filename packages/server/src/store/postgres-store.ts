@@ -83,19 +83,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
 
-  const appendEvents = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
-    if (events.length === 0) return [];
-    // Held to commit: the next writer (any connection, any replica) reads the last entry only after we commit.
+  /**
+   * Takes the audit lock (held to commit: the next writer, on any connection or replica, reads the
+   * last entry only after we commit) and reads the chain's head and the database clock under it, so
+   * `at` never goes backwards between replicas with skewed clocks.
+   */
+  const lockAuditHead = async (client: PoolClient): Promise<{ sequence: number; hash: string; at: string }> => {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
-    // The database clock, read under the lock, so `at` never goes backwards between replicas with skewed clocks.
     const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
       `SELECT clock_timestamp() AS now, last.sequence, last.hash
        FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
     );
     const last = rows[0];
-    let sequence = Number(last?.sequence ?? 0);
-    let previousHash = last?.hash ?? GENESIS_HASH;
-    const at = (last?.now ?? new Date()).toISOString();
+    return { sequence: Number(last?.sequence ?? 0), hash: last?.hash ?? GENESIS_HASH, at: (last?.now ?? new Date()).toISOString() };
+  };
+
+  const appendEvents = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
+    if (events.length === 0) return [];
+    const head = await lockAuditHead(client);
+    let sequence = head.sequence;
+    let previousHash = head.hash;
+    const at = head.at;
     const entries: AuditEntry[] = [];
     for (const event of events) {
       sequence += 1;
@@ -116,14 +124,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   /** `appendEvents` with one INSERT for all the events (the batched sweep writes hundreds at once). */
   const appendEventsInBulk = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
     if (events.length === 0) return [];
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
-    const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
-      `SELECT clock_timestamp() AS now, last.sequence, last.hash
-       FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
-    );
-    let sequence = Number(rows[0]?.sequence ?? 0);
-    let previousHash = rows[0]?.hash ?? GENESIS_HASH;
-    const at = (rows[0]?.now ?? new Date()).toISOString();
+    const head = await lockAuditHead(client);
+    let sequence = head.sequence;
+    let previousHash = head.hash;
+    const at = head.at;
     const entries = events.map((event) => {
       sequence += 1;
       const entry = sealAuditEntry(event, sequence, at, previousHash);
@@ -465,14 +469,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async createRequests(items) {
       if (items.length === 0) return;
       await transaction(async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
-        const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
-          `SELECT clock_timestamp() AS now, last.sequence, last.hash
-           FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
-        );
-        let sequence = Number(rows[0]?.sequence ?? 0);
-        let previousHash = rows[0]?.hash ?? GENESIS_HASH;
-        const at = (rows[0]?.now ?? new Date()).toISOString();
+        const head = await lockAuditHead(client);
+        let sequence = head.sequence;
+        let previousHash = head.hash;
+        const at = head.at;
         // Sealed here, written with one statement per table and chunk: an import is a few round trips, not a few per request.
         const columns = { audit: [[], [], [], [], []] as unknown[][], requests: [[], [], [], [], [], [], [], [], [], []] as unknown[][], roles: [[], [], [], [], [], [], []] as unknown[][], decided: [[], []] as unknown[][], retention: [[], []] as unknown[][] };
         const push = (target: unknown[][], values: readonly unknown[]) => values.forEach((value, index) => target[index]?.push(value));

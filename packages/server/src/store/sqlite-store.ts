@@ -273,12 +273,8 @@ export function openSqliteStore(file: string): Store {
   };
   const write = (request: ApprovalRequest) => ({ id: request.id, status: request.status, expiresAt: request.expiresAt, body: requestToJson(request) });
 
-  type Creation = { existing: RequestRow } | { created: ApprovalRequest };
-  const create = db.transaction((request: ApprovalRequest, events: readonly AuditEventInput[], outbox?: readonly OutboxMessageInput[]): Creation => {
-    if (request.idempotencyKey !== undefined) {
-      const existing = statements.byIdempotencyKey.get(request.requester, request.idempotencyKey) as RequestRow | undefined;
-      if (existing) return { existing };
-    }
+  /** Inserts a new request bound to its audit events and indexes it, in the caller's transaction. */
+  const insertNew = (request: ApprovalRequest, events: readonly AuditEventInput[]): void => {
     const bound = bindRequestState(request, events);
     const entries = appendEvents(bound.events);
     statements.insert.run({
@@ -291,6 +287,15 @@ export function openSqliteStore(file: string): Store {
       stateHash: bound.state?.hash,
     });
     reindex(request);
+  };
+
+  type Creation = { existing: RequestRow } | { created: ApprovalRequest };
+  const create = db.transaction((request: ApprovalRequest, events: readonly AuditEventInput[], outbox?: readonly OutboxMessageInput[]): Creation => {
+    if (request.idempotencyKey !== undefined) {
+      const existing = statements.byIdempotencyKey.get(request.requester, request.idempotencyKey) as RequestRow | undefined;
+      if (existing) return { existing };
+    }
+    insertNew(request, events);
     enqueue(outbox);
     return { created: request };
   });
@@ -341,20 +346,7 @@ export function openSqliteStore(file: string): Store {
   });
 
   const createMany = db.transaction((items: readonly { request: ApprovalRequest; events: readonly AuditEventInput[] }[]) => {
-    for (const { request, events } of items) {
-      const bound = bindRequestState(request, events);
-      const entries = appendEvents(bound.events);
-      statements.insert.run({
-        ...write(request),
-        requester: request.requester,
-        idempotencyKey: request.idempotencyKey ?? null,
-        tool: request.tool,
-        createdAt: request.createdAt,
-        auditSequence: bound.state && entries[bound.state.index]?.sequence,
-        stateHash: bound.state?.hash,
-      });
-      reindex(request);
-    }
+    for (const { request, events } of items) insertNew(request, events);
   });
 
   type Update<T> = { found: false } | { found: true; tampered: readonly string[] } | { found: true; changed: boolean; result: T };
