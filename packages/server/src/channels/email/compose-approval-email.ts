@@ -3,6 +3,7 @@ import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { formatArgsForReview } from '../format-args-for-review.js';
 import { reviewElsewhere } from '../review-elsewhere.js';
+import { decisionButtons, requestFacts } from './email-parts.js';
 import { html } from './safe-html.js';
 import { summarizeRequest } from './summarize-request.js';
 
@@ -66,13 +67,7 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
     ? ['Each link opens a page that shows the request again; nothing is decided until you press the', `button there. The links are for you only, work once, and expire at ${linksExpire}.`]
     : ['The Deny link opens a page that shows the request again; nothing is decided until you press', `the button there. It is for you only, works once, and expires at ${linksExpire}.`];
   const subject = `Approval needed: ${summary.tool.replace(/\s+/g, ' ').slice(0, 150)}`;
-  const facts: Array<[string, string]> = [
-    ['Reason', summary.reason],
-    ['Requested by', summary.requestedBy],
-    ['Who must approve', summary.whoMustApprove],
-    ['So far', summary.progress],
-    ['Deadline', `${summary.deadline} (${summary.timeLeft} left)`],
-  ];
+  const facts = requestFacts(summary);
 
   const text = [
     `Hi ${reviewer.name},`,
@@ -94,8 +89,6 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
     '',
   ].join('\n');
 
-  const button = (href: string, label: string, color: string) =>
-    html`<a href="${href}" style="display:inline-block;padding:10px 22px;margin-right:12px;border-radius:6px;background:${color};color:#ffffff;text-decoration:none;font-weight:600">${label}</a>`;
   const body = html`<!doctype html>
 <html><head><meta charset="utf-8"><title>${subject}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;max-width:640px;margin:0 auto;padding:16px">
@@ -108,7 +101,7 @@ ${facts.map(([label, value]) => html`<tr><th style="text-align:left;vertical-ali
 <pre style="background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word">${summary.argsText}</pre>
 ${summary.originalArgsText ? html`<p style="margin-bottom:4px">A reviewer edited the args; the agent originally sent:</p><pre style="background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:12px;white-space:pre-wrap;word-break:break-word">${summary.originalArgsText}</pre>` : ''}
 ${approveUrl ? '' : html`<p>This email cannot show the whole args, so it cannot approve them.${elsewhere.url ? '' : html` ${elsewhere.text}`}</p>`}
-<p style="margin:20px 0">${approveUrl ? button(approveUrl, 'Approve', '#1a7f37') : elsewhere.url ? button(elsewhere.url, 'Review in the inbox', '#0969da') : ''}${button(denyUrl, 'Deny', '#cf222e')}</p>
+<p style="margin:20px 0">${decisionButtons({ approveUrl, elsewhere, denyUrl }, 'large')}</p>
 <p style="color:#59636e;font-size:13px">${footer.join(' ')}</p>
 </body></html>
 `;

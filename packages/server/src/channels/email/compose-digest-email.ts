@@ -2,6 +2,7 @@ import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { formatTime } from '../format-time.js';
 import { reviewElsewhere } from '../review-elsewhere.js';
+import { decisionButtons, requestFacts } from './email-parts.js';
 import { html } from './safe-html.js';
 import { summarizeRequest } from './summarize-request.js';
 import type { ApprovalEmail } from './compose-approval-email.js';
@@ -44,13 +45,7 @@ export function composeDigestEmail(input: DigestEmailInput): ApprovalEmail {
     const summary = summarizeRequest(item.request, { now, maxArgsChars: MAX_ARGS_CHARS, ...(item.testedPaths ? { testedPaths: item.testedPaths } : {}) });
     const approveUrl = summary.argsWhole ? item.approveUrl : undefined;
     const elsewhere = reviewElsewhere(item.request.id, input.inboxBaseUrl);
-    const facts: Array<[string, string]> = [
-      ['Reason', summary.reason],
-      ['Requested by', summary.requestedBy],
-      ['Who must approve', summary.whoMustApprove],
-      ['So far', summary.progress],
-      ['Deadline', `${summary.deadline} (${summary.timeLeft} left)`],
-    ];
+    const facts = requestFacts(summary);
     return { item, summary, approveUrl, elsewhere, facts, linksExpire: formatTime(item.linksExpireAt.toISOString()) };
   });
   const moreLine = input.more > 0 ? `${input.more} more wait${input.more === 1 ? 's' : ''} for you: ${input.inboxBaseUrl ? `see ${new URL('inbox', input.inboxBaseUrl.endsWith('/') ? input.inboxBaseUrl : `${input.inboxBaseUrl}/`)}` : 'run `signoff approvals list --actionable`'}.` : '';
@@ -76,8 +71,6 @@ export function composeDigestEmail(input: DigestEmailInput): ApprovalEmail {
     '',
   ].join('\n');
 
-  const button = (href: string, label: string, color: string) =>
-    html`<a href="${href}" style="display:inline-block;padding:8px 18px;margin-right:10px;border-radius:6px;background:${color};color:#ffffff;text-decoration:none;font-weight:600">${label}</a>`;
   const body = html`<!doctype html>
 <html><head><meta charset="utf-8"><title>${subject}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;max-width:640px;margin:0 auto;padding:16px">
@@ -90,7 +83,7 @@ ${entries.map(
 ${facts.map(([label, value]) => html`<tr><th style="text-align:left;vertical-align:top;padding:2px 12px 2px 0;white-space:nowrap">${label}</th><td style="padding:2px 0">${value}</td></tr>
 `)}</table>
 <pre style="background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px;white-space:pre-wrap;word-break:break-word">${summary.argsText}</pre>
-<p style="margin:12px 0 4px">${approveUrl ? button(approveUrl, 'Approve', '#1a7f37') : elsewhere.url ? button(elsewhere.url, 'Review in the inbox', '#0969da') : ''}${button(item.denyUrl, 'Deny', '#cf222e')}</p>
+<p style="margin:12px 0 4px">${decisionButtons({ approveUrl, elsewhere, denyUrl: item.denyUrl }, 'small')}</p>
 <p style="color:#59636e;font-size:12px;margin:0">${approveUrl ? '' : 'This email cannot show the whole args, so it cannot approve them. '}Links expire at ${linksExpire}.</p>
 </div>
 `,
