@@ -73,6 +73,18 @@ export const QUICKSTARTS = [
     tool: 'send_payment',
   },
   {
+    name: 'openai-pause',
+    title: 'OpenAI raw loop (pause, save, resume in another process)',
+    readme: 'packages/openai/README.md',
+    marker: 'openai-pause',
+    install: 'install',
+    app: 'openai-pause',
+    provides: ['signoff', 'tools', 'schemas', 'threadId', 'db'],
+    tool: 'send_payment',
+    // It saves the paused batch; its second half resumes it. The reviewer decides after the first run.
+    reviewerDecides: 'after-run',
+  },
+  {
     name: 'openai-agents',
     title: 'OpenAI Agents SDK withSignoff + resolveInterruptions',
     readme: 'packages/openai/README.md',
