@@ -112,6 +112,22 @@ export const QUICKSTARTS = [
     minNode: '22.13.0',
   },
   {
+    name: 'claude-agent-sdk',
+    title: 'Claude Agent SDK signoffOptions + callsAwaitingApproval + resumeWhenDecided (the real bundled Claude Code)',
+    readme: 'packages/claude-agent-sdk/README.md',
+    marker: 'claude-agent-sdk',
+    install: 'install',
+    // The snippet's `./coding.policy.yaml` is the README's policy block, written there as it stands.
+    files: { 'coding.policy.yaml': 'coding-policy' },
+    // `/work/repo` stands for your repository (the snippet's cwd, the policy's workspace): here a
+    // fresh folder in the project, in the snippet and the policy alike. Nothing else is changed.
+    yourFolders: { '/work/repo': 'repo' },
+    // Claude Code plays the scripted model over ANTHROPIC_BASE_URL; its Bash tool really runs the
+    // escalated `git push` command (an echo into pushes.log), which the harness reads.
+    kind: 'claude',
+    tool: 'Bash',
+  },
+  {
     name: 'mcp',
     title: 'MCP proxy (signoff-mcp in front of server-filesystem)',
     readme: 'packages/mcp/README.md',
@@ -122,9 +138,4 @@ export const QUICKSTARTS = [
 ];
 
 /** Quick starts this harness does not follow yet, with why: printed with every summary. */
-export const NOT_COVERED = [
-  {
-    name: 'claude-agent-sdk',
-    reason: 'needs a scripted Anthropic Messages endpoint that streams, for the bundled Claude Code (the package and example tests run it against one)',
-  },
-];
+export const NOT_COVERED = [];

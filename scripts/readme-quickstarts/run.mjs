@@ -3,7 +3,8 @@
 // registry with plain npm (and, as a separate project, pnpm), type-checks every quick start under
 // strict TypeScript exactly as the README shows it, and runs it against a control plane started
 // with the README's `npx signoff serve`, with a scripted OpenAI-compatible model behind
-// OPENAI_BASE_URL. A reviewer approves with the CLI (`signoff approvals approve`, editing the
+// OPENAI_BASE_URL (and the same script on the Anthropic Messages API behind ANTHROPIC_BASE_URL,
+// for the Claude Agent SDK's bundled Claude Code). A reviewer approves with the CLI (`signoff approvals approve`, editing the
 // args), and each quick start must run its tool exactly once, with the approved args.
 //
 //   node scripts/readme-quickstarts/run.mjs [--pm npm|pnpm]… [--only name,…] [--report file.json]
@@ -23,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { packPackages } from '../pack-packages.mjs';
 import { NOT_COVERED, QUICKSTARTS, REVIEWER, SERVER } from './quickstarts.mjs';
 import { installSpecs, readBlocks, shellCommands, shellWords, specName } from './readme-blocks.mjs';
-import { startScriptedModel } from './scripted-model.mjs';
+import { CLAUDE_CALL, startScriptedClaude, startScriptedModel } from './scripted-model.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -92,10 +93,12 @@ async function main() {
   }
   const prebuilds = seedBetterSqlitePrebuild();
   const model = await startScriptedModel();
+  const claude = await startScriptedClaude();
   try {
-    for (const packageManager of packageManagers) await followWith(packageManager, tarballs, model.url, prebuilds);
+    for (const packageManager of packageManagers) await followWith(packageManager, tarballs, { openai: model.url, anthropic: claude.url }, prebuilds);
   } finally {
     await model.close();
+    await claude.close();
   }
   finish();
 }
@@ -120,7 +123,7 @@ function atLeast(version, minimum) {
 }
 
 /** One fresh project for one package manager, holding every quick start. */
-async function followWith(packageManager, tarballs, modelUrl, prebuilds) {
+async function followWith(packageManager, tarballs, modelUrls, prebuilds) {
   const project = join(work, `project-${packageManager}`);
   rmSync(join(project, 'src'), { recursive: true, force: true });
   rmSync(join(project, 'dist'), { recursive: true, force: true });
@@ -182,7 +185,8 @@ async function followWith(packageManager, tarballs, modelUrl, prebuilds) {
     return;
   }
 
-  // 2. Write each quick start as a file: "your code" (one import line from its app) + the README's blocks.
+  // 2. Write each quick start as a file: "your code" (one import line from its app) + the README's
+  // blocks, and the files it reads (a policy) from the README's blocks too.
   for (const app of new Set(['record', ...selected.filter((each) => each.app).map((each) => each.app)])) {
     cpSync(join(fixtures, 'apps', `${app}.ts`), join(project, 'src', 'apps', `${app}.ts`));
   }
@@ -190,9 +194,13 @@ async function followWith(packageManager, tarballs, modelUrl, prebuilds) {
   for (const quickstart of selected.filter((each) => each.kind !== 'mcp')) {
     const blocks = readBlocks(join(root, quickstart.readme), quickstart.marker);
     const file = `src/${quickstart.name}.ts`;
-    const prelude = `import { ${quickstart.provides.join(', ')} } from './apps/${quickstart.app}.js'; // what the README leaves to you\n`;
-    writeFileSync(join(project, file), prelude + blocks.map((block) => block.code).join('\n'));
+    const prelude = quickstart.provides ? `import { ${quickstart.provides.join(', ')} } from './apps/${quickstart.app}.js'; // what the README leaves to you` : '// (the README leaves nothing to you)';
+    writeFileSync(join(project, file), `${prelude}\n${inYourFolders(quickstart, project, blocks.map((block) => block.code).join('\n'))}`);
     sources[quickstart.name] = { file, blocks };
+    for (const [name, marker] of Object.entries(quickstart.files ?? {})) {
+      const code = readBlocks(join(root, quickstart.readme), marker).map((block) => block.code).join('\n');
+      writeFileSync(join(project, name), `${inYourFolders(quickstart, project, code)}\n`);
+    }
   }
 
   // 3. Type-check (and emit) them all at once under strict TypeScript.
@@ -214,8 +222,10 @@ async function followWith(packageManager, tarballs, modelUrl, prebuilds) {
     ...KEYS,
     SIGNOFF_API_KEY: KEYS.SIGNOFF_AGENT_KEY,
     SIGNOFF_URL: CONTROL_PLANE,
-    OPENAI_BASE_URL: modelUrl,
+    OPENAI_BASE_URL: modelUrls.openai,
     OPENAI_API_KEY: 'sk-scripted-model',
+    ANTHROPIC_BASE_URL: modelUrls.anthropic,
+    ANTHROPIC_API_KEY: 'sk-ant-scripted-model',
   };
   const serve = serveCommand(serverBlocks);
   if (await portInUse(8787)) {
@@ -235,6 +245,7 @@ async function followWith(packageManager, tarballs, modelUrl, prebuilds) {
           const errors = typeErrors(quickstart);
           if (errors.length > 0) throw new Error(`does not type-check under strict TypeScript:\n${errors.join('\n')}`);
           if (quickstart.kind === 'local') await followLocal(quickstart, project, env);
+          else if (quickstart.kind === 'claude') await followClaude(quickstart, project, env);
           else await followAgent(quickstart, project, env);
         }
         results.push({ name, status: 'passed' });
@@ -309,7 +320,7 @@ async function followAgent(quickstart, project, env) {
   const reviewer = createReviewer(project, env);
   const runOnce = async (approve) => {
     const run = spawnLogged(process.execPath, [`dist/${quickstart.name}.js`], { cwd: project, env: { ...env, QUICKSTART_TOOL_LOG: toolLog } });
-    const code = approve ? await reviewer.approveWhile(run, 120_000) : await withTimeout(run, 120_000);
+    const code = approve ? await reviewer.decideWhile(run, 120_000) : await withTimeout(run, 120_000);
     if (code !== 0) throw new Error(`exited with ${code}:\n${run.output().slice(-3000)}`);
   };
   if (quickstart.reviewerDecides === 'after-run') {
@@ -317,7 +328,7 @@ async function followAgent(quickstart, project, env) {
     // then "later, in any process" is the same program run again.
     await runOnce(false);
     if (existsSync(toolLog)) throw new Error(`the tool ran before anyone approved: ${readFileSync(toolLog, 'utf8')}`);
-    await reviewer.approvePending();
+    await reviewer.decidePending();
     if (reviewer.decided().length === 0) throw new Error('the first run left no approval request pending');
     await runOnce(true);
   } else {
@@ -349,7 +360,7 @@ async function followMcp(quickstart, project, env) {
     cwd: project,
     env: { ...env, QUICKSTART_BETWEEN_CALLS: target },
   });
-  const code = await reviewer.approveWhile(client, 180_000);
+  const code = await reviewer.decideWhile(client, 180_000);
   if (code !== 0) throw new Error(`the MCP client exited with ${code}:\n${client.output().slice(-3000)}`);
   const answers = client.stdout().trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
   const [first, retry] = answers.filter((answer) => answer.attempt);
@@ -360,29 +371,86 @@ async function followMcp(quickstart, project, env) {
   await reviewer.expectRanOnce('write_file', [{ tool: 'write_file', args: { ...requested, content: written } }]);
 }
 
-/** The reviewer at the terminal: `signoff approvals list/show/approve --as ana`, as the CLI README shows. */
-function createReviewer(project, env) {
-  const approveCommand = reviewerCommand('approve');
+/**
+ * The Claude Agent SDK quick start, run as written with the real Claude Code its SDK bundles: the
+ * scripted model asks for the `git push` command the README's policy escalates, the run defers, the
+ * snippet's `resumeWhenDecided` waits, the reviewer approves with the command edited, and Claude
+ * Code's Bash tool runs the approved command once. Then the program runs again and the reviewer
+ * denies: nothing more runs.
+ */
+async function followClaude(quickstart, project, env) {
+  const repo = join(project, quickstart.yourFolders['/work/repo']);
+  // Claude Code keeps its sessions (which a resume reads) in its home: a fresh one, not this machine's.
+  const home = join(project, 'claude-home');
+  for (const folder of [repo, home]) {
+    rmSync(folder, { recursive: true, force: true });
+    mkdirSync(folder);
+  }
+  // Offline here: no telemetry, update checks or other calls Claude Code would make besides the model's.
+  const claudeEnv = { ...env, HOME: home, CLAUDE_CONFIG_DIR: home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_TELEMETRY: '1', DISABLE_AUTOUPDATER: '1' };
+  const pushes = () => (existsSync(join(repo, 'pushes.log')) ? readFileSync(join(repo, 'pushes.log'), 'utf8').split('\n').filter(Boolean) : []);
+  const runWith = async (reviewer) => {
+    const run = spawnLogged(process.execPath, [`dist/${quickstart.name}.js`], { cwd: project, env: claudeEnv });
+    const code = await reviewer.decideWhile(run, 180_000);
+    if (code !== 0) throw new Error(`exited with ${code}:\n${run.output().slice(-3000)}`);
+    return run;
+  };
+
+  const reviewer = createReviewer(project, env);
+  const approved = await runWith(reviewer);
+  const { id, requestedArgs, approvedArgs } = reviewer.only();
+  if (!isDeepStrictEqual(requestedArgs, CLAUDE_CALL.input)) throw new Error(`the request holds ${JSON.stringify(requestedArgs)}, not the model's call ${JSON.stringify(CLAUDE_CALL.input)}`);
+  // The model's command would write `git push origin main`; the reviewer's edit writes `… release`.
+  const ran = pushes();
+  if (!isDeepStrictEqual(ran, ['git push origin release'])) {
+    throw new Error(`Bash wrote ${JSON.stringify(ran)} to pushes.log; expected one line from the approved command ${JSON.stringify(approvedArgs.command)}:\n${approved.output().slice(-3000)}`);
+  }
+  await reviewer.expectExecuted(id);
+
+  // The same program again (a new session, so a new request); this time the reviewer denies.
+  const denier = createReviewer(project, env, { verdict: 'deny' });
+  const denied = await runWith(denier);
+  denier.only();
+  if (!isDeepStrictEqual(pushes(), ran)) throw new Error(`a denied call ran: pushes.log holds ${JSON.stringify(pushes())}:\n${denied.output().slice(-3000)}`);
+}
+
+/**
+ * The reviewer at the terminal: `signoff approvals list/show/approve --as ana`, as the CLI README
+ * shows. With `verdict: 'deny'`, `signoff approvals deny` (the CLI README's heading names it).
+ */
+function createReviewer(project, env, { verdict = 'approve' } = {}) {
+  const decideCommand = verdict === 'approve' ? reviewerCommand('approve') : ['approvals', 'deny'];
   const signoff = (args) => runProcess(join(project, 'node_modules', '.bin', 'signoff'), args, { cwd: project, env, timeoutMs: 60_000 });
   const decided = [];
-  const approvePending = async () => {
-    // The reviewer finds what waits (over HTTP: cheaper than a CLI process per look), then approves
+  const decidePending = async () => {
+    // The reviewer finds what waits (over HTTP: cheaper than a CLI process per look), then decides
     // with the CLI command the CLI README documents.
     const response = await fetch(`${CONTROL_PLANE}/v1/approvals?actionable=true`, { headers: { authorization: `Bearer ${env.SIGNOFF_KEY_ANA}` } });
     if (!response.ok) throw new Error(`GET /v1/approvals answered ${response.status}: ${await response.text()}`);
     for (const request of (await response.json()).data ?? []) {
       if (request.status !== 'pending' || decided.some((each) => each.id === request.id)) continue;
       // The reviewer edits the args, so the run must use what was approved, not what the model asked for.
-      const approvedArgs = editArgs(request.args);
-      const approve = await signoff([...approveCommand, request.id, '--as', 'ana', '--args', JSON.stringify(approvedArgs), '--comment', 'checked the invoice']);
-      if (approve.code !== 0) throw new Error(`signoff approvals approve ${request.id} failed: ${approve.output}`);
+      const approvedArgs = verdict === 'approve' ? editArgs(request.args) : undefined;
+      const words = approvedArgs ? ['--args', JSON.stringify(approvedArgs), '--comment', 'checked the invoice'] : ['--comment', 'not today'];
+      const decide = await signoff([...decideCommand, request.id, '--as', 'ana', ...words]);
+      if (decide.code !== 0) throw new Error(`signoff ${decideCommand.join(' ')} ${request.id} failed: ${decide.output}`);
       decided.push({ id: request.id, requestedArgs: request.args, approvedArgs });
     }
   };
+  const only = () => {
+    if (decided.length !== 1) throw new Error(`expected one approval request, the reviewer saw ${decided.length}`);
+    return decided[0];
+  };
+  const expectExecuted = async (id) => {
+    const shown = await signoff([...reviewerCommand('show'), id, '--as', 'ana']);
+    if (!/^executed: /m.test(shown.output)) throw new Error(`${id} was not claimed:\n${shown.output}`);
+  };
   return {
     decided: () => decided,
-    approvePending,
-    async approveWhile(run, timeoutMs) {
+    only,
+    decidePending,
+    expectExecuted,
+    async decideWhile(run, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       let done = false;
       run.exited.then(() => (done = true));
@@ -391,20 +459,18 @@ function createReviewer(project, env) {
           run.child.kill('SIGKILL');
           throw new Error(`still running after ${timeoutMs / 1000} s:\n${run.output().slice(-3000)}`);
         }
-        await approvePending();
+        await decidePending();
         await Promise.race([run.exited, sleep(400)]);
       }
       return run.exited;
     },
     async expectRanOnce(tool, runs) {
-      if (decided.length !== 1) throw new Error(`expected one approval request, the reviewer saw ${decided.length}`);
-      const [{ id, approvedArgs }] = decided;
+      const { id, approvedArgs } = only();
       if (runs.length !== 1) throw new Error(`the tool ran ${runs.length} times, expected once: ${JSON.stringify(runs)}`);
       if (runs[0].tool !== tool || !isDeepStrictEqual(runs[0].args, approvedArgs)) {
         throw new Error(`the tool ran ${JSON.stringify(runs[0])}, expected ${tool} with the approved args ${JSON.stringify(approvedArgs)}`);
       }
-      const shown = await signoff([...reviewerCommand('show'), id, '--as', 'ana']);
-      if (!/^executed: /m.test(shown.output)) throw new Error(`${id} was not claimed:\n${shown.output}`);
+      await expectExecuted(id);
     },
   };
 }
@@ -413,6 +479,8 @@ function createReviewer(project, env) {
 function editArgs(args) {
   if (args && typeof args.amount === 'number') return { ...args, amount: args.amount - 50 };
   if (args && typeof args.content === 'string') return { ...args, content: `${args.content} (approved by ana)` };
+  // A shell command (the Claude quick start's `git push`): to the release branch, not main.
+  if (args && typeof args.command === 'string' && args.command.includes('origin main')) return { ...args, command: args.command.replace('origin main', 'origin release') };
   throw new Error(`no reviewer edit for args ${JSON.stringify(args)}`);
 }
 
@@ -428,6 +496,13 @@ function serveCommand(blocks) {
   const words = blocks.flatMap((block) => shellCommands(block.code)).map(shellWords).find((each) => each.includes('serve'));
   if (!words) throw new Error(`${SERVER.readme}: the block marked '${SERVER.marker}' has no serve command`);
   return words;
+}
+
+/** A quick start's code with each folder that stands for yours (`/work/repo`) replaced by a fresh one in the project. */
+function inYourFolders(quickstart, project, code) {
+  let result = code;
+  for (const [folder, local] of Object.entries(quickstart.yourFolders ?? {})) result = result.replaceAll(folder, join(project, local));
+  return result;
 }
 
 /** The README line of a row of the generated file (row 1 is the prelude; the blocks follow). */

@@ -5,6 +5,7 @@
 // run twice (paused, then resumed in a new process) sees the same call again, as with a real
 // model's replayed message history.
 import { createServer } from 'node:http';
+import { startAnthropicMessagesApi, toolResultsIn } from '../../packages/claude-agent-sdk/src/__fixtures__/anthropic-messages-api.mjs';
 
 export const MODEL_ARGS = Object.freeze({ to: 'acme', amount: 1250 });
 const CALL_ID = 'call_pay_1';
@@ -98,4 +99,28 @@ function responsesAnswer(body) {
     top_p: 1,
     usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 },
   };
+}
+
+// The Claude Agent SDK quick start's model: the same script on the Anthropic Messages API (it
+// streams, as the bundled Claude Code asks), served by the package tests' fixture. Offered
+// Claude Code's tools, it asks for one shell command the coding policy escalates (a `git push`,
+// here an echo that writes which push ran into pushes.log); once the conversation holds that
+// call's result (run, or refused), it answers in text.
+export const CLAUDE_CALL = Object.freeze({
+  id: 'toolu_quickstart_push',
+  name: 'Bash',
+  input: Object.freeze({ command: 'echo "git push origin main" >> pushes.log', description: 'Push the fix' }),
+});
+
+/** Starts it; resolves to `{ url, close }` (`url` is for ANTHROPIC_BASE_URL). */
+export function startScriptedClaude() {
+  return startAnthropicMessagesApi({
+    respond({ body, mainLoop }) {
+      if (!mainLoop) return { text: 'Scripted side answer' }; // titles, summaries
+      const result = toolResultsIn(body).get(CLAUDE_CALL.id);
+      if (result) return { text: result.is_error ? 'The push was not run.' : 'Done: pushed.' };
+      if (!body.tools.some((tool) => tool.name === CLAUDE_CALL.name)) return { text: 'I have no shell tool.' };
+      return { toolUses: [{ ...CLAUDE_CALL, input: { ...CLAUDE_CALL.input } }] };
+    },
+  });
 }
