@@ -39,7 +39,7 @@ export { lintPolicy, type LintCode, type LintOptions, type LintWarning } from '.
 export { loadPolicy } from './policy/load-policy.js';
 export { parsePolicy, type ParsePolicyOptions, type PolicyReviewer } from './policy/parse-policy.js';
 
-export { createGuard, type CreateGuardOptions, type Guard } from './guard/create-guard.js';
+export { createGuard, type CreateGuardOptions, type Guard, type GuardCallOptions } from './guard/create-guard.js';
 
 export {
   validateYaml,

@@ -59,6 +59,7 @@ async function run(call: Omit<ScriptedCall, 'id'>, gated: boolean) {
 
 describe.each([
   { setup: 'signoffMiddleware', gated: false },
+  { setup: 'signoffMiddleware + wrapTool (the recommended setup)', gated: true },
 ])('history rules through createAgent and a real control plane ($setup)', ({ gated }) => {
   it('split payments: allowed payments are reported and counted; the one that passes 1000 waits for a reviewer, then runs once', async () => {
     const to = `vendor-${randomUUID().slice(0, 8)}`;

@@ -134,6 +134,27 @@ describe.each(stores)('history conditions through the core client and a real con
     ]);
   });
 
+  it('counts a retried report once: a batch posted twice, and one tool call guarded twice under its call id', async () => {
+    const server = await startControlPlane(storeUrl());
+    const api = client(server.url, agentKey);
+    const context = { agent: 'bot-2' };
+    const batch = { calls: Array.from({ length: 3 }, (_, index) => ({ id: `thread-9:call_${index}`, tool: 'payment_send', args: { to: 'acme', amount: 10 }, context })) };
+    expect(await api('POST', '/v1/calls', batch)).toMatchObject({ status: 202, body: { recorded: 3 } });
+    expect(await api('POST', '/v1/calls', batch)).toMatchObject({ status: 202 }); // the client retries a batch it heard no answer for
+
+    // A middleware and the tool-level gate guard the same call: reported under its call id, counted once.
+    const signoff = agent(server);
+    for (let index = 0; index < 2; index += 1) for (const gate of ['middleware', 'tool']) expect(signoff.guard('payment_send', { to: 'acme', amount: 10 }, context, { callId: `thread-9:call_local_${index}` }).action, gate).toBe('allow');
+    await signoff.flushCalls();
+    expect((await (server.history as NonNullable<RunningServer['history']>).list(0)).length).toBe(5);
+
+    // 5 × 10 counted, not 10 × 10: 50 + 950 = 1000 is not over 1000; 10 × 10 would have made it 1050.
+    const atLimit = await signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 950 }, context), { idempotencyKey: 'at-limit' });
+    expect(atLimit).toMatchObject({ status: 'approved', ruleId: 'payments' });
+    const over = await signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 11 }, context), { idempotencyKey: 'over' });
+    expect(over).toMatchObject({ status: 'pending', ruleId: 'split-payments' });
+  });
+
   it('refuses a malformed report naming the field', async () => {
     const server = await startControlPlane(storeUrl());
     const api = client(server.url, agentKey);

@@ -47,4 +47,20 @@ describe('createCallReporter', () => {
     }
     expect(reporter.pending()).toBe(2);
   });
+
+  it('reports a call under the id the caller names, so one tool call guarded twice has one id; ids the API would refuse go as their hash', async () => {
+    const sent: ReportedCall[] = [];
+    const reporter = createCallReporter(async (calls) => void sent.push(...calls), { intervalMs: 60_000 });
+    reporter.add(guard('t', {}), 'thread-1:call_abc');
+    reporter.add(guard('t', {}), 'thread-1:call_abc');
+    reporter.add(guard('t', {}), 'call 1 / ü');
+    reporter.add(guard('t', {}), 'call 1 / ü');
+    reporter.add(guard('t', {}));
+    await reporter.flush();
+    const ids = sent.map((call) => call.id);
+    expect(ids.slice(0, 2)).toEqual(['thread-1:call_abc', 'thread-1:call_abc']);
+    expect(ids[2]).toMatch(/^h_[0-9a-f]{48}$/);
+    expect(ids[3]).toBe(ids[2]);
+    expect(new Set(ids).size).toBe(3);
+  });
 });

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../hash-args.js';
 import type { Decision } from '../spec/decision.js';
 
 /** How the agent side reports the calls it allowed on its own. */
@@ -39,8 +40,9 @@ export function createCallReporter(send: (calls: readonly ReportedCall[]) => Pro
   let sending: Promise<void> | undefined;
   let warned = false;
 
-  function add(decision: Decision): void {
-    queue.push({ id: decision.receipt.id, tool: decision.tool, args: decision.args, ...(decision.context ? { context: decision.context } : {}) });
+  /** Queues an allowed call under `callId` (the framework's id for it), else its receipt id. */
+  function add(decision: Decision, callId?: string): void {
+    queue.push({ id: callId ?? decision.receipt.id, tool: decision.tool, args: decision.args, ...(decision.context ? { context: decision.context } : {}) });
     if (queue.length >= batchSize) void flush();
     else if (timer === undefined) {
       timer = setTimeout(() => void flush(), intervalMs);
@@ -54,7 +56,7 @@ export function createCallReporter(send: (calls: readonly ReportedCall[]) => Pro
     timer = undefined;
     if (sending) await sending;
     if (queue.length === 0) return;
-    const batch = queue.slice(0, 500);
+    const batch = queue.slice(0, 500).map(withReportableId);
     queue = queue.slice(batch.length);
     sending = send(batch).then(
       () => undefined,
@@ -80,3 +82,10 @@ export function createCallReporter(send: (calls: readonly ReportedCall[]) => Pro
 }
 
 export type CallReporter = ReturnType<typeof createCallReporter>;
+
+/** The ids `POST /v1/calls` takes as they are; any other id is sent as its hash (still one id per call). */
+const REPORTABLE_ID = /^[\w.:-]{8,100}$/;
+
+function withReportableId(call: ReportedCall): ReportedCall {
+  return REPORTABLE_ID.test(call.id) ? call : { ...call, id: `h_${sha256Hex(call.id).slice(0, 48)}` };
+}
