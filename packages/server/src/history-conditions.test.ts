@@ -44,6 +44,7 @@ rules:
 
 const postgresUrl = process.env.SIGNOFF_TEST_POSTGRES_URL;
 const agentKey = `sk_agent_${randomUUID()}`;
+const reviewerKey = `sk_ana_${randomUUID()}`;
 const directories: string[] = [];
 const servers: RunningServer[] = [];
 const schemas: string[] = [];
@@ -59,7 +60,7 @@ afterAll(async () => {
   }
 });
 
-async function startControlPlane(store: string, policy = POLICY): Promise<RunningServer> {
+async function startControlPlane(store: string, policy = POLICY, extraConfig: readonly string[] = []): Promise<RunningServer> {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-history-'));
   directories.push(directory);
   writeFileSync(join(directory, 'policy.yaml'), policy);
@@ -72,6 +73,8 @@ async function startControlPlane(store: string, policy = POLICY): Promise<Runnin
       'reviewers: [{ id: ana, name: Ana, roles: [finance] }]',
       'api_keys:',
       `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(agentKey)}" }`,
+      `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(reviewerKey)}" }`,
+      ...extraConfig,
     ].join('\n'),
   );
   const server = await startServer(loadServerConfig(join(directory, 'signoff.yaml')));
@@ -153,6 +156,38 @@ describe.each(stores)('history conditions through the core client and a real con
     expect(atLimit).toMatchObject({ status: 'approved', ruleId: 'payments' });
     const over = await signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 11 }, context), { idempotencyKey: 'over' });
     expect(over).toMatchObject({ status: 'pending', ruleId: 'split-payments' });
+  });
+
+  it('counts calls the control plane escalated and then refused (over the escalation budget, folded into an identical pending one) or a reviewer denied: a refusal lowers no running total', async () => {
+    const server = await startControlPlane(storeUrl(), POLICY, ['escalation_budget: { max_pending: 1 }']);
+    const signoff = agent(server);
+    const api = client(server.url, agentKey);
+    const context = { agent: 'bot-3' };
+    const pay = (amount: number, key: string) => api('POST', '/v1/approvals', { tool: 'payment_send', args: { to: 'acme', amount }, context, idempotencyKey: key });
+
+    expect(await pay(900, 'p1')).toMatchObject({ status: 201, body: { status: 'approved', ruleId: 'payments' } });
+    const waiting = await pay(150, 'p2'); // 1050: waits for a reviewer, and fills the budget
+    expect(waiting).toMatchObject({ status: 201, body: { status: 'pending', ruleId: 'split-payments' } });
+    expect(await pay(600, 'p3')).toMatchObject({ status: 429, body: { error: { code: 'ESCALATION_BUDGET_EXCEEDED' } } });
+    const folded = await pay(150, 'p4'); // the same payment again, under another key: folded into p2
+    expect(folded.body.id).toBe(waiting.body.id);
+    const denied = await client(server.url, reviewerKey)('POST', `/v1/approvals/${waiting.body.id}/decision`, { verdict: 'deny' });
+    expect(denied).toMatchObject({ status: 200, body: { status: 'denied' } });
+
+    // None of 150, 600, 150 ran, yet each counts: 900 + 900 + 20 > 1000. Not counting them, 920 would pass.
+    const next = await signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 20 }, context), { idempotencyKey: 'p5' });
+    expect(next).toMatchObject({ status: 'pending', ruleId: 'split-payments' });
+    const recorded = await (server.history as NonNullable<RunningServer['history']>).list(0);
+    expect(recorded.map((call) => [(call.args as { amount: number }).amount, call.action])).toEqual([
+      [900, 'allow'],
+      [150, 'escalate'],
+      [600, 'escalate'],
+      [150, 'escalate'],
+      [20, 'escalate'],
+    ]);
+    // A retried create (same key) is the same call: recorded once.
+    await pay(600, 'p3');
+    expect(await (server.history as NonNullable<RunningServer['history']>).list(0)).toHaveLength(5);
   });
 
   it('refuses a malformed report naming the field', async () => {
