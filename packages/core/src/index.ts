@@ -33,6 +33,7 @@ export {
   type ConditionTrace,
   type Explanation,
   type ExplainOptions,
+  type ShadowOutcome,
   type RuleTrace,
 } from './policy/explain-decision.js';
 export { lintPolicy, type LintCode, type LintOptions, type LintWarning } from './policy/lint-policy.js';

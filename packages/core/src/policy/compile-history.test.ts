@@ -277,3 +277,19 @@ rules:
   });
 });
 
+describe('explainDecision with shadow rules', () => {
+  it("shows what the shadow rules would decide beside the enforced decision", async () => {
+    const call = { tool: 'refund_create', args: { amount: 900 }, context: { user: 'u9' } };
+    const facts = await gatherHistoryFacts(compiled, call, createMemoryHistory(compiled), T0);
+    const explained = explainDecision(policy, call, { facts });
+    expect(explained).toMatchObject({ action: 'allow', ruleId: 'refunds', shadow: { action: 'deny', ruleId: 'big-refund-watch', byShadowRule: true, unknownPath: null } });
+    expect(explained.shadow?.action).toBe(compiled.shadow?.evaluateWithHistory(call.tool, call.args, call.context, facts).action);
+
+    // Without the history: the shadow rule itself needs the control plane.
+    expect(explainDecision(policy, call).shadow).toMatchObject({ action: 'escalate', ruleId: 'big-refund-watch', needsHistory: true });
+    // A call the shadow rules do not touch: the same decision.
+    expect(explainDecision(policy, { tool: 'inbox_read', args: {}, context: { agent: 'a' } }).shadow).toMatchObject({ action: 'allow', ruleId: 'inbox', byShadowRule: false });
+    expect(explainDecision(parsePolicy('rules: [{ tool: a, action: allow }]'), { tool: 'a', args: {} })).not.toHaveProperty('shadow');
+  });
+});
+
