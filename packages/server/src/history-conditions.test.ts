@@ -240,4 +240,26 @@ describe.skipIf(!postgresUrl)('two replicas on one PostgreSQL database', () => {
     // 200 × 5 = 1000 is not over 1000; the sixth, whichever replica took it, makes 1200.
     expect(requests.map((request) => request.status).sort()).toEqual(['approved', 'approved', 'approved', 'approved', 'approved', 'pending']);
   });
+
+  it('counts calls reported to either replica and calls decided on either, in one aggregate', async () => {
+    const store = postgresStore();
+    const [first, second] = [await startControlPlane(store), await startControlPlane(store)] as [RunningServer, RunningServer];
+    const [toFirst, toSecond] = [agent(first), agent(second)];
+    const context = { agent: 'bot-8' };
+    // Small payments each agent process allowed on its own, reported to the replica it talks to: 10 × 10 + 10 × 10.
+    for (let index = 0; index < 10; index += 1) {
+      expect(toFirst.guard('payment_send', { to: 'acme', amount: 10 }, context, { callId: `first:${index}` }).action).toBe('allow');
+      expect(toSecond.guard('payment_send', { to: 'acme', amount: 10 }, context, { callId: `second:${index}` }).action).toBe('allow');
+    }
+    await Promise.all([toFirst.flushCalls(), toSecond.flushCalls()]);
+    // The same batch retried against the other replica (a load balancer moved the client): still once.
+    await client(second.url, agentKey)('POST', '/v1/calls', { calls: Array.from({ length: 10 }, (_, index) => ({ id: `first:${index}`, tool: 'payment_send', args: { to: 'acme', amount: 10 }, context })) });
+
+    const decide = (on: Signoff, amount: number, key: string) => on.requestApproval(on.guard('payment_send', { to: 'acme', amount }, context), { idempotencyKey: key });
+    expect(await decide(toFirst, 400, 'r1')).toMatchObject({ status: 'approved' }); // 200 reported + 400 = 600
+    expect(await decide(toSecond, 400, 'r2')).toMatchObject({ status: 'approved' }); // + 400 = 1000, not over
+    expect(await decide(toFirst, 11, 'r3')).toMatchObject({ status: 'pending', ruleId: 'split-payments' }); // 1011
+    expect(await decide(toSecond, 11, 'r4')).toMatchObject({ status: 'pending', ruleId: 'split-payments' });
+    expect(await (first.history as NonNullable<RunningServer['history']>).list(0)).toHaveLength(24);
+  });
 });
