@@ -196,6 +196,14 @@ describe('the README example', () => {
     expect(guard('send_email', { to: 'ceo@acme.com' }, { agent: 'a' })).toMatchObject({ action: 'allow', ruleId: null });
   });
 
+  it('the not_after example loads as written and asks the control plane', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('`not_after:` (same shape)'));
+    const rule = (/```yaml\n([\s\S]*?)```/.exec(section)?.[1] as string).replace(/^ {2}/gm, '');
+    const example = parsePolicy(`version: 1\ndefault: allow\nrules:\n${rule.replace(/^/gm, '  ')}`);
+    expect(createGuard(example)('send_email', { to: 'x@y.z' }, { agent: 'a' })).toMatchObject({ action: 'escalate', needsHistory: true, ruleId: 'unchecked-email' });
+  });
+
   it('the root README example loads as written', () => {
     const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('**Rules that look at more than one call**'));
