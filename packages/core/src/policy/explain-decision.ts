@@ -63,7 +63,13 @@ export interface Explanation {
   readonly shadow?: ShadowOutcome;
 }
 
-/** What a policy would decide with its shadow rules enforced. */
+/**
+ * What a policy would decide with its shadow rules enforced.
+ *
+ * @example
+ * const { shadow } = explainDecision(policy, { tool: 'refund_create', args: { amount: 900 } });
+ * if (shadow?.byShadowRule) console.log(`shadow rule ${shadow.ruleId} would ${shadow.action}`);
+ */
 export interface ShadowOutcome {
   readonly action: DecisionAction;
   readonly ruleId: string | null;
