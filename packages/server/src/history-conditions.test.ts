@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSignoff, parsePolicy, type Signoff } from '@signoff/core';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadServerConfig, sha256Hex } from './config/server-config.js';
 import { startServer, type RunningServer } from './start-server.js';
 import { client } from './test-server.js';
@@ -188,6 +188,23 @@ describe.each(stores)('history conditions through the core client and a real con
     // A retried create (same key) is the same call: recorded once.
     await pay(600, 'p3');
     expect(await (server.history as NonNullable<RunningServer['history']>).list(0)).toHaveLength(5);
+  });
+
+  it('a report too large for the server is split, and only a call too large on its own is left out', async () => {
+    const server = await startControlPlane(storeUrl(), POLICY, ['max_body_kb: 4']);
+    const signoff = agent(server);
+    const context = { agent: 'bot-4' };
+    for (let index = 0; index < 30; index += 1) signoff.guard('payment_send', { to: 'acme', amount: 10, memo: `${index}:${'m'.repeat(300)}` }, context);
+    signoff.guard('payment_send', { to: 'acme', amount: 10, memo: 'x'.repeat(5_000) }, context);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await signoff.flushCalls();
+      expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([expect.stringContaining('413 BODY_TOO_LARGE')]);
+    } finally {
+      warn.mockRestore();
+    }
+    const recorded = await (server.history as NonNullable<RunningServer['history']>).list(0);
+    expect(recorded.map((call) => Number(String((call.args as { memo: string }).memo).split(':')[0])).sort((left, right) => left - right)).toEqual(Array.from({ length: 30 }, (_, index) => index));
   });
 
   it('refuses a malformed report naming the field', async () => {
