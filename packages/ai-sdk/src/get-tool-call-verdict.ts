@@ -93,11 +93,12 @@ export type ApprovalLookup = 'request' | 'find';
 /** {@link getToolCallVerdict} with a choice of lookup. Internal. */
 export async function judgeToolCall(signoff: Signoff, toolCall: SignoffToolCall, options: GetToolCallVerdictOptions, lookup: ApprovalLookup): Promise<ToolCallVerdict> {
   const call = { tool: toolCall.toolName, args: toolCall.input };
-  const decision = signoff.guard(call.tool, call.args, options.context);
+  // The key names the call when it is reported too: judged by toolApproval and again by the wrapped tool, it counts once.
+  const idempotencyKey = options.idempotencyKey?.(toolCall) ?? toolCall.toolCallId;
+  const decision = signoff.guard(call.tool, call.args, options.context, { callId: idempotencyKey });
   if (decision.action === 'allow') return { status: 'allow', args: call.args, reason: decision.reason };
   if (decision.action === 'deny') return { status: 'deny', reason: decision.reason };
   try {
-    const idempotencyKey = options.idempotencyKey?.(toolCall) ?? toolCall.toolCallId;
     const found = lookup === 'find' ? await signoff.findApproval(idempotencyKey, options.signal) : undefined;
     const created =
       found ??

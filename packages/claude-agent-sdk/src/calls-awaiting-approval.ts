@@ -23,7 +23,7 @@ export function callsAwaitingApproval(result: SDKResultMessage, signoff: Signoff
   const deferred = result.subtype === 'success' ? result.deferred_tool_use : undefined;
   const calls: CallAwaitingApproval[] = deferred ? [{ toolUseId: deferred.id, toolName: deferred.name, retry: false }] : [];
   for (const denial of result.permission_denials) {
-    if (denial.tool_use_id === deferred?.id || signoff.guard(denial.tool_name, denial.tool_input).action !== 'escalate') continue;
+    if (denial.tool_use_id === deferred?.id || signoff.guard.evaluate(denial.tool_name, denial.tool_input).action !== 'escalate') continue;
     calls.push({ toolUseId: denial.tool_use_id, toolName: denial.tool_name, retry: true });
   }
   return calls;

@@ -267,6 +267,30 @@ describe('signoffHooks with the real Claude Code CLI and a scripted API', () => 
     expect(await signoff.getApproval(request!.id)).toMatchObject({ status: 'expired' });
   });
 
+  it('with a policy over more than one call, reports the call the hook allowed to the control plane, once', async () => {
+    const historyPolicy = `
+version: 1
+default: deny
+rules:
+  - id: push-burst
+    tool: Bash
+    action: escalate
+    when: { args.command: { contains: "git push" }, window: { within: 1h }, count: { gte: 3 } }
+  - { id: rest, tool: "**", action: allow }
+`;
+    const historyPlane = await startLocalControlPlane({ policy: historyPolicy });
+    try {
+      const reporting = createSignoff({ policy: historyPolicy, controlPlane: { url: historyPlane.url, apiKey: historyPlane.agentKey } });
+      harness.fake.script([{ toolUses: [{ id: 'toolu_reported', name: 'Bash', input: { command: 'echo counted > counted.txt', description: 'count' } }] }]);
+      await harness.run('go', { ...harness.baseOptions(), ...signoffOptions(reporting, { permissionMode: 'default' }) });
+      expect(readFileSync(join(harness.cwd, 'counted.txt'), 'utf8')).toBe('counted\n');
+      await reporting.flushCalls();
+      expect((await historyPlane.history!.list(0)).map(({ tool, action, args }) => [tool, action, (args as { command: string }).command])).toEqual([['Bash', 'allow', 'echo counted > counted.txt']]);
+    } finally {
+      await historyPlane.close();
+    }
+  });
+
   it("signoffOptions refuses permissionMode 'bypassPermissions' (canUseTool would never be asked)", () => {
     expect(() => signoffOptions(signoff, { permissionMode: 'bypassPermissions' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

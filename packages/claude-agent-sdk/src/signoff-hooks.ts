@@ -129,7 +129,7 @@ function createSignoffGate(signoff: Signoff, options: SignoffHooksOptions): Sign
 
   async function decide(input: PreToolUseHookInput, signal: AbortSignal): Promise<HookJSONOutput> {
     const context = typeof options.context === 'function' ? options.context(input) : options.context;
-    const decision = signoff.guard(input.tool_name, input.tool_input, context);
+    const decision = signoff.guard(input.tool_name, input.tool_input, context, { callId: approvalKey(input.session_id, input.tool_use_id) });
     if (decision.action === 'allow') return answer('allow', decision.reason);
     if (decision.action === 'deny') return answer('deny', decision.reason);
     const idempotencyKey = takeCarriedApproval(input.session_id, input.tool_name, input.tool_input) ?? approvalKey(input.session_id, input.tool_use_id);

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +9,7 @@ import { main } from './main.js';
 
 const seed = fileURLToPath(new URL('../../../examples/policies/seed.yaml', import.meta.url));
 const seedCases = fileURLToPath(new URL('../../../examples/policies/seed.cases.yaml', import.meta.url));
+const historyPolicy = fileURLToPath(new URL('../../core/src/__fixtures__/history.policy.yaml', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
 
 async function run(...argv: string[]) {
@@ -45,6 +49,23 @@ describe('signoff policy check', () => {
     expect((await run('policy', 'check', '--strict', fixture('lint.policy.yaml'))).code).toBe(1);
   });
 
+  it('with --config, lints windows against that server\'s call history retention', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'signoff-check-'));
+    try {
+      const config = join(directory, 'signoff.yaml');
+      writeFileSync(config, 'policy: ./policy.yaml\nstore: sqlite:./signoff.db\ncall_history: { retention: 12h }\napi_keys: [{ name: a, kind: agent, key_env: UNSET_KEY }]\n');
+      const result = await run('policy', 'check', historyPolicy, '--config', config);
+      expect(result.out).toContain(`call history kept 12h (call_history.retention in ${config})`);
+      expect(result.out).toMatch(/history\.policy\.yaml:\d+:\d+: warning: rule 'big-refund-watch': max\(args\.amount\) looks back 1d but the control plane keeps calls for 12h.*\[window-exceeds-retention\]/);
+      // Without it, the default (7d) serves every window here.
+      expect((await run('policy', 'check', historyPolicy)).out).not.toContain('window-exceeds-retention');
+      writeFileSync(config, 'call_history: { retention: soon }\n');
+      expect((await run('policy', 'check', historyPolicy, '--config', config)).err).toContain('signoff.yaml:1:28: expected a duration like 7d or 12h');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('says when the file does not exist', async () => {
     const result = await run('policy', 'check', 'nope.yaml');
     expect(result.code).toBe(1);
@@ -59,6 +80,14 @@ describe('signoff policy explain', () => {
     expect(result.out).toContain("ESCALATE by rule 'big-payments' (line 7)");
     expect(result.out).toContain('approval: 2 approvals from finance, engineering-lead; timeout 30 min, then deny');
     expect(result.out).toContain('args.amount gt 100: found 500 → true');
+  });
+
+  it('shows what the shadow rules would decide, recorded and not enforced', async () => {
+    const result = await run('policy', 'explain', historyPolicy, '--tool', 'refund_create', '--args', '{"amount":900}', '--context', '{"user":"u1"}');
+    expect(result.out).toContain("ESCALATE by rule 'refund-burst'");
+    expect(result.out).toContain("shadow: would ESCALATE by shadow rule 'big-refund-watch' — recorded, not enforced; reason: Rule 'big-refund-watch' depends on the call history (max(args.amount)): the control plane decides");
+    expect((await run('policy', 'explain', historyPolicy, '--tool', 'inbox_read')).out).toContain("shadow: would ALLOW by rule 'inbox' (the same)");
+    expect((await run('policy', 'explain', seed, '--tool', 'shell.exec')).out).not.toContain('shadow:');
   });
 
   it('names the unknown path when a value is missing', async () => {

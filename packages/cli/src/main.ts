@@ -13,7 +13,7 @@ import { serve } from './commands/serve.js';
 const USAGE = `Usage: signoff <command>
 
 Commands:
-  policy check <policy.yaml> [--strict]
+  policy check <policy.yaml> [--config signoff.yaml] [--strict]
       Validate a policy; print its summary and lint warnings (--strict: warnings fail too).
   policy explain <policy.yaml> --tool <name> [--args '<json>'] [--context '<json>'] [--json]
       Decide one tool call and show which rule and condition decided it.

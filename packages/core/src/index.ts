@@ -33,13 +33,14 @@ export {
   type ConditionTrace,
   type Explanation,
   type ExplainOptions,
+  type ShadowOutcome,
   type RuleTrace,
 } from './policy/explain-decision.js';
 export { lintPolicy, type LintCode, type LintOptions, type LintWarning } from './policy/lint-policy.js';
 export { loadPolicy } from './policy/load-policy.js';
 export { parsePolicy, type ParsePolicyOptions, type PolicyReviewer } from './policy/parse-policy.js';
 
-export { createGuard, type CreateGuardOptions, type Guard } from './guard/create-guard.js';
+export { createGuard, type CreateGuardOptions, type Guard, type GuardCallOptions } from './guard/create-guard.js';
 
 export {
   validateYaml,

@@ -53,10 +53,12 @@ export function signoffMiddleware(signoff: Signoff, options: SignoffMiddlewareOp
     name: 'SignoffMiddleware',
     async wrapToolCall(request, handler) {
       const { toolCall } = request;
-      const decision = signoff.guard(toolCall.name, toolCall.args, options.context?.(request));
+      const threadId = request.runtime.configurable?.thread_id;
+      // The call's idempotency key also names it when reported: guarded here and in a wrapTool gate, it counts once.
+      const callId = threadId && toolCall.id ? { callId: `${threadId}:${toolCall.id}` } : undefined;
+      const decision = signoff.guard(toolCall.name, toolCall.args, options.context?.(request), callId);
       if (decision.action === 'allow') return handler(request);
       if (decision.action === 'deny') return refusal(request, decision.reason);
-      const threadId = request.runtime.configurable?.thread_id;
       if (!threadId || !toolCall.id) {
         throw new SignoffError('INVALID_ARGUMENT', `escalated call ${toolCall.name} needs a thread_id in the run's configurable and a tool call id`);
       }

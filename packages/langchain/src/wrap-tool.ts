@@ -68,7 +68,7 @@ export function wrapTool<TTool extends StructuredToolInterface>(tool: TTool, sig
       }
       // The args as the model (or a hook) sent them: what the middleware's request was made with.
       const args = toolCall.args;
-      const decision = signoff.guard(tool.name, args, options.context);
+      const decision = signoff.guard(tool.name, args, options.context, threadId ? { callId: `${threadId}:${toolCall.id}` } : undefined);
       if (decision.action === 'deny') return refusal(toolCall, decision.reason);
       if (decision.action === 'allow' && !approvalId) return run(args);
       const verdict = await claim(signoff, tool.name, args, {

@@ -65,13 +65,15 @@ export async function resumeWithSignoff(agent: Agent, signoff: Signoff, options:
     return { status: 'stale', ...(options.toolCallId ? { toolCallId: options.toolCallId } : {}), reason: `run ${options.runId} is not suspended on ${options.toolCallId ? `tool call ${options.toolCallId}` : 'a tool call approval'}` };
   }
   const { toolCallId, toolName } = call;
-  const decision = signoff.guard(toolName, call.args, options.context);
+  const idempotencyKey = idempotencyKeyOf({ runId: options.runId, toolCallId, toolName }, options);
+  // Named by its key: allowed here and again by the wrapped tool's execute, the call is reported once.
+  const decision = signoff.guard(toolName, call.args, options.context, { callId: idempotencyKey });
   if (decision.action === 'deny') return decline(agent, options, { toolCallId, reason: decision.reason });
   // A call the policy allows now runs without a request; the wrapped tool's execute asks the policy again.
   if (decision.action === 'allow') return approve(agent, options, { toolCallId, reason: decision.reason });
 
   const created = await signoff.requestApproval(decision, {
-    idempotencyKey: idempotencyKeyOf({ runId: options.runId, toolCallId, toolName }, options),
+    idempotencyKey,
     ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -80,7 +80,8 @@ export function withSignoff<TOOLS extends Record<string, unknown>>(tools: TOOLS,
     const { outputSchema: _ignored, requireApproval: _replaced, needsApprovalFn: _resolved, ...rest } = tool;
     const gated = createTool({
       ...rest,
-      requireApproval: (input: unknown) => signoff.guard(toolName, input, options.context).action === 'escalate',
+      // Only asks whether to pause: the pure evaluation, so the call is reported once, by execute.
+      requireApproval: (input: unknown) => signoff.guard.evaluate(toolName, input, options.context).action === 'escalate',
       execute: async (input: unknown, context: ToolExecutionContext & { readonly runId?: unknown }) => {
         const runId = context.runId;
         const toolCallId = context.agent?.toolCallId;
@@ -143,13 +144,14 @@ interface GateCall {
 }
 
 async function judge(signoff: Signoff, call: GateCall, options: SignoffMastraOptions): Promise<Verdict> {
-  const decision = signoff.guard(call.toolName, call.input, options.context);
+  const key = call.runId && call.toolCallId ? idempotencyKeyOf({ runId: call.runId, toolCallId: call.toolCallId, toolName: call.toolName }, options) : undefined;
+  const decision = signoff.guard(call.toolName, call.input, options.context, key === undefined ? undefined : { callId: key });
   if (decision.action === 'allow') return { status: 'run' };
   if (decision.action === 'deny') return refusal(decision.reason);
   if (!call.runId || !call.toolCallId) return refusal('Not run: an escalated call needs a run id and a tool call id to find its approval');
   let approval: ApprovalRequest | undefined;
   try {
-    approval = await signoff.findApproval(idempotencyKeyOf({ runId: call.runId, toolCallId: call.toolCallId, toolName: call.toolName }, options));
+    approval = await signoff.findApproval(key as string);
     if (!approval) return refusal(`Not run: no approval was requested on the control plane for tool call ${call.toolCallId} (${decision.reason})`);
     const check = checkApproval(approval, { tool: call.toolName, args: call.input });
     if (!check.granted) return refusal(`Not run: ${check.reason}`);

@@ -103,7 +103,10 @@ export async function runSignoffMcp(argv: readonly string[], env: NodeJS.Process
     const stop = (code: number, closeUpstream: boolean) => {
       if (closing) return;
       closing = true;
-      void Promise.allSettled([downstream.close(), closeUpstream ? upstream.close() : undefined]).then(() => resolve(code));
+      // Calls allowed in the last second are still queued for the call history: send them before exiting,
+      // for at most 2 s (a control plane that does not answer cannot hold the exit).
+      const flushed = Promise.race([signoff.flushCalls(), new Promise((done) => setTimeout(done, 2_000).unref())]);
+      void Promise.allSettled([downstream.close(), closeUpstream ? upstream.close() : undefined, flushed]).then(() => resolve(code));
     };
     void gone.then((reason) => {
       if (closing) return;

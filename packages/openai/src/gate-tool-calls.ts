@@ -67,11 +67,12 @@ async function gateOne(call: ToolCallIdentity, options: GateToolCallsOptions): P
   const parsed = call.kind === 'custom' ? ({ ok: true, args: call.input } as const) : parseArguments(call.input);
   if (!parsed.ok) return rejectToolCall(call, call.input, `its arguments are not valid JSON (${parsed.error}); call it again with a JSON object`);
   if (!toolHandler(options.tools, call.tool)) return rejectToolCall(call, parsed.args, `there is no tool named ${call.tool}`);
-  const decision = options.signoff.guard(call.tool, parsed.args, options.context);
+  const idempotencyKey = options.runId ? `${options.runId}:${call.callId}` : call.callId;
+  const decision = options.signoff.guard(call.tool, parsed.args, options.context, { callId: idempotencyKey });
   if (decision.action === 'allow') return settleToolCall(call, parsed.args, { kind: 'allowed', reason: decision.reason }, options);
   if (decision.action === 'deny') return settleToolCall(call, parsed.args, { kind: 'refused', reason: decision.reason }, options);
   const verdict = await askForApproval(options.signoff, decision, {
-    idempotencyKey: options.runId ? `${options.runId}:${call.callId}` : call.callId,
+    idempotencyKey,
     wait: options.mode === 'block',
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -67,11 +67,12 @@ export async function resolveInterruptions<TContext, TAgent extends Agent<any, a
       if (item.rawItem.type !== 'function_call' || !item.name) return 'skip';
       const parsed = parseArguments(item.rawItem.arguments);
       if (!parsed.ok) return { kind: 'refused', reason: `its arguments are not valid JSON (${parsed.error})` };
-      const decision = signoff.guard(item.name, parsed.args, options.context?.(runContext));
+      const idempotencyKey = runId ? `${runId}:${item.rawItem.callId}` : item.rawItem.callId;
+      const decision = signoff.guard(item.name, parsed.args, options.context?.(runContext), { callId: idempotencyKey });
       if (decision.action === 'allow') return 'skip';
       if (decision.action === 'deny') return { kind: 'refused', reason: decision.reason };
       const verdict = await askForApproval(signoff, decision, {
-        idempotencyKey: runId ? `${runId}:${item.rawItem.callId}` : item.rawItem.callId,
+        idempotencyKey,
         wait: options.wait ?? false,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(options.signal ? { signal: options.signal } : {}),

@@ -71,7 +71,11 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
 ): TTool {
   assertSupportedFramework('@openai/agents');
   const mode = options.mode ?? 'pause';
-  const decide = (runContext: RunContext<TContext>, args: unknown): Decision => signoff.guard(tool.name, args, options.context?.(runContext));
+  // The guardrail, needsApproval and invoke each decide the same call: named by its key, an allowed call is reported once.
+  const decide = (runContext: RunContext<TContext>, args: unknown, callId: string | undefined): Decision => {
+    const runId = callId === undefined ? undefined : options.runId?.(runContext);
+    return signoff.guard(tool.name, args, options.context?.(runContext), callId === undefined ? undefined : { callId: runId ? `${runId}:${callId}` : callId });
+  };
 
   // Local policy only: the model hears "denied" early; the control plane is asked in invoke, once.
   const guardrail: ToolInputGuardrailDefinition<TContext> = {
@@ -80,7 +84,7 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
     async run({ context: runContext, toolCall }) {
       const parsed = parseArguments(toolCall.arguments);
       if (!parsed.ok) return reject(`Tool call not run: its arguments are not valid JSON (${parsed.error}).`);
-      const decision = decide(runContext, parsed.args);
+      const decision = decide(runContext, parsed.args, toolCall.callId);
       return decision.action === 'deny' ? reject(`Tool call denied: ${decision.reason}`) : allow;
     },
   };
@@ -89,12 +93,12 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
     ...tool,
     [GATED]: true,
     needsApproval: async (runContext, input, callId) =>
-      (mode === 'pause' && decide(runContext as RunContext<TContext>, input).action === 'escalate') || tool.needsApproval(runContext, input as never, callId),
+      (mode === 'pause' && decide(runContext as RunContext<TContext>, input, callId).action === 'escalate') || tool.needsApproval(runContext, input as never, callId),
     inputGuardrails: [guardrail, ...((tool.inputGuardrails ?? []) as ToolInputGuardrailDefinition<TContext>[])],
     invoke: async (runContext, input, details) => {
       const parsed = parseArguments(input);
       if (!parsed.ok) return `Tool call not run: its arguments are not valid JSON (${parsed.error}).`;
-      const decision = decide(runContext, parsed.args);
+      const decision = decide(runContext, parsed.args, details?.toolCall?.callId);
       if (decision.action === 'allow') return tool.invoke(runContext, input, details);
       if (decision.action === 'deny') return `Tool call denied: ${decision.reason}`;
       const callId = details?.toolCall?.callId;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSignoff, parsePolicy, type Signoff } from '@signoff/core';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadServerConfig, sha256Hex } from './config/server-config.js';
 import { startServer, type RunningServer } from './start-server.js';
 import { client } from './test-server.js';
@@ -44,6 +44,7 @@ rules:
 
 const postgresUrl = process.env.SIGNOFF_TEST_POSTGRES_URL;
 const agentKey = `sk_agent_${randomUUID()}`;
+const reviewerKey = `sk_ana_${randomUUID()}`;
 const directories: string[] = [];
 const servers: RunningServer[] = [];
 const schemas: string[] = [];
@@ -59,7 +60,7 @@ afterAll(async () => {
   }
 });
 
-async function startControlPlane(store: string, policy = POLICY): Promise<RunningServer> {
+async function startControlPlane(store: string, policy = POLICY, extraConfig: readonly string[] = []): Promise<RunningServer> {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-history-'));
   directories.push(directory);
   writeFileSync(join(directory, 'policy.yaml'), policy);
@@ -72,6 +73,8 @@ async function startControlPlane(store: string, policy = POLICY): Promise<Runnin
       'reviewers: [{ id: ana, name: Ana, roles: [finance] }]',
       'api_keys:',
       `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(agentKey)}" }`,
+      `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(reviewerKey)}" }`,
+      ...extraConfig,
     ].join('\n'),
   );
   const server = await startServer(loadServerConfig(join(directory, 'signoff.yaml')));
@@ -134,6 +137,76 @@ describe.each(stores)('history conditions through the core client and a real con
     ]);
   });
 
+  it('counts a retried report once: a batch posted twice, and one tool call guarded twice under its call id', async () => {
+    const server = await startControlPlane(storeUrl());
+    const api = client(server.url, agentKey);
+    const context = { agent: 'bot-2' };
+    const batch = { calls: Array.from({ length: 3 }, (_, index) => ({ id: `thread-9:call_${index}`, tool: 'payment_send', args: { to: 'acme', amount: 10 }, context })) };
+    expect(await api('POST', '/v1/calls', batch)).toMatchObject({ status: 202, body: { recorded: 3 } });
+    expect(await api('POST', '/v1/calls', batch)).toMatchObject({ status: 202 }); // the client retries a batch it heard no answer for
+
+    // A middleware and the tool-level gate guard the same call: reported under its call id, counted once.
+    const signoff = agent(server);
+    for (let index = 0; index < 2; index += 1) for (const gate of ['middleware', 'tool']) expect(signoff.guard('payment_send', { to: 'acme', amount: 10 }, context, { callId: `thread-9:call_local_${index}` }).action, gate).toBe('allow');
+    await signoff.flushCalls();
+    expect((await (server.history as NonNullable<RunningServer['history']>).list(0)).length).toBe(5);
+
+    // 5 × 10 counted, not 10 × 10: 50 + 950 = 1000 is not over 1000; 10 × 10 would have made it 1050.
+    const atLimit = await signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 950 }, context), { idempotencyKey: 'at-limit' });
+    expect(atLimit).toMatchObject({ status: 'approved', ruleId: 'payments' });
+    const over = await signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 11 }, context), { idempotencyKey: 'over' });
+    expect(over).toMatchObject({ status: 'pending', ruleId: 'split-payments' });
+  });
+
+  it('counts calls the control plane escalated and then refused (over the escalation budget, folded into an identical pending one) or a reviewer denied: a refusal lowers no running total', async () => {
+    const server = await startControlPlane(storeUrl(), POLICY, ['escalation_budget: { max_pending: 1 }']);
+    const signoff = agent(server);
+    const api = client(server.url, agentKey);
+    const context = { agent: 'bot-3' };
+    const pay = (amount: number, key: string) => api('POST', '/v1/approvals', { tool: 'payment_send', args: { to: 'acme', amount }, context, idempotencyKey: key });
+
+    expect(await pay(900, 'p1')).toMatchObject({ status: 201, body: { status: 'approved', ruleId: 'payments' } });
+    const waiting = await pay(150, 'p2'); // 1050: waits for a reviewer, and fills the budget
+    expect(waiting).toMatchObject({ status: 201, body: { status: 'pending', ruleId: 'split-payments' } });
+    expect(await pay(600, 'p3')).toMatchObject({ status: 429, body: { error: { code: 'ESCALATION_BUDGET_EXCEEDED' } } });
+    const folded = await pay(150, 'p4'); // the same payment again, under another key: folded into p2
+    expect(folded.body.id).toBe(waiting.body.id);
+    const denied = await client(server.url, reviewerKey)('POST', `/v1/approvals/${waiting.body.id}/decision`, { verdict: 'deny' });
+    expect(denied).toMatchObject({ status: 200, body: { status: 'denied' } });
+
+    // None of 150, 600, 150 ran, yet each counts: 900 + 900 + 20 > 1000. Not counting them, 920 would pass.
+    const next = await signoff.requestApproval(signoff.guard('payment_send', { to: 'acme', amount: 20 }, context), { idempotencyKey: 'p5' });
+    expect(next).toMatchObject({ status: 'pending', ruleId: 'split-payments' });
+    const recorded = await (server.history as NonNullable<RunningServer['history']>).list(0);
+    expect(recorded.map((call) => [(call.args as { amount: number }).amount, call.action])).toEqual([
+      [900, 'allow'],
+      [150, 'escalate'],
+      [600, 'escalate'],
+      [150, 'escalate'],
+      [20, 'escalate'],
+    ]);
+    // A retried create (same key) is the same call: recorded once.
+    await pay(600, 'p3');
+    expect(await (server.history as NonNullable<RunningServer['history']>).list(0)).toHaveLength(5);
+  });
+
+  it('a report too large for the server is split, and only a call too large on its own is left out', async () => {
+    const server = await startControlPlane(storeUrl(), POLICY, ['max_body_kb: 4']);
+    const signoff = agent(server);
+    const context = { agent: 'bot-4' };
+    for (let index = 0; index < 30; index += 1) signoff.guard('payment_send', { to: 'acme', amount: 10, memo: `${index}:${'m'.repeat(300)}` }, context);
+    signoff.guard('payment_send', { to: 'acme', amount: 10, memo: 'x'.repeat(5_000) }, context);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await signoff.flushCalls();
+      expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([expect.stringContaining('413 BODY_TOO_LARGE')]);
+    } finally {
+      warn.mockRestore();
+    }
+    const recorded = await (server.history as NonNullable<RunningServer['history']>).list(0);
+    expect(recorded.map((call) => Number(String((call.args as { memo: string }).memo).split(':')[0])).sort((left, right) => left - right)).toEqual(Array.from({ length: 30 }, (_, index) => index));
+  });
+
   it('refuses a malformed report naming the field', async () => {
     const server = await startControlPlane(storeUrl());
     const api = client(server.url, agentKey);
@@ -183,5 +256,27 @@ describe.skipIf(!postgresUrl)('two replicas on one PostgreSQL database', () => {
     );
     // 200 × 5 = 1000 is not over 1000; the sixth, whichever replica took it, makes 1200.
     expect(requests.map((request) => request.status).sort()).toEqual(['approved', 'approved', 'approved', 'approved', 'approved', 'pending']);
+  });
+
+  it('counts calls reported to either replica and calls decided on either, in one aggregate', async () => {
+    const store = postgresStore();
+    const [first, second] = [await startControlPlane(store), await startControlPlane(store)] as [RunningServer, RunningServer];
+    const [toFirst, toSecond] = [agent(first), agent(second)];
+    const context = { agent: 'bot-8' };
+    // Small payments each agent process allowed on its own, reported to the replica it talks to: 10 × 10 + 10 × 10.
+    for (let index = 0; index < 10; index += 1) {
+      expect(toFirst.guard('payment_send', { to: 'acme', amount: 10 }, context, { callId: `first:${index}` }).action).toBe('allow');
+      expect(toSecond.guard('payment_send', { to: 'acme', amount: 10 }, context, { callId: `second:${index}` }).action).toBe('allow');
+    }
+    await Promise.all([toFirst.flushCalls(), toSecond.flushCalls()]);
+    // The same batch retried against the other replica (a load balancer moved the client): still once.
+    await client(second.url, agentKey)('POST', '/v1/calls', { calls: Array.from({ length: 10 }, (_, index) => ({ id: `first:${index}`, tool: 'payment_send', args: { to: 'acme', amount: 10 }, context })) });
+
+    const decide = (on: Signoff, amount: number, key: string) => on.requestApproval(on.guard('payment_send', { to: 'acme', amount }, context), { idempotencyKey: key });
+    expect(await decide(toFirst, 400, 'r1')).toMatchObject({ status: 'approved' }); // 200 reported + 400 = 600
+    expect(await decide(toSecond, 400, 'r2')).toMatchObject({ status: 'approved' }); // + 400 = 1000, not over
+    expect(await decide(toFirst, 11, 'r3')).toMatchObject({ status: 'pending', ruleId: 'split-payments' }); // 1011
+    expect(await decide(toSecond, 11, 'r4')).toMatchObject({ status: 'pending', ruleId: 'split-payments' });
+    expect(await (first.history as NonNullable<RunningServer['history']>).list(0)).toHaveLength(24);
   });
 });

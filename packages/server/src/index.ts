@@ -13,7 +13,7 @@ export { openSqliteStore } from './store/sqlite-store.js';
 export type { ActionableQuery, ApprovalFilter, ArchivePlan, ListOrder, RequestChange, Store } from './store/store.js';
 export type { StoredRequestState } from './store/stored-request-state.js';
 export { createApprovalService, type ApprovalService, type ApprovalServiceOptions, type Principal, type WaitOutcome } from './approval-service.js';
-export { archiveDirOf, loadServerConfig, sha256Hex, storeUrlOf, type ApiKey, type ServerConfig } from './config/server-config.js';
+export { archiveDirOf, historyRetentionOf, loadServerConfig, sha256Hex, storeUrlOf, type ApiKey, type ServerConfig } from './config/server-config.js';
 export { archiveResolved, type ArchiveResolvedOptions, type ArchiveResult } from './retention/archive-resolved.js';
 export { verifyAuditLog, type AuditLogReport, type VerifyAuditLogOptions } from './retention/verify-audit-log.js';
 export { readableByOthers } from './config/private-files.js';

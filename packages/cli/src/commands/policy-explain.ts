@@ -29,6 +29,12 @@ export function policyExplain(argv: readonly string[], io: CliIo): number {
   io.out(`reason: ${explanation.reason}`);
   if (explanation.unknownPath) io.out(`unknown: ${explanation.unknownPath} (missing or not judgeable; fail-closed)`);
   if (explanation.action === 'escalate') io.out(`approval: ${describeApproval(decidingRule?.approval ?? undefined)}`);
+  const { shadow } = explanation;
+  if (shadow) {
+    const by = shadow.ruleId === null ? 'by the policy default' : `by ${shadow.byShadowRule ? 'shadow ' : ''}rule '${shadow.ruleId}'`;
+    const same = shadow.action === explanation.action && shadow.ruleId === explanation.ruleId;
+    io.out(`shadow: would ${shadow.action.toUpperCase()} ${by}${same ? ' (the same)' : ''} — recorded, not enforced; reason: ${shadow.reason}`);
+  }
   io.out('');
   io.out('rules tried, in order:');
   for (const rule of explanation.rules) {

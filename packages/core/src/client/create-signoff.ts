@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createGuard, type Guard } from '../guard/create-guard.js';
+import { createGuard, type Guard, type GuardCallOptions } from '../guard/create-guard.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import { createCallReporter, type CallReporterOptions } from './call-reporter.js';
 import { hashArgs } from '../hash-args.js';
@@ -107,9 +107,9 @@ export function createSignoff(options: SignoffOptions) {
   // Without a reporter this is the plain guard: a policy that judges calls alone pays nothing.
   const guard: Guard = reporter
     ? Object.assign(
-        (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>) => {
+        (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>, callOptions?: GuardCallOptions) => {
           const decision = localGuard(tool, args, context);
-          if (decision.action === 'allow') reporter.add(decision);
+          if (decision.action === 'allow') reporter.add(decision, callOptions?.callId);
           return decision;
         },
         { policy: localGuard.policy, evaluate: localGuard.evaluate },
@@ -214,7 +214,8 @@ export function createSignoff(options: SignoffOptions) {
     args: unknown,
     authorizeOptions: RequestApprovalOptions & WaitOptions & { context?: Readonly<Record<string, unknown>> } = {},
   ): Promise<Authorization> {
-    const decision = guard(tool, args, authorizeOptions.context);
+    // The idempotency key names this call: a retried authorize of an allowed call is reported once.
+    const decision = guard(tool, args, authorizeOptions.context, authorizeOptions.idempotencyKey === undefined ? undefined : { callId: authorizeOptions.idempotencyKey });
     if (decision.action === 'allow') return { granted: true, args, reason: decision.reason, decision };
     if (decision.action === 'deny') return { granted: false, args, reason: decision.reason, decision };
     try {

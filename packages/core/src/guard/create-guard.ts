@@ -7,10 +7,28 @@ import type { Policy } from '../spec/policy.js';
 import type { PolicyMatch } from '../spec/policy-match.js';
 import type { Receipt } from '../spec/receipt.js';
 
+/**
+ * What a caller knows about the call beside its tool, args and context.
+ *
+ * @example
+ * const decision = signoff.guard('payment_send', args, context, { callId: `${threadId}:${toolCall.id}` });
+ */
+export interface GuardCallOptions {
+  /**
+   * The id the framework knows this tool call by, scoped so it is unique (adapters use the same
+   * thread/run id + tool call id as their idempotency key). With a policy that records calls, an
+   * allowed call is reported under it, so a call guarded twice (a middleware and the tool-level
+   * gate, a replayed graph node) counts once in the control plane's aggregates. Without it each
+   * `guard()` of an allowed call counts. It must name one call: two calls under one id count once.
+   * A plain guard ignores it.
+   */
+  readonly callId?: string;
+}
+
 /** Decides tool calls against one policy. Call it like a function; it is synchronous. */
 export interface Guard {
   /** Decides a call and returns the {@link Decision} with its receipt. Never throws for a decision. */
-  (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>): Decision;
+  (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>, options?: GuardCallOptions): Decision;
   /** The policy it decides with. */
   readonly policy: Policy;
   /** The pure evaluation (no receipt, reason not rendered); allocation-free except inside RE2 for `matches` tests. */

@@ -81,7 +81,9 @@ describe('history conditions: the language', () => {
     ['a non-numeric comparison', 'rules: [{ tool: a, action: deny, when: { window: { within: 1h }, count: { gt: "3" } } }]', '1:79 expected a number, got "3"'],
     ['a string operator on an aggregate', 'rules: [{ tool: a, action: deny, when: { window: { within: 1h }, count: { ends_with: x } } }]', "1:75 unknown aggregate operator 'ends_with'; expected one of: eq, ne, gt, gte, lt, lte"],
     ['an unknown window key', 'rules: [{ tool: a, action: deny, when: { window: { within: 1h, by: [context.a] }, count: { gt: 1 } } }]', "1:64 unknown window key 'by'; expected one of: within, per"],
-    ['a glob in after', 'rules: [{ tool: a, action: deny, when: { after: { tool: "inbox.*", within: 10m } } }]', '1:57 expected an exact tool name (after: does not take globs)'],
+    ['a bad glob in after', 'rules: [{ tool: a, action: deny, when: { after: { tool: "inbox.{read}", within: 10m } } }]', "1:57 'inbox.{read}' has braces with a single alternative; write '{a,b}' or drop the braces"],
+    ['not_after without within', 'rules: [{ tool: a, action: deny, when: { not_after: { tool: b } } }]', "1:53 missing required key 'within': expected a duration like 30s, 10m, 1h or 7d"],
+    ['an unknown not_after key', 'rules: [{ tool: a, action: deny, when: { not_after: { tool: b, within: 1h, since: 2h } } }]', "1:76 unknown after key 'since'; expected one of: tool, within, per"],
     ['after without within', 'rules: [{ tool: a, action: deny, when: { after: { tool: b } } }]', "1:49 missing required key 'within': expected a duration like 30s, 10m, 1h or 7d"],
     ['a bad mode', 'rules: [{ tool: a, action: deny, mode: dry-run }]', '1:40 expected enforce or shadow, got "dry-run"'],
   ])('rejects %s with line and column', (_name, text, expected) => {
@@ -194,6 +196,14 @@ describe('the README example', () => {
     expect(guard('send_email', { to: 'ceo@acme.com' }, { agent: 'a' })).toMatchObject({ action: 'allow', ruleId: null });
   });
 
+  it('the not_after example loads as written and asks the control plane', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('`not_after:` (same shape)'));
+    const rule = (/```yaml\n([\s\S]*?)```/.exec(section)?.[1] as string).replace(/^ {2}/gm, '');
+    const example = parsePolicy(`version: 1\ndefault: allow\nrules:\n${rule.replace(/^/gm, '  ')}`);
+    expect(createGuard(example)('send_email', { to: 'x@y.z' }, { agent: 'a' })).toMatchObject({ action: 'escalate', needsHistory: true, ruleId: 'unchecked-email' });
+  });
+
   it('the root README example loads as written', () => {
     const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('**Rules that look at more than one call**'));
@@ -201,3 +211,93 @@ describe('the README example', () => {
     expect(createGuard(example)('refund_create', { amount: 5 }, { user: 'u1' })).toMatchObject({ action: 'escalate', needsHistory: true, ruleId: 'refund-burst' });
   });
 });
+
+describe('history conditions: not_after and globs in after', () => {
+  const GATED = `
+default: deny
+rules:
+  - id: unchecked-email
+    tool: send_email
+    action: escalate
+    when:
+      not_after: { tool: approval.check, within: 1h, per: [context.agent] }
+  - { id: email, tool: send_email, action: allow }
+  - id: exfiltration
+    tool: post_webhook
+    action: escalate
+    when:
+      after: { tool: ["inbox.*", "files.read"], within: 10m, per: [context.agent] }
+  - { id: rest, tool: "**", action: allow }
+`;
+  const gatedPolicy = parsePolicy(GATED);
+  const gated = compilePolicy(gatedPolicy);
+
+  async function decide(calls: readonly { minute: number; tool: string; agent: string }[], history = createMemoryHistory(gated)) {
+    const decided: string[] = [];
+    for (const [index, { minute, tool, agent }] of calls.entries()) {
+      const call = { tool, args: {}, context: { agent } };
+      const facts = await gatherHistoryFacts(gated, call, history, T0 + minute * MINUTE);
+      const match = gated.evaluateWithHistory(tool, call.args, call.context, facts);
+      expect(explainDecision(gatedPolicy, call, { facts })).toMatchObject({ action: match.action, ruleId: match.ruleId });
+      decided.push(`${match.action}:${match.ruleId}`);
+      history.record({ id: `c${index}`, at: T0 + minute * MINUTE, tool, args: {}, context: call.context, action: match.action, ruleId: match.ruleId });
+    }
+    return decided;
+  }
+
+  it('normalizes not_after into not over after', () => {
+    expect(gatedPolicy.rules[0]?.condition).toEqual({ kind: 'not', condition: { kind: 'after', tools: ['approval.check'], window: { withinMs: 3_600_000, per: ['context.agent'] } } });
+  });
+
+  it('not_after: escalates an email unless the same agent checked for approval within the hour', async () => {
+    expect(
+      await decide([
+        { minute: 0, tool: 'send_email', agent: 'a' },
+        { minute: 1, tool: 'approval.check', agent: 'a' },
+        { minute: 2, tool: 'send_email', agent: 'a' },
+        { minute: 3, tool: 'send_email', agent: 'b' },
+        { minute: 62, tool: 'send_email', agent: 'a' },
+      ]),
+    ).toEqual(['escalate:unchecked-email', 'allow:rest', 'allow:email', 'escalate:unchecked-email', 'escalate:unchecked-email']);
+  });
+
+  it('not_after fails closed: unreadable history is unknown, so the escalate rule applies; the agent-side guard asks the control plane', async () => {
+    const broken = { read: async () => Promise.reject(new Error('database down')) };
+    const call = { tool: 'send_email', args: {}, context: { agent: 'a' } };
+    const facts = await gatherHistoryFacts(gated, call, broken, T0);
+    expect(gated.evaluateWithHistory(call.tool, call.args, call.context, facts)).toMatchObject({ action: 'escalate', ruleId: 'unchecked-email', unknownPath: 'after(approval.check)' });
+    expect(createGuard(gatedPolicy)('send_email', {}, { agent: 'a' })).toMatchObject({ action: 'escalate', needsHistory: true, ruleId: 'unchecked-email' });
+  });
+
+  it('after with globs: any tool a pattern names counts, one segment for *', async () => {
+    expect(
+      await decide([
+        { minute: 0, tool: 'post_webhook', agent: 'a' },
+        { minute: 1, tool: 'inbox.list', agent: 'a' },
+        { minute: 2, tool: 'post_webhook', agent: 'a' },
+        { minute: 3, tool: 'inbox.thread.read', agent: 'b' },
+        { minute: 4, tool: 'post_webhook', agent: 'b' },
+        { minute: 5, tool: 'files.read', agent: 'b' },
+        { minute: 6, tool: 'post_webhook', agent: 'b' },
+        { minute: 20, tool: 'post_webhook', agent: 'a' },
+      ]),
+    ).toEqual(['allow:rest', 'allow:rest', 'escalate:exfiltration', 'allow:rest', 'allow:rest', 'allow:rest', 'escalate:exfiltration', 'allow:rest']);
+  });
+});
+
+describe('explainDecision with shadow rules', () => {
+  it("shows what the shadow rules would decide beside the enforced decision", async () => {
+    const call = { tool: 'refund_create', args: { amount: 900 }, context: { user: 'u9' } };
+    const facts = await gatherHistoryFacts(compiled, call, createMemoryHistory(compiled), T0);
+    const explained = explainDecision(policy, call, { facts });
+    expect(explained).toMatchObject({ action: 'allow', ruleId: 'refunds', shadow: { action: 'deny', ruleId: 'big-refund-watch', byShadowRule: true, unknownPath: null } });
+    expect(explained.shadow?.action).toBe(compiled.shadow?.evaluateWithHistory(call.tool, call.args, call.context, facts).action);
+
+    // Without the history: the shadow rule itself needs the control plane.
+    expect(explainDecision(policy, call).shadow).toMatchObject({ action: 'escalate', ruleId: 'big-refund-watch', needsHistory: true });
+    // A call the shadow rules do not touch: the same decision.
+    expect(explainDecision(policy, { tool: 'inbox_read', args: {}, context: { agent: 'a' } }).shadow).toMatchObject({ action: 'allow', ruleId: 'inbox', byShadowRule: false });
+    expect(explainDecision(parsePolicy('rules: [{ tool: a, action: allow }]'), { tool: 'a', args: {} })).not.toHaveProperty('shadow');
+  });
+});
+

@@ -56,6 +56,29 @@ export interface Explanation {
   readonly rules: readonly RuleTrace[];
   /** `true` when the deciding rule needs call history that was not given: the control plane decides. */
   readonly needsHistory?: true;
+  /**
+   * For a policy with shadow rules: what it would decide with them enforced (what the control plane
+   * records as the call's shadow decision). Absent when the policy has none.
+   */
+  readonly shadow?: ShadowOutcome;
+}
+
+/**
+ * What a policy would decide with its shadow rules enforced.
+ *
+ * @example
+ * const { shadow } = explainDecision(policy, { tool: 'refund_create', args: { amount: 900 } });
+ * if (shadow?.byShadowRule) console.log(`shadow rule ${shadow.ruleId} would ${shadow.action}`);
+ */
+export interface ShadowOutcome {
+  readonly action: DecisionAction;
+  readonly ruleId: string | null;
+  readonly reason: string;
+  readonly unknownPath: string | null;
+  /** Whether a shadow rule decided (else the decision is the enforced rules' own). */
+  readonly byShadowRule: boolean;
+  /** `true` when the would-be deciding rule needs call history that was not given. */
+  readonly needsHistory?: true;
 }
 
 export interface ExplainOptions {
@@ -76,6 +99,23 @@ export interface ExplainOptions {
  * console.log(explanation.action, explanation.ruleId, explanation.rules);
  */
 export function explainDecision(policy: Policy, call: ToolCall, options: ExplainOptions = {}): Explanation {
+  const explanation = explainEnforced(policy, call, options);
+  if (!policy.rules.some((rule) => rule.mode === 'shadow')) return explanation;
+  // Shadow rules enforced: the same rules in the same order (so facts keep their indexes), none skipped.
+  const shadowed = explainEnforced({ ...policy, rules: policy.rules.map(({ mode: _mode, ...rule }) => rule) }, call, options);
+  const byShadowRule = policy.rules.some((rule) => rule.mode === 'shadow' && rule.id === shadowed.ruleId);
+  const shadow: ShadowOutcome = {
+    action: shadowed.action,
+    ruleId: shadowed.ruleId,
+    reason: shadowed.reason,
+    unknownPath: shadowed.unknownPath,
+    byShadowRule,
+    ...(shadowed.needsHistory ? { needsHistory: true as const } : {}),
+  };
+  return { ...explanation, shadow };
+}
+
+function explainEnforced(policy: Policy, call: ToolCall, options: ExplainOptions): Explanation {
   const rules: RuleTrace[] = [];
   let skippedUnknownPath: string | null = null;
   const history = collectHistoryConditions(policy);

@@ -51,8 +51,15 @@ function readCallPath(call: Pick<ToolCall, 'args' | 'context'>, path: string): u
   return readPath(root === 'args' ? call.args : call.context, segments);
 }
 
+// Patterns come from policies (few), not from models: each is compiled once.
+const compiledGlobs = new Map<string, RegExp>();
 function ruleCovers(tools: readonly string[], tool: string): boolean {
-  return tools.some((pattern) => (isToolGlob(pattern) ? compileToolGlob(pattern).test(tool) : pattern === tool));
+  return tools.some((pattern) => {
+    if (!isToolGlob(pattern)) return pattern === tool;
+    let glob = compiledGlobs.get(pattern);
+    if (glob === undefined) compiledGlobs.set(pattern, (glob = compileToolGlob(pattern)));
+    return glob.test(tool);
+  });
 }
 
 /** Whether a history condition is judged for calls to `tool` (its rule covers the tool). */
@@ -72,10 +79,11 @@ export function historyKeysOf(compiled: CompiledPolicy, call: ToolCall): string[
   const keys = new Set<string>();
   for (const entry of compiled.historyConditions) {
     const { condition } = entry;
-    const counted = condition.kind === 'after' ? condition.tools.includes(call.tool) : appliesTo(entry, call.tool);
-    if (!counted) continue;
+    // An aggregate counts calls to its own tool; an `after:` finds them under each of its patterns (a glob names many tools).
+    const partitions = condition.kind === 'after' ? condition.tools.filter((pattern) => ruleCovers([pattern], call.tool)) : appliesTo(entry, call.tool) ? [call.tool] : [];
+    if (partitions.length === 0) continue;
     const values = perValues(call, condition.window.per);
-    if (values) keys.add(historyKey(call.tool, condition.window.per, values));
+    if (values) for (const partition of partitions) keys.add(historyKey(partition, condition.window.per, values));
   }
   return [...keys];
 }

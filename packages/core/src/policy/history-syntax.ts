@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { strictMapping } from '../yaml/strict-mapping.js';
+import { toolGlobProblem } from './tool-glob.js';
 
 /**
  * The written form of history conditions in a `when` map: `window:` with aggregates (`count`,
@@ -39,7 +40,7 @@ export function parseAggregateKey(key: string): { aggregate: string; path: strin
 
 /** The keys of a `when` map that belong to the history language. */
 export function isHistoryKey(key: string): boolean {
-  return key === 'window' || key === 'after' || parseAggregateKey(key) !== undefined;
+  return key === 'window' || key === 'after' || key === 'not_after' || parseAggregateKey(key) !== undefined;
 }
 
 export const AGGREGATES = ['count', 'sum', 'min', 'max'] as const;
@@ -65,11 +66,12 @@ export function windowSchema(conditionPath: RegExp) {
   return strictMapping({ within: Duration, per: perPaths(conditionPath).optional() }, 'window key');
 }
 
-/** `after: { tool: inbox.read, within: 10m, per: [context.agent] }`. */
+/** `after: { tool: inbox.read, within: 10m, per: [context.agent] }` (and `not_after:`, the same shape); `tool` takes globs (`inbox.*`). */
 export function afterSchema(conditionPath: RegExp) {
-  const ToolName = z
-    .string({ error: 'expected a tool name' })
-    .regex(/^[^*?{}[\]]+$/, 'expected an exact tool name (after: does not take globs)');
+  const ToolName = z.string({ error: 'expected a tool name or glob' }).superRefine((pattern, context) => {
+    const problem = toolGlobProblem(pattern);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
   return strictMapping(
     {
       tool: z.union([ToolName, z.array(ToolName).min(1, 'expected at least one tool')], { error: 'expected a tool name or a list of them' }),

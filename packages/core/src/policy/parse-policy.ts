@@ -92,9 +92,11 @@ function normalizeWhen(when: Record<string, unknown>): Condition | null {
   const window = when.window as { within: string; per?: string[] } | undefined;
   const conditions = Object.entries(when).flatMap(([key, value]): Condition[] => {
     if (key === 'window') return [];
-    if (key === 'after') {
+    if (key === 'after' || key === 'not_after') {
       const after = value as { tool: string | string[]; within: string; per?: string[] };
-      return [{ kind: 'after', tools: typeof after.tool === 'string' ? [after.tool] : after.tool, window: { withinMs: parseDuration(after.within) as number, per: after.per ?? [] } }];
+      const condition: Condition = { kind: 'after', tools: typeof after.tool === 'string' ? [after.tool] : after.tool, window: { withinMs: parseDuration(after.within) as number, per: after.per ?? [] } };
+      // `not_after` is `not` over `after`: three-valued like every `not`, so unreadable history stays unknown.
+      return [key === 'after' ? condition : { kind: 'not', condition }];
     }
     const aggregate = parseAggregateKey(key);
     if (aggregate && window) {

@@ -47,7 +47,14 @@ export function policyJsonSchema(): Record<string, unknown> {
         count: { $ref: '#/$defs/aggregateOperators', description: 'How many calls in the window (this one included).' },
         after: {
           type: 'object',
-          description: 'Holds when one of these tools was called within the duration before this call (same per values). Decided by the control plane.',
+          description: 'Holds when one of these tools (names or globs) was called within the duration before this call (same per values). Decided by the control plane.',
+          properties: { tool: { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }] }, within: DURATION, per: PER },
+          required: ['tool', 'within'],
+          additionalProperties: false,
+        },
+        not_after: {
+          type: 'object',
+          description: 'Holds when none of these tools (names or globs) was called within the duration before this call (same per values). Decided by the control plane.',
           properties: { tool: { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }] }, within: DURATION, per: PER },
           required: ['tool', 'within'],
           additionalProperties: false,

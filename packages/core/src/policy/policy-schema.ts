@@ -110,7 +110,7 @@ function historyIssues(key: string, condition: unknown, when: Record<string, unk
     }
     return windowSchema(CONDITION_PATH).safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
   }
-  if (key === 'after') return afterSchema(CONDITION_PATH).safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
+  if (key === 'after' || key === 'not_after') return afterSchema(CONDITION_PATH).safeParse(condition, { reportInput: true }).error?.issues as z.core.$ZodRawIssue[] | undefined;
   const { aggregate, path } = parseAggregateKey(key) as { aggregate: string; path: string | null };
   if (!(AGGREGATES as readonly string[]).includes(aggregate) || (aggregate === 'count') !== (path === null)) {
     const hint = aggregate === 'count' ? " (count takes no path: write 'count')" : '';

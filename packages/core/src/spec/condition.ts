@@ -59,9 +59,9 @@ export type Condition =
       readonly tests: readonly { readonly operator: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; readonly operand: number }[];
     }
   | {
-      /** Holds when one of `tools` was called within the window before this call (`after:`). Unknown when the history cannot be read. */
+      /** Holds when one of `tools` was called within the window before this call (`after:`; `not_after:` is `not` over it). Unknown when the history cannot be read. */
       readonly kind: 'after';
-      /** Exact tool names. */
+      /** Tool names or globs (`inbox.*`). */
       readonly tools: readonly string[];
       /** Which earlier calls count. */
       readonly window: HistoryWindow;

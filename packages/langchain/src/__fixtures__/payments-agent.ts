@@ -17,7 +17,7 @@ export interface Payment {
   readonly amount: number;
 }
 
-const TOOL_NAMES = ['send_payment', 'wire_transfer', 'delete_account'] as const;
+const TOOL_NAMES = ['send_payment', 'wire_transfer', 'delete_account', 'create_refund'] as const;
 
 /** Payment tools that record what actually ran into `ran`. */
 function paymentTool(name: string, ran: Payment[]) {

@@ -104,10 +104,10 @@ export interface RunningProxy {
 }
 
 /** The `signoff-mcp` command line (the real bin) in front of an upstream command. */
-export function proxyCommand(controlPlane: { url: string; agentKey: string }, upstream: readonly string[], extraArgs: readonly string[] = []) {
+export function proxyCommand(controlPlane: { url: string; agentKey: string }, upstream: readonly string[], extraArgs: readonly string[] = [], policyText = policy) {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-mcp-'));
   const policyFile = join(directory, 'policy.yaml');
-  writeFileSync(policyFile, policy);
+  writeFileSync(policyFile, policyText);
   return {
     command: process.execPath,
     args: [join(packageRoot, 'bin', 'signoff-mcp.js'), '--policy', policyFile, '--control-plane', controlPlane.url, ...extraArgs, ...(upstream.length > 0 ? ['--', ...upstream] : [])],
@@ -123,8 +123,10 @@ export async function startProxy(
   extraArgs: readonly string[] = [],
   /** `'2026-07-28'`: the downstream client pins the stateless 2026 revision (default: the SDK's default, the 2025 era). */
   pinRevision?: string,
+  /** The proxy's policy (default: the shared `policy`). */
+  policyText?: string,
 ): Promise<RunningProxy> {
-  const command = proxyCommand(controlPlane, upstream, extraArgs);
+  const command = proxyCommand(controlPlane, upstream, extraArgs, policyText);
   const transport = new StdioClientTransport({ ...command, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -302,6 +302,26 @@ export function archiveDirOf(file: string): string | undefined {
 }
 
 /**
+ * How long a config file's server keeps call history (`call_history.retention`, default 7 days),
+ * read without the rest of the config (keys from the environment need not be set): what
+ * `signoff policy check --config` lints windows against.
+ *
+ * @example
+ * const retentionMs = historyRetentionOf('signoff.yaml');
+ */
+export function historyRetentionOf(file: string): number {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  const result = validateYaml(text, z.looseObject({ call_history: ConfigSchema.shape.call_history }), { file });
+  if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
+  return parseDuration(result.data.call_history.retention) as number;
+}
+
+/**
  * Reads and validates `signoff.yaml`. Every problem is reported at once with file, line and
  * column (code `CONFIG_INVALID`); keys from `key_env` are read from `env` and only their hash kept.
  *
