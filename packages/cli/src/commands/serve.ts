@@ -1,4 +1,4 @@
-import { loadPolicy } from '@signoff/core';
+import { lintPolicy, loadPolicy } from '@signoff/core';
 import { loadServerConfig, readableByOthers, startServer, unapprovableRules } from '@signoff/server';
 import { UsageError, type CliIo } from '../cli-io.js';
 import { parseCommand } from '../parse-command.js';
@@ -15,7 +15,12 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const server = await startServer(config, port === undefined ? {} : { port });
   const database = config.store.startsWith('sqlite:') ? [config.store.slice('sqlite:'.length)] : [];
   for (const warning of readableByOthers([config.file, ...database])) io.err(`warning: ${warning}`);
-  for (const warning of unapprovableRules(loadPolicy(config.policyFile), config.reviewers, config.apiKeys)) io.err(`warning: ${warning}`);
+  const policy = loadPolicy(config.policyFile);
+  for (const warning of unapprovableRules(policy, config.reviewers, config.apiKeys)) io.err(`warning: ${warning}`);
+  // What `signoff policy check --config` would say, against this server's own history retention.
+  for (const warning of lintPolicy(policy, { historyRetentionMs: config.historyRetentionMs })) {
+    io.err(`${warning.file}:${warning.line}:${warning.column}: warning: ${warning.message} [${warning.code}]`);
+  }
   io.out(`Signoff control plane listening on ${server.url}`);
   io.out(`  policy ${config.policyFile} · store ${config.store.replace(/\/\/[^@/]*@/, '//***@')} · ${config.reviewers.length} reviewers · ${config.apiKeys.length} API keys`);
   await new Promise<void>((resolve) => {

@@ -203,6 +203,44 @@ describe('signoff serve', () => {
     expect(statSync(join(directory, 'serve.db')).mode & 0o777).toBe(0o600);
   }, 30_000);
 
+  it('warns at start-up about what `policy check --config` would lint, against its own call history retention', async () => {
+    writeFileSync(
+      join(directory, 'history.policy.yaml'),
+      [
+        'version: 1',
+        'default: deny',
+        'rules:',
+        '  - id: monthly-refunds',
+        '    tool: refund.create',
+        '    action: escalate',
+        '    when: { window: { within: 30d }, count: { gte: 10 } }',
+        '  - id: refunds',
+        '    tool: refund.create',
+        '    action: allow',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(directory, 'history.yaml'),
+      'policy: ./history.policy.yaml\nstore: sqlite:./history.db\nlisten: 127.0.0.1:0\ncall_history: { retention: 7d }\nreviewers: [{ id: ana, name: Ana }]\napi_keys:\n  - { name: agent, kind: agent, key_env: SIGNOFF_TEST_AGENT_KEY }\n',
+    );
+    const bin = fileURLToPath(new URL('../../bin/signoff.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'serve', '--config', join(directory, 'history.yaml')], { env: { ...process.env, SIGNOFF_TEST_AGENT_KEY: 'sk_test_0123456789abcdef' } });
+    let output = '';
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('listening on')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}${errors}`)));
+    });
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(errors).toMatch(new RegExp(`${join(directory, 'history.policy.yaml')}:4:5: warning: rule 'monthly-refunds': count looks back 30d .*keeps calls for 7d.*\\[window-exceeds-retention\\]`));
+  }, 30_000);
+
   it('says plainly when its port is taken, instead of a stack trace', async () => {
     const busy = createNetServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => busy.once('listening', resolve));
