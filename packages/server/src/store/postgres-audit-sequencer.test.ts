@@ -174,6 +174,38 @@ describe.skipIf(!url)('PostgreSQL audit sequencer', () => {
     expect((await verifyAuditLog({ store: a })).problems).toEqual([]);
   });
 
+  it('upgrades a database written before the sequencer (migration 0004): its chain continues and its rows stay bound', async () => {
+    const schema = freshSchema();
+    const before = await open(schema);
+    for (const id of ['apr_m1', 'apr_m2']) await before.createRequest(newRequest(id).request, newRequest(id).events);
+    await before.updateRequest('apr_m1', deny);
+    await before.appendAudit([{ type: 'access.refused', actor: 'unknown', channel: 'api', detail: {} }]);
+    const written = await before.readAudit();
+    await before.close();
+    // Back to the tables as 0003 left them: entries keyed by sequence and all sealed, rows bound by sequence.
+    await sql(
+      schema,
+      `UPDATE approval_requests r SET audit_sequence = a.sequence FROM audit_log a WHERE a.id = r.audit_entry;
+       ALTER TABLE approval_requests DROP COLUMN audit_entry;
+       DROP TABLE audit_head;
+       DROP INDEX audit_log_sequence, audit_log_unsequenced, audit_log_request_entry;
+       ALTER TABLE audit_log DROP COLUMN id, DROP COLUMN logged_at, ALTER COLUMN hash SET NOT NULL, ADD PRIMARY KEY (sequence);
+       CREATE INDEX audit_log_request ON audit_log (request_id, sequence);
+       DELETE FROM signoff_migrations WHERE name = '0004-audit-sequencer';`,
+    );
+    const columns = "SELECT table_name || '.' || column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name IN ('audit_log', 'approval_requests') AND column_name IN ('id', 'audit_entry', 'logged_at')";
+    expect(await sql(schema, columns, [schema])).toEqual([{ name: 'approval_requests.id' }]);
+
+    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    expect(await a.getRequest('apr_m1')).toMatchObject({ status: 'denied' });
+    await b.updateRequest('apr_m2', deny);
+    await a.createRequest(newRequest('apr_m3').request, newRequest('apr_m3').events);
+    const audit = await b.readAudit();
+    expect(audit.slice(0, written.length)).toEqual(written);
+    expect(audit.map((entry) => entry.sequence)).toEqual(Array.from({ length: written.length + 2 }, (_, index) => index + 1));
+    expect((await verifyAuditLog({ store: a })).problems).toEqual([]);
+  });
+
   it('sequences, on another replica, every create acknowledged by a replica killed with -9 mid-burst', async () => {
     const schema = freshSchema();
     const agentKey = `sk_agent_${randomUUID()}`;
