@@ -40,6 +40,8 @@ const LIVENESS_TIMEOUT_MS = 5_000;
 const SEQUENCE_BATCH = 1_000;
 /** How often every replica looks for entries no one sequenced (a writer's replica died between its commit and its sequencing pass). */
 const SEQUENCER_SWEEP_MS = 1_000;
+/** How long a sequencing pass may sit idle inside its transaction before PostgreSQL ends it (a pass takes milliseconds). */
+const SEQUENCER_IDLE_LIMIT_MS = 10_000;
 
 /**
  * The store for several server replicas sharing one PostgreSQL database. Each write is one
@@ -125,7 +127,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     let total = 0;
     for (;;) {
       const taken = await transaction(async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
+        // A pass whose replica vanished without closing its connection (frozen, partitioned) is
+        // ended by PostgreSQL after it sits idle in the transaction, so the lock passes on.
+        await client.query(`SELECT set_config('idle_in_transaction_session_timeout', '${SEQUENCER_IDLE_LIMIT_MS}', true), pg_advisory_xact_lock($1, hashtext($2))`, [AUDIT_LOCK, schema ?? '']);
         const { rows: heads } = await client.query<{ sequence: string; hash: string; at: string }>(`SELECT sequence, hash, at FROM ${prefix}audit_head`);
         const { rows } = await client.query<{ id: string; body: string; logged_at: Date }>({
           name: `${statementPrefix}unsequenced`,
