@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killHard, spawnServer } from '../__fixtures__/server-process.js';
 import { sha256Hex } from '../config/server-config.js';
+import { hashRequestState } from '../audit/hash-request-state.js';
 import { verifyAuditLog } from '../retention/verify-audit-log.js';
 import { openPostgresStore } from './postgres-store.js';
 import { newRequest } from './store.contract.js';
@@ -172,6 +173,24 @@ describe.skipIf(!url)('PostgreSQL audit sequencer', () => {
       [3, 'request.denied', 'apr_two'],
     ]);
     expect((await verifyAuditLog({ store: a })).problems).toEqual([]);
+  });
+
+  it('refuses a row flipped together with its chained entry rewritten to match (hash stripped to pass as not yet sequenced)', async () => {
+    const schema = freshSchema();
+    const store = await open(schema);
+    await store.createRequest(newRequest('apr_flip').request, newRequest('apr_flip').events);
+    await store.updateRequest('apr_flip', deny);
+    await store.readAudit(); // chained
+    const [row] = await sql<{ body: string; audit_entry: string }>(schema, "SELECT body, audit_entry FROM approval_requests WHERE id = 'apr_flip'");
+    const forged = { ...JSON.parse(row?.body ?? '{}'), status: 'approved', granted: true };
+    const [entry] = await sql<{ body: string }>(schema, 'SELECT body FROM audit_log WHERE id = $1', [row?.audit_entry]);
+    const { hash: _hash, ...unsealed } = JSON.parse(entry?.body ?? '{}') as Record<string, unknown>;
+    await sql(schema, "UPDATE approval_requests SET status = 'approved', body = $1, state_hash = $2 WHERE id = 'apr_flip'", [JSON.stringify(forged), hashRequestState(forged)]);
+    await sql(schema, 'UPDATE audit_log SET body = $1, state_hash = $2 WHERE id = $3', [JSON.stringify({ ...unsealed, stateHash: hashRequestState(forged) }), hashRequestState(forged), row?.audit_entry]);
+
+    await expect(store.getRequest('apr_flip')).rejects.toThrow(/was modified/);
+    await expect(store.updateRequest('apr_flip', deny)).rejects.toThrow(/was modified/);
+    expect((await verifyAuditLog({ store })).problems.join('\n')).toMatch(/BROKEN at entry #2/);
   });
 
   it('upgrades a database written before the sequencer (migration 0004): its chain continues and its rows stay bound', async () => {

@@ -267,13 +267,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
    * waited for committed — a join would report a fresh, honest state as tampered.
    */
   const checkLocked = async (client: PoolClient, row: Pick<RequestRow, 'id' | 'body' | 'state_hash' | 'audit_sequence'>): Promise<RequestRowCheck> => {
-    const { rows } = await client.query<Pick<RequestRow, 'entry_body' | 'newest_state_sequence'>>({
+    const { rows } = await client.query<Pick<RequestRow, 'entry_body' | 'entry_sequence' | 'newest_state_sequence'>>({
       name: `${statementPrefix}evidence`,
-      text: `SELECT (SELECT body FROM ${audit} WHERE id = $2) AS entry_body,
+      text: `SELECT (SELECT body FROM ${audit} WHERE id = $2) AS entry_body, (SELECT sequence FROM ${audit} WHERE id = $2) AS entry_sequence,
               (SELECT max(id) FROM ${audit} WHERE request_id = $1 AND state_hash IS NOT NULL) AS newest_state_sequence`,
       values: [row.id, row.audit_sequence],
     });
-    return checkRequestRowColumns({ ...row, entry_body: rows[0]?.entry_body ?? null, newest_state_sequence: rows[0]?.newest_state_sequence ?? null }, 'entry');
+    return checkRequestRowColumns({ ...row, entry_body: rows[0]?.entry_body ?? null, entry_sequence: rows[0]?.entry_sequence ?? null, newest_state_sequence: rows[0]?.newest_state_sequence ?? null }, 'entry');
   };
   // `audit_sequence` in a row read here is the entry id (`audit_entry`): PostgreSQL rows name their entry by id.
   const lockedColumns = 'id, body, state_hash, audit_entry AS audit_sequence';
@@ -648,8 +648,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         );
         if (rows.length === 0) return { changed: [] as string[], tampered: [] as { id: string; problems: readonly string[] }[] };
         // The evidence in a second statement, for the reason `checkLocked` gives.
-        const { rows: evidence } = await client.query<Pick<RequestRow, 'id' | 'entry_body' | 'newest_state_sequence'>>(
-          `SELECT x.id, (SELECT body FROM ${audit} WHERE id = x.entry) AS entry_body,
+        const { rows: evidence } = await client.query<Pick<RequestRow, 'id' | 'entry_body' | 'entry_sequence' | 'newest_state_sequence'>>(
+          `SELECT x.id, (SELECT body FROM ${audit} WHERE id = x.entry) AS entry_body, (SELECT sequence FROM ${audit} WHERE id = x.entry) AS entry_sequence,
              (SELECT max(id) FROM ${audit} WHERE request_id = x.id AND state_hash IS NOT NULL) AS newest_state_sequence
            FROM unnest($1::text[], $2::bigint[]) AS x(id, entry)`,
           [rows.map((row) => row.id), rows.map((row) => row.audit_sequence)],
@@ -660,7 +660,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const events: AuditEventInput[] = [];
         for (const row of rows) {
           const found = evidenceOf.get(row.id);
-          const check = checkRequestRowColumns({ ...row, entry_body: found?.entry_body ?? null, newest_state_sequence: found?.newest_state_sequence ?? null }, 'entry');
+          const check = checkRequestRowColumns({ ...row, entry_body: found?.entry_body ?? null, entry_sequence: found?.entry_sequence ?? null, newest_state_sequence: found?.newest_state_sequence ?? null }, 'entry');
           if (!check.ok) {
             tampered.push({ id: row.id, problems: check.problems });
             continue;

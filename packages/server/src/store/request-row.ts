@@ -13,6 +13,8 @@ export interface RequestRow {
   readonly entry_body: string | null;
   /** The request's newest state event. */
   readonly newest_state_sequence: number | string | null;
+  /** PostgreSQL: the chain sequence of the entry at `audit_entry` (null until the sequencer chains it). */
+  readonly entry_sequence?: number | string | null;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface RequestRow {
  */
 export function selectRequestRows(prefix = '', reference: AuditReference = 'sequence'): string {
   if (reference === 'entry') {
-    return `SELECT r.id, r.body, r.state_hash, r.audit_entry AS audit_sequence, a.body AS entry_body,
+    return `SELECT r.id, r.body, r.state_hash, r.audit_entry AS audit_sequence, a.body AS entry_body, a.sequence AS entry_sequence,
     (SELECT max(l.id) FROM ${prefix}audit_log l WHERE l.request_id = r.id AND l.state_hash IS NOT NULL) AS newest_state_sequence
   FROM ${prefix}approval_requests r LEFT JOIN ${prefix}audit_log a ON a.id = r.audit_entry`;
   }
@@ -39,7 +41,12 @@ export function selectRequestRows(prefix = '', reference: AuditReference = 'sequ
 export function checkRequestRowColumns(row: RequestRow, reference: AuditReference = 'sequence'): RequestRowCheck {
   return checkRequestRow(
     { id: row.id, body: row.body, stateHash: row.state_hash ?? undefined, auditSequence: row.audit_sequence === null ? undefined : Number(row.audit_sequence) },
-    { entryBody: row.entry_body ?? undefined, newestStateSequence: row.newest_state_sequence === null ? undefined : Number(row.newest_state_sequence), reference },
+    {
+      entryBody: row.entry_body ?? undefined,
+      newestStateSequence: row.newest_state_sequence === null ? undefined : Number(row.newest_state_sequence),
+      reference,
+      ...(row.entry_sequence == null ? {} : { entrySequence: Number(row.entry_sequence) }),
+    },
   );
 }
 
