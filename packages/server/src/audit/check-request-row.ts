@@ -11,7 +11,19 @@ export interface StateEvidence {
   readonly entryBody: string | undefined;
   /** The sequence of the request's newest state event (an entry with `stateHash`), if any. */
   readonly newestStateSequence: number | undefined;
+  /**
+   * What the row's `auditSequence` and `newestStateSequence` count: chain sequences (`sequence`, the
+   * default: SQLite seals each entry as it writes it), or entry ids (`entry`: PostgreSQL writers
+   * insert entries unsequenced and a sequencer chains them after commit, so an entry may not have
+   * a sequence or a hash yet — see docs/audit-log.md).
+   */
+  readonly reference?: AuditReference;
+  /** With `reference: 'entry'`: the chain sequence the entry was given (the `sequence` column), `undefined` while it waits for the sequencer. */
+  readonly entrySequence?: number;
 }
+
+/** How a request row names the audit entry that produced its state: by chain sequence, or by entry id. */
+export type AuditReference = 'sequence' | 'entry';
 
 /** A row that matches its chain (with the request it holds), or what did not match. */
 export type RequestRowCheck =
@@ -40,7 +52,7 @@ export function checkRequestRow(row: StoredRequestState, evidence: StateEvidence
   if (row.auditSequence === undefined) {
     problems.push('the row has no audit_sequence (no audit event produced it)');
   } else {
-    problems.push(...entryProblems(row, row.auditSequence, evidence.entryBody));
+    problems.push(...entryProblems(row, row.auditSequence, evidence));
     if (evidence.newestStateSequence !== row.auditSequence) {
       problems.push(
         evidence.newestStateSequence !== undefined && evidence.newestStateSequence > row.auditSequence
@@ -54,13 +66,18 @@ export function checkRequestRow(row: StoredRequestState, evidence: StateEvidence
 }
 
 /** What is wrong with the entry a row says produced it. */
-function entryProblems(row: StoredRequestState, sequence: number, entryBody: string | undefined): string[] {
+function entryProblems(row: StoredRequestState, sequence: number, evidence: StateEvidence): string[] {
+  const { entryBody, reference = 'sequence', entrySequence } = evidence;
   if (entryBody === undefined) return [`audit entry #${sequence} does not exist (the log was cut, or the row points past it)`];
   const entry = parseJson(entryBody) as AuditEntry | undefined;
   if (entry === undefined || entry === null || typeof entry !== 'object') return [`audit entry #${sequence} is not valid JSON`];
   const problems: string[] = [];
-  if (!entryHashMatches(entry)) problems.push(`audit entry #${sequence} was modified (its hash does not match its content)`);
-  if (entry.sequence !== sequence) problems.push(`audit entry #${sequence} says it is #${String(entry.sequence)}`);
+  // An entry not sequenced yet has no hash to check (PostgreSQL, for the moments before the sequencer chains it);
+  // one the sequencer chained must still match its hash and its place, whatever its body now says.
+  const sealed = reference === 'sequence' || entrySequence !== undefined || 'hash' in entry;
+  if (sealed && !entryHashMatches(entry)) problems.push(`audit entry #${sequence} was modified (its hash does not match its content)`);
+  const place = reference === 'sequence' ? sequence : entrySequence;
+  if (place !== undefined && entry.sequence !== place) problems.push(`audit entry #${sequence} says it is #${String(entry.sequence)}, not #${place}`);
   if (entry.requestId !== row.id) problems.push(`audit entry #${sequence} belongs to ${entry.requestId ?? 'no request'}, not ${row.id}`);
   else if (entry.stateHash !== row.stateHash) problems.push(`audit entry #${sequence} commits to another state than the row's state_hash`);
   return problems;

@@ -1,4 +1,5 @@
 import type { ApprovalRequest } from '@signoff/core';
+import type { AuditReference } from '../audit/check-request-row.js';
 import { selectRequestRows } from './request-row.js';
 import type { ActionableQuery } from './store.js';
 
@@ -64,7 +65,7 @@ function rolesOf(query: ActionableQuery): string[] {
  * const values: unknown[] = [];
  * const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
  */
-export function actionableSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string {
+export function actionableSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string; readonly reference?: AuditReference }): string {
   const { prefix, param } = options;
   const deadline = query.order === 'deadline';
   // Backward (a Previous link): the rows just before the cursor, read in reverse and put back in order.
@@ -85,7 +86,7 @@ export function actionableSql(query: ActionableQuery, options: { readonly prefix
   });
   // DISTINCT: a request needing two of the reviewer's roles comes from two branches but is listed once.
   const page = `SELECT DISTINCT u.request_id, u.created_at, u.expires_at FROM (${branches.join(' UNION ALL ')}) AS u ORDER BY ${order('u', backward)} LIMIT ${limit}`;
-  return `${selectRequestRows(prefix)} JOIN (${page}) page ON page.request_id = r.id WHERE r.status = 'pending' ORDER BY ${order('page', false)}`;
+  return `${selectRequestRows(prefix, options.reference)} JOIN (${page}) page ON page.request_id = r.id WHERE r.status = 'pending' ORDER BY ${order('page', false)}`;
 }
 
 /**

@@ -57,7 +57,6 @@ ALTER TABLE ${prefix}approval_requests ADD COLUMN IF NOT EXISTS state_hash TEXT;
 ALTER TABLE ${prefix}audit_log ADD COLUMN IF NOT EXISTS request_id TEXT;
 ALTER TABLE ${prefix}audit_log ADD COLUMN IF NOT EXISTS state_hash TEXT;
 ALTER TABLE ${prefix}outbox ADD COLUMN IF NOT EXISTS payload TEXT;
-CREATE INDEX IF NOT EXISTS audit_log_request ON ${prefix}audit_log (request_id, sequence);
 CREATE TABLE IF NOT EXISTS ${prefix}ended_sessions (
   session_id TEXT PRIMARY KEY,
   expires_at TIMESTAMPTZ NOT NULL
@@ -122,6 +121,31 @@ CREATE INDEX request_retention_due ON ${prefix}request_retention (keep_until);
       // `?status=pending` newest first walks this in order and stops at the page, instead of sorting every pending request.
       name: '0003-status-created-index',
       sql: `CREATE INDEX approval_requests_status_created ON ${prefix}approval_requests (status, created_at, id);`,
+    },
+    {
+      // Writers no longer chain: they insert entries unsequenced (an `id` from a sequence, the time
+      // they were logged) and a sequencer gives them `sequence` and `hash` after commit; request rows
+      // name their entry by id (`audit_entry`); `audit_head` keeps the chain's end (retention may cut
+      // every sequenced entry). Existing entries keep their sequence as id. See docs/audit-log.md.
+      name: '0004-audit-sequencer',
+      sql: `
+CREATE SEQUENCE ${prefix}audit_log_entry_id;
+ALTER TABLE ${prefix}audit_log ADD COLUMN id BIGINT, ADD COLUMN logged_at TIMESTAMPTZ;
+UPDATE ${prefix}audit_log SET id = sequence;
+SELECT setval(${pg.escapeLiteral(`${prefix}audit_log_entry_id`)}, coalesce((SELECT max(sequence) FROM ${prefix}audit_log), 1), (SELECT count(*) > 0 FROM ${prefix}audit_log));
+ALTER TABLE ${prefix}audit_log DROP CONSTRAINT audit_log_pkey;
+ALTER TABLE ${prefix}audit_log ALTER COLUMN id SET DEFAULT nextval(${pg.escapeLiteral(`${prefix}audit_log_entry_id`)}), ALTER COLUMN id SET NOT NULL,
+  ALTER COLUMN sequence DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL, ADD PRIMARY KEY (id);
+ALTER SEQUENCE ${prefix}audit_log_entry_id OWNED BY ${prefix}audit_log.id;
+CREATE UNIQUE INDEX audit_log_sequence ON ${prefix}audit_log (sequence);
+CREATE INDEX audit_log_unsequenced ON ${prefix}audit_log (id) WHERE sequence IS NULL;
+DROP INDEX IF EXISTS ${prefix}audit_log_request;
+CREATE INDEX audit_log_request_entry ON ${prefix}audit_log (request_id, id);
+ALTER TABLE ${prefix}approval_requests ADD COLUMN audit_entry BIGINT;
+UPDATE ${prefix}approval_requests SET audit_entry = audit_sequence;
+CREATE TABLE ${prefix}audit_head (singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton), sequence BIGINT NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL);
+INSERT INTO ${prefix}audit_head (sequence, hash, at) SELECT sequence, hash, body::json ->> 'at' FROM ${prefix}audit_log ORDER BY sequence DESC LIMIT 1;
+`,
     },
   ];
 }

@@ -49,6 +49,7 @@ describe.skipIf(!url)('PostgreSQL store', () => {
 
   let schema = '';
   const factory: StoreFactory = {
+    entryColumn: 'audit_entry',
     async open() {
       schema = freshSchema();
       return openPostgresStore({ connectionString, schema });

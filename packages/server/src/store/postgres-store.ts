@@ -26,7 +26,7 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
 }
 
-// Advisory lock keys (the two-int form): DDL at startup is global, audit appends are per schema.
+// Advisory lock keys (the two-int form): DDL at startup is global, audit sequencing is per schema.
 const DDL_LOCK = 0x5160_0001;
 const AUDIT_LOCK = 0x5160_0002;
 const REQUESTER_LOCK = 0x5160_0003;
@@ -36,12 +36,20 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 const LIVENESS_INTERVAL_MS = 10_000;
 const LIVENESS_TIMEOUT_MS = 5_000;
+/** Entries the sequencer chains per transaction. */
+const SEQUENCE_BATCH = 1_000;
+/** How often every replica looks for entries no one sequenced (a writer's replica died between its commit and its sequencing pass). */
+const SEQUENCER_SWEEP_MS = 1_000;
+/** How long a sequencing pass may sit idle inside its transaction before PostgreSQL ends it (a pass takes milliseconds). */
+const SEQUENCER_IDLE_LIMIT_MS = 10_000;
 
 /**
  * The store for several server replicas sharing one PostgreSQL database. Each write is one
- * transaction with its audit events; audit appends are serialized by an advisory lock so the chain
- * has no gaps whichever replica writes. Changes are announced with `NOTIFY` on commit, and every
- * replica runs a `LISTEN` connection, so a waiter wakes whichever replica made the change.
+ * transaction with its audit events, inserted unsequenced (no lock shared between writers); after
+ * commit a sequencer — whichever replica takes the audit lock — chains every committed entry in
+ * batches, so the chain has no gaps or forks whichever replica writes (docs/audit-log.md). Reads of
+ * the log sequence first. Changes are announced with `NOTIFY` on commit, and every replica runs a
+ * `LISTEN` connection, so a waiter wakes whichever replica made the change.
  *
  * @example
  * const store = await openPostgresStore({ connectionString: 'postgres://signoff@db/signoff' });
@@ -61,6 +69,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+  let closed = false;
   // An idle connection that dies must not crash the process: the pool drops it and opens another.
   pool.on('error', (error) => console.error(`signoff: idle PostgreSQL connection failed: ${error.message}`));
   // pg-pool removes its own error listener while a client is checked out; the failure still reaches the next query.
@@ -74,71 +83,115 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      // Its entries are committed: chain them soon (the writer does not wait for that).
+      if (appendedIn.delete(client)) requestSequencing();
       return result;
     } catch (error) {
+      appendedIn.delete(client);
       broken = await client.query('ROLLBACK').then(() => false, () => true); // a dead connection is discarded, not pooled
       throw error;
     } finally {
       client.release(broken);
     }
   };
+  /** Connections whose open transaction appended audit entries. */
+  const appendedIn = new WeakSet<PoolClient>();
 
   /**
-   * Takes the audit lock (held to commit: the next writer, on any connection or replica, reads the
-   * last entry only after we commit) and reads the chain's head and the database clock under it, so
-   * `at` never goes backwards between replicas with skewed clocks.
+   * Logs events in the caller's transaction, unsequenced: one INSERT, no lock shared with other
+   * writers. Each entry gets an id (ascending in event order) and the database time it was logged;
+   * the sequencer gives it its place in the chain after commit. Returns the ids, in event order.
    */
-  const lockAuditHead = async (client: PoolClient): Promise<{ sequence: number; hash: string; at: string }> => {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
-    const { rows } = await client.query<{ now: Date; sequence: string | null; hash: string | null }>(
-      `SELECT clock_timestamp() AS now, last.sequence, last.hash
-       FROM (SELECT 1) AS one LEFT JOIN (SELECT sequence, hash FROM ${audit} ORDER BY sequence DESC LIMIT 1) AS last ON true`,
-    );
-    const last = rows[0];
-    return { sequence: Number(last?.sequence ?? 0), hash: last?.hash ?? GENESIS_HASH, at: (last?.now ?? new Date()).toISOString() };
-  };
-
-  const appendEvents = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
+  const appendEvents = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<number[]> => {
     if (events.length === 0) return [];
-    const head = await lockAuditHead(client);
-    let sequence = head.sequence;
-    let previousHash = head.hash;
-    const at = head.at;
-    const entries: AuditEntry[] = [];
-    for (const event of events) {
-      sequence += 1;
-      const entry = sealAuditEntry(event, sequence, at, previousHash);
-      await client.query(`INSERT INTO ${audit} (sequence, hash, body, request_id, state_hash) VALUES ($1, $2, $3, $4, $5)`, [
-        sequence,
-        entry.hash,
-        JSON.stringify(entry),
-        entry.requestId ?? null,
-        entry.stateHash ?? null,
-      ]);
-      previousHash = entry.hash;
-      entries.push(entry);
-    }
-    return entries;
-  };
-
-  /** `appendEvents` with one INSERT for all the events (the batched sweep writes hundreds at once). */
-  const appendEventsInBulk = async (client: PoolClient, events: readonly AuditEventInput[]): Promise<AuditEntry[]> => {
-    if (events.length === 0) return [];
-    const head = await lockAuditHead(client);
-    let sequence = head.sequence;
-    let previousHash = head.hash;
-    const at = head.at;
-    const entries = events.map((event) => {
-      sequence += 1;
-      const entry = sealAuditEntry(event, sequence, at, previousHash);
-      previousHash = entry.hash;
-      return entry;
+    const { rows } = await client.query<{ id: string }>({
+      name: `${statementPrefix}append`,
+      text: `INSERT INTO ${audit} (body, request_id, state_hash, logged_at)
+        SELECT x.body, x.request_id, x.state_hash, clock_timestamp() FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(body, request_id, state_hash, n) ORDER BY x.n
+        RETURNING id`,
+      values: [events.map((event) => JSON.stringify(event)), events.map((event) => event.requestId ?? null), events.map((event) => event.stateHash ?? null)],
     });
-    await client.query(
-      `INSERT INTO ${audit} (sequence, hash, body, request_id, state_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-      [entries.map((entry) => entry.sequence), entries.map((entry) => entry.hash), entries.map((entry) => JSON.stringify(entry)), entries.map((entry) => entry.requestId ?? null), entries.map((entry) => entry.stateHash ?? null)],
-    );
-    return entries;
+    appendedIn.add(client);
+    return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+  };
+
+  /**
+   * Chains every entry committed before it starts, `SEQUENCE_BATCH` per transaction, under the audit
+   * lock (the only section writers' entries pass through one at a time, and a short one: a few
+   * statements per batch, not per write). Entries are taken in id order from what is committed: a
+   * request's state events are written under its row lock, so the later one commits after the
+   * earlier one was visible and always gets the higher sequence. A sequencer that dies mid-batch
+   * rolls back whole; the next one (any replica) redoes the batch.
+   */
+  const sequenceCommitted = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const taken = await transaction(async (client) => {
+        // A pass whose replica vanished without closing its connection (frozen, partitioned) is
+        // ended by PostgreSQL after it sits idle in the transaction, so the lock passes on.
+        await client.query(`SELECT set_config('idle_in_transaction_session_timeout', '${SEQUENCER_IDLE_LIMIT_MS}', true), pg_advisory_xact_lock($1, hashtext($2))`, [AUDIT_LOCK, schema ?? '']);
+        const { rows: heads } = await client.query<{ sequence: string; hash: string; at: string }>(`SELECT sequence, hash, at FROM ${prefix}audit_head`);
+        const { rows } = await client.query<{ id: string; body: string; logged_at: Date }>({
+          name: `${statementPrefix}unsequenced`,
+          text: `SELECT id, body, logged_at FROM ${audit} WHERE sequence IS NULL ORDER BY id LIMIT ${SEQUENCE_BATCH}`,
+        });
+        if (rows.length === 0) return 0;
+        let sequence = Number(heads[0]?.sequence ?? 0);
+        let previousHash = heads[0]?.hash ?? GENESIS_HASH;
+        let at = heads[0]?.at ?? '';
+        const entries = rows.map((row) => {
+          sequence += 1;
+          // The time it was logged, never before the entry it follows (`at` does not go backwards along the chain).
+          const loggedAt = row.logged_at.toISOString();
+          if (loggedAt > at) at = loggedAt;
+          const entry = sealAuditEntry(JSON.parse(row.body) as AuditEventInput, sequence, at, previousHash);
+          previousHash = entry.hash;
+          return entry;
+        });
+        await client.query(
+          `UPDATE ${audit} AS a SET sequence = x.sequence, hash = x.hash, body = x.body FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS x(id, sequence, hash, body) WHERE a.id = x.id`,
+          [rows.map((row) => row.id), entries.map((entry) => entry.sequence), entries.map((entry) => entry.hash), entries.map((entry) => JSON.stringify(entry))],
+        );
+        await client.query(
+          `INSERT INTO ${prefix}audit_head (singleton, sequence, hash, at) VALUES (true, $1, $2, $3)
+           ON CONFLICT (singleton) DO UPDATE SET sequence = EXCLUDED.sequence, hash = EXCLUDED.hash, at = EXCLUDED.at`,
+          [sequence, previousHash, at],
+        );
+        return rows.length;
+      });
+      total += taken;
+      if (taken < SEQUENCE_BATCH) return total;
+    }
+  };
+
+  // At most one pass in flight per store; a request during a pass runs another after it, so an entry
+  // committed while a pass was reading is not left behind.
+  let sequencing: Promise<void> | undefined;
+  let sequenceAgain = false;
+  const requestSequencing = (): void => {
+    if (closed) return;
+    if (sequencing) {
+      sequenceAgain = true;
+      return;
+    }
+    sequencing = (async () => {
+      try {
+        do {
+          sequenceAgain = false;
+          await sequenceCommitted();
+        } while (sequenceAgain && !closed);
+      } catch (error) {
+        // The sweep below retries; entries stay committed and unsequenced meanwhile, never lost.
+        if (!closed) console.error(`signoff: sequencing audit entries failed (retrying): ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        sequencing = undefined;
+      }
+    })();
+  };
+  /** Sequences everything committed so far, then reads: a write's entries are in the chain once its caller reads the log. */
+  const sequenced = async <T>(read: () => Promise<T>): Promise<T> => {
+    await sequenceCommitted();
+    return read();
   };
 
   /** Reindexes a request left pending by a batched change (rare: the sweep's changes resolve); resolved ones are dropped in bulk. */
@@ -175,19 +228,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   /**
    * Writes what a change decided, in the caller's transaction: its events (the state event stamped),
-   * then the state with the sequence of that event. `NOTIFY` is delivered only if it commits.
+   * then the state with the id of that event. `NOTIFY` is delivered only if it commits.
    */
   const applyChange = async (client: PoolClient, id: string, outcome: RequestChange<unknown>): Promise<void> => {
     const bound = bindRequestState(outcome.request, outcome.events);
     const entries = await appendEvents(client, bound.events);
     if (outcome.request && bound.state) {
       const request = outcome.request;
-      await client.query(`UPDATE ${requests} SET status = $2, expires_at = $3, body = $4, audit_sequence = $5, state_hash = $6 WHERE id = $1`, [
+      await client.query(`UPDATE ${requests} SET status = $2, expires_at = $3, body = $4, audit_entry = $5, state_hash = $6 WHERE id = $1`, [
         id,
         request.status,
         request.expiresAt,
         requestToJson(request),
-        entries[bound.state.index]?.sequence,
+        entries[bound.state.index],
         bound.state.hash,
       ]);
       await reindex(client, request);
@@ -214,23 +267,26 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
    * waited for committed — a join would report a fresh, honest state as tampered.
    */
   const checkLocked = async (client: PoolClient, row: Pick<RequestRow, 'id' | 'body' | 'state_hash' | 'audit_sequence'>): Promise<RequestRowCheck> => {
-    const { rows } = await client.query<Pick<RequestRow, 'entry_body' | 'newest_state_sequence'>>({
+    const { rows } = await client.query<Pick<RequestRow, 'entry_body' | 'entry_sequence' | 'newest_state_sequence'>>({
       name: `${statementPrefix}evidence`,
-      text: `SELECT (SELECT body FROM ${audit} WHERE sequence = $2) AS entry_body,
-              (SELECT max(sequence) FROM ${audit} WHERE request_id = $1 AND state_hash IS NOT NULL) AS newest_state_sequence`,
+      text: `SELECT (SELECT body FROM ${audit} WHERE id = $2) AS entry_body, (SELECT sequence FROM ${audit} WHERE id = $2) AS entry_sequence,
+              (SELECT max(id) FROM ${audit} WHERE request_id = $1 AND state_hash IS NOT NULL) AS newest_state_sequence`,
       values: [row.id, row.audit_sequence],
     });
-    return checkRequestRowColumns({ ...row, entry_body: rows[0]?.entry_body ?? null, newest_state_sequence: rows[0]?.newest_state_sequence ?? null });
+    return checkRequestRowColumns({ ...row, entry_body: rows[0]?.entry_body ?? null, entry_sequence: rows[0]?.entry_sequence ?? null, newest_state_sequence: rows[0]?.newest_state_sequence ?? null }, 'entry');
   };
-  const lockedColumns = 'id, body, state_hash, audit_sequence';
+  // `audit_sequence` in a row read here is the entry id (`audit_entry`): PostgreSQL rows name their entry by id.
+  const lockedColumns = 'id, body, state_hash, audit_entry AS audit_sequence';
+  const selectRows = selectRequestRows(prefix, 'entry');
 
   /** Audits a refused tampered row in its own transaction; `once` skips it when that is already the request's newest event (the sweeper retries every few seconds). */
   const recordTampering = async (id: string, problems: readonly string[], once: boolean) => {
     const tampered = stateTampered(id, problems);
     await transaction(async (client) => {
       if (once) {
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
-        const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${audit} WHERE request_id = $1 ORDER BY sequence DESC LIMIT 1`, [id]);
+        // Per request: two replicas sweeping at once log it once.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, `${schema ?? ''}:tampered:${id}`]);
+        const { rows } = await client.query<{ body: string }>(`SELECT body FROM ${audit} WHERE request_id = $1 ORDER BY id DESC LIMIT 1`, [id]);
         if (rows[0] && (JSON.parse(rows[0].body) as AuditEntry).type === 'state.tampered') return;
       }
       await appendEvents(client, [tampered.event]);
@@ -248,7 +304,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     for (const row of rows) {
       const bound = bindRequestState(requestFromJson(row.body), [adoptionEvent(row.id)]);
       const [entry] = await appendEvents(client, bound.events);
-      await client.query(`UPDATE ${requests} SET audit_sequence = $2, state_hash = $3 WHERE id = $1`, [row.id, entry?.sequence, bound.state?.hash]);
+      await client.query(`UPDATE ${requests} SET audit_entry = $2, state_hash = $3 WHERE id = $1`, [row.id, entry, bound.state?.hash]);
     }
   };
 
@@ -286,8 +342,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       );
       const unbound = columns.length > 0 && !columns.some((column) => column.column_name === 'state_hash');
       await client.query(postgresSchemaSql(schema));
-      if (unbound) await bindFoundRows(client);
       await runMigrations(client);
+      if (unbound) await bindFoundRows(client);
     });
   } catch (error) {
     await pool.end();
@@ -301,7 +357,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   let listenClient: pg.Client | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = RETRY_MIN_MS;
-  let closed = false;
   let connectedBefore = false;
   const announce = (id: string): void => {
     for (const listener of listeners) {
@@ -367,31 +422,37 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw error;
   }
 
+  // Every replica sequences: after its own commits, and on a slow sweep for entries a replica that
+  // died after committing left (and at start, for those a stopped cluster left).
+  const sequencerSweep = setInterval(requestSequencing, SEQUENCER_SWEEP_MS);
+  sequencerSweep.unref();
+  requestSequencing();
+
   return {
     async createRequest(request, events, outboxMessages) {
       const bound = bindRequestState(request, events);
       const outcome = await transaction(async (client): Promise<{ existing: RequestRow } | { created: ApprovalRequest }> => {
         // The unique (requester, idempotency_key) decides races: a concurrent twin waits for ours, then does nothing.
-        // The audit sequence is known only once the events are appended (after the lock they take), so it is set after.
+        // The events are logged only once the row is ours, so the entry id is set after.
         const inserted = await client.query(
           `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (requester, idempotency_key) DO NOTHING`,
           [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), bound.state?.hash],
         );
         if (inserted.rowCount === 0) {
-          const { rows } = await client.query<RequestRow>(`${selectRequestRows(prefix)} WHERE r.requester = $1 AND r.idempotency_key = $2`, [request.requester, request.idempotencyKey]);
+          const { rows } = await client.query<RequestRow>(`${selectRows} WHERE r.requester = $1 AND r.idempotency_key = $2`, [request.requester, request.idempotencyKey]);
           const existing = rows[0];
           if (!existing) throw new Error(`request with idempotency key '${request.idempotencyKey}' conflicted but cannot be read`);
           return { existing };
         }
         const entries = await appendEvents(client, bound.events);
-        await client.query(`UPDATE ${requests} SET audit_sequence = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]?.sequence]);
+        await client.query(`UPDATE ${requests} SET audit_entry = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]]);
         await reindex(client, request);
         await enqueue(client, outboxMessages);
         await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
         return { created: request };
       });
-      return 'existing' in outcome ? { request: checkedRequest(outcome.existing), created: false } : { request: outcome.created, created: true };
+      return 'existing' in outcome ? { request: checkedRequest(outcome.existing, 'entry'), created: false } : { request: outcome.created, created: true };
     },
     async createRequestChecked(request, events, outboxMessages, checks): Promise<CheckedCreation> {
       const bound = bindRequestState(request, events);
@@ -401,7 +462,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const outcome = await transaction(async (client): Promise<Outcome> => {
         // One create per requester at a time, on every replica: counts, twins and keys read below cannot race another create.
         await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REQUESTER_LOCK, `${schema ?? ''}:${request.requester}`]);
-        const select = selectRequestRows(prefix);
+        const select = selectRows;
         if (request.idempotencyKey !== undefined) {
           const { rows } = await client.query<RequestRow>(
             `${select} WHERE r.requester = $1 AND (r.idempotency_key = $2 OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.requester = $1 AND k.idempotency_key = $2))`,
@@ -412,7 +473,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (escalates && checks.dedupe) {
           const { rows } = await client.query<RequestRow>(`${select} WHERE r.requester = $1 AND r.dedupe_key = $2 AND r.status = 'pending'`, [request.requester, checks.dedupe.key]);
           const twin = rows[0];
-          const check = twin && checkRequestRowColumns(twin);
+          const check = twin && checkRequestRowColumns(twin, 'entry');
           // An overdue twin is about to expire: it leaves the de-duplication index and a new request opens.
           if (twin && check?.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET dedupe_key = NULL WHERE id = $1`, [twin.id]);
           else if (twin && check?.ok) {
@@ -455,7 +516,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         // Under the requester lock a conflict can only be a write that bypassed it (a plain create): refuse rather than guess.
         if (inserted.rowCount === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
         const entries = await appendEvents(client, bound.events);
-        await client.query(`UPDATE ${requests} SET audit_sequence = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]?.sequence]);
+        await client.query(`UPDATE ${requests} SET audit_entry = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]]);
         await reindex(client, request);
         if (escalates) await client.query(`UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $1`, [request.requester]);
         await enqueue(client, outboxMessages);
@@ -463,30 +524,29 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         return { created: request };
       });
       if ('overBudget' in outcome) return outcome.overBudget;
-      if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing) };
+      if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing, 'entry') };
       return { kind: 'created', request: outcome.created };
     },
     async createRequests(items) {
       if (items.length === 0) return;
       await transaction(async (client) => {
-        const head = await lockAuditHead(client);
-        let sequence = head.sequence;
-        let previousHash = head.hash;
-        const at = head.at;
-        // Sealed here, written with one statement per table and chunk: an import is a few round trips, not a few per request.
-        const columns = { audit: [[], [], [], [], []] as unknown[][], requests: [[], [], [], [], [], [], [], [], [], []] as unknown[][], roles: [[], [], [], [], [], [], []] as unknown[][], decided: [[], []] as unknown[][], retention: [[], []] as unknown[][] };
+        // Entry ids drawn up front (ascending), entries written unsequenced like any write, one
+        // statement per table and chunk: an import is a few round trips, not a few per request.
+        const bindings = items.map(({ request, events }) => ({ request, bound: bindRequestState(request, events) }));
+        const count = bindings.reduce((sum, item) => sum + item.bound.events.length, 0);
+        const { rows: drawn } = await client.query<{ id: string }>(`SELECT nextval(${pg.escapeLiteral(`${prefix}audit_log_entry_id`)}) AS id FROM generate_series(1, $1)`, [count]);
+        const ids = drawn.map((row) => Number(row.id)).sort((a, b) => a - b);
+        let next = 0;
+        const columns = { audit: [[], [], [], []] as unknown[][], requests: [[], [], [], [], [], [], [], [], [], []] as unknown[][], roles: [[], [], [], [], [], [], []] as unknown[][], decided: [[], []] as unknown[][], retention: [[], []] as unknown[][] };
         const push = (target: unknown[][], values: readonly unknown[]) => values.forEach((value, index) => target[index]?.push(value));
-        for (const { request, events } of items) {
-          const bound = bindRequestState(request, events);
-          let stateSequence: number | undefined;
+        for (const { request, bound } of bindings) {
+          let stateEntry: number | undefined;
           for (const [index, event] of bound.events.entries()) {
-            sequence += 1;
-            const entry = sealAuditEntry(event, sequence, at, previousHash);
-            previousHash = entry.hash;
-            if (index === bound.state?.index) stateSequence = sequence;
-            push(columns.audit, [sequence, entry.hash, JSON.stringify(entry), entry.requestId ?? null, entry.stateHash ?? null]);
+            const id = ids[next++] as number;
+            if (index === bound.state?.index) stateEntry = id;
+            push(columns.audit, [id, JSON.stringify(event), event.requestId ?? null, event.stateHash ?? null]);
           }
-          push(columns.requests, [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), stateSequence ?? null, bound.state?.hash ?? null]);
+          push(columns.requests, [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), stateEntry ?? null, bound.state?.hash ?? null]);
           const index = actionableIndexOf(request);
           for (const role of index?.roles ?? []) push(columns.roles, [request.id, role, request.createdAt, request.expiresAt, request.requester, request.onBehalfOf ?? null, request.tool]);
           for (const reviewer of index?.decidedBy ?? []) push(columns.decided, [request.id, reviewer]);
@@ -500,8 +560,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             await client.query(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${types.map((type, index) => `$${index + 1}::${type}[]`).join(', ')})`, chunk);
           }
         };
-        await insertColumns(audit, 'sequence, hash, body, request_id, state_hash', ['bigint', 'text', 'text', 'text', 'text'], columns.audit);
-        await insertColumns(requests, 'id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash', ['text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'text', 'bigint', 'text'], columns.requests);
+        await client.query(
+          `INSERT INTO ${audit} (id, body, request_id, state_hash, logged_at) SELECT x.*, clock_timestamp() FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS x ORDER BY 1`,
+          columns.audit.slice(0, 4),
+        );
+        appendedIn.add(client);
+        await insertColumns(requests, 'id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_entry, state_hash', ['text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'text', 'bigint', 'text'], columns.requests);
         await insertColumns(`${prefix}request_roles`, 'request_id, role, created_at, expires_at, requester, on_behalf_of, tool', ['text', 'text', 'timestamptz', 'timestamptz', 'text', 'text', 'text'], columns.roles);
         await insertColumns(`${prefix}request_decided`, 'request_id, reviewer', ['text', 'text'], columns.decided);
         await insertColumns(`${prefix}request_retention`, 'request_id, keep_until', ['text', 'timestamptz'], columns.retention);
@@ -510,8 +574,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       });
     },
     async getRequest(id) {
-      const { rows } = await pool.query<RequestRow>({ name: `${statementPrefix}get`, text: `${selectRequestRows(prefix)} WHERE r.id = $1`, values: [id] });
-      return rows[0] && checkedRequest(rows[0]);
+      const { rows } = await pool.query<RequestRow>({ name: `${statementPrefix}get`, text: `${selectRows} WHERE r.id = $1`, values: [id] });
+      return rows[0] && checkedRequest(rows[0], 'entry');
     },
     async listRequests(filter: ApprovalFilter = {}) {
       const where: string[] = [];
@@ -541,15 +605,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (filter.search) (values.push(filter.search), where.push(`strpos(lower(r.body), lower($${values.length})) > 0`));
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
       const order = deadline ? 'r.expires_at ASC, r.id ASC' : 'r.created_at DESC, r.id DESC';
-      const sql = `${selectRequestRows(prefix)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
+      const sql = `${selectRows} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
       const { rows } = await pool.query<RequestRow>(sql, values);
-      return checkRequestRows(rows);
+      return checkRequestRows(rows, 'entry');
     },
     async listActionable(query) {
       const values: unknown[] = [];
-      const sql = actionableSql(query, { prefix, param: (value) => (values.push(value), `$${values.length}`) });
+      const sql = actionableSql(query, { prefix, param: (value) => (values.push(value), `$${values.length}`), reference: 'entry' });
       const { rows } = await pool.query<RequestRow>(sql, values);
-      return checkRequestRows(rows);
+      return checkRequestRows(rows, 'entry');
     },
     async countActionable(query) {
       const values: unknown[] = [];
@@ -584,10 +648,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         );
         if (rows.length === 0) return { changed: [] as string[], tampered: [] as { id: string; problems: readonly string[] }[] };
         // The evidence in a second statement, for the reason `checkLocked` gives.
-        const { rows: evidence } = await client.query<Pick<RequestRow, 'id' | 'entry_body' | 'newest_state_sequence'>>(
-          `SELECT x.id, (SELECT body FROM ${audit} WHERE sequence = x.sequence) AS entry_body,
-             (SELECT max(sequence) FROM ${audit} WHERE request_id = x.id AND state_hash IS NOT NULL) AS newest_state_sequence
-           FROM unnest($1::text[], $2::bigint[]) AS x(id, sequence)`,
+        const { rows: evidence } = await client.query<Pick<RequestRow, 'id' | 'entry_body' | 'entry_sequence' | 'newest_state_sequence'>>(
+          `SELECT x.id, (SELECT body FROM ${audit} WHERE id = x.entry) AS entry_body, (SELECT sequence FROM ${audit} WHERE id = x.entry) AS entry_sequence,
+             (SELECT max(id) FROM ${audit} WHERE request_id = x.id AND state_hash IS NOT NULL) AS newest_state_sequence
+           FROM unnest($1::text[], $2::bigint[]) AS x(id, entry)`,
           [rows.map((row) => row.id), rows.map((row) => row.audit_sequence)],
         );
         const evidenceOf = new Map(evidence.map((row) => [row.id, row]));
@@ -596,7 +660,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const events: AuditEventInput[] = [];
         for (const row of rows) {
           const found = evidenceOf.get(row.id);
-          const check = checkRequestRowColumns({ ...row, entry_body: found?.entry_body ?? null, newest_state_sequence: found?.newest_state_sequence ?? null });
+          const check = checkRequestRowColumns({ ...row, entry_body: found?.entry_body ?? null, entry_sequence: found?.entry_sequence ?? null, newest_state_sequence: found?.newest_state_sequence ?? null }, 'entry');
           if (!check.ok) {
             tampered.push({ id: row.id, problems: check.problems });
             continue;
@@ -610,18 +674,18 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           changes.push({ request: result.request, bound: { ...bound, ...(bound.state ? { state: { ...bound.state, index: events.length + bound.state.index } } : {}) }, outbox: result.outbox ?? [] });
           events.push(...bound.events);
         }
-        const entries = await appendEventsInBulk(client, events);
+        const entries = await appendEvents(client, events);
         if (changes.length > 0) {
           await client.query(
-            `UPDATE ${requests} AS r SET status = x.status, expires_at = x.expires_at, body = x.body, audit_sequence = x.audit_sequence, state_hash = x.state_hash
-             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::text[]) AS x(id, status, expires_at, body, audit_sequence, state_hash)
+            `UPDATE ${requests} AS r SET status = x.status, expires_at = x.expires_at, body = x.body, audit_entry = x.audit_entry, state_hash = x.state_hash
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::text[]) AS x(id, status, expires_at, body, audit_entry, state_hash)
              WHERE r.id = x.id`,
             [
               changes.map((item) => item.request.id),
               changes.map((item) => item.request.status),
               changes.map((item) => item.request.expiresAt),
               changes.map((item) => requestToJson(item.request)),
-              changes.map((item) => (item.bound.state ? entries[item.bound.state.index]?.sequence : null)),
+              changes.map((item) => (item.bound.state ? entries[item.bound.state.index] : null)),
               changes.map((item) => item.bound.state?.hash ?? null),
             ],
           );
@@ -679,22 +743,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async enqueueOutbox(messages) {
       await transaction((client) => enqueue(client, messages));
     },
+    // Reads of the log sequence what is committed first: what a caller wrote is in the chain it reads.
     async readAudit() {
-      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence`);
+      const { rows } = await sequenced(() => pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE sequence IS NOT NULL ORDER BY sequence`));
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async readRequestAudit(requestId) {
-      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE request_id = $1 ORDER BY sequence`, [requestId]);
+      const { rows } = await sequenced(() => pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE request_id = $1 AND sequence IS NOT NULL ORDER BY sequence`, [requestId]));
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async readAuditPage(after, limit) {
-      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE sequence > $1 ORDER BY sequence LIMIT $2`, [after, limit]);
+      // The first page sequences first (a reader walking the log from the start); later ones continue that walk.
+      const read = () => pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE sequence > $1 ORDER BY sequence LIMIT $2`, [after, limit]);
+      const { rows } = await (after === 0 ? sequenced(read) : read());
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
     async planArchive(cutoff) {
+      // Sequenced first: the plan's range and the rows it pins are read off the chain as it is now.
+      await sequenceCommitted();
       const { rows } = await pool.query<{ first: string | null; last: string | null; pinned: string | null }>(
         `SELECT (SELECT min(sequence) FROM ${audit}) AS first, (SELECT max(sequence) FROM ${audit}) AS last,
-           (SELECT min(r.audit_sequence) FROM ${requests} r LEFT JOIN ${prefix}request_retention k ON k.request_id = r.id
+           (SELECT min(a.sequence) FROM ${requests} r JOIN ${audit} a ON a.id = r.audit_entry LEFT JOIN ${prefix}request_retention k ON k.request_id = r.id
             WHERE r.status = 'pending' OR k.request_id IS NULL OR k.keep_until > $1) AS pinned`,
         [cutoff],
       );
@@ -704,34 +773,34 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const to = Math.min(Number(bounds.last), (bounds.pinned === null ? Number.POSITIVE_INFINITY : Number(bounds.pinned)) - 1);
       if (to < from) return undefined;
       const { rows: count } = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id WHERE k.keep_until <= $1 AND r.audit_sequence <= $2`,
+        `SELECT count(*) AS n FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id JOIN ${audit} a ON a.id = r.audit_entry WHERE k.keep_until <= $1 AND a.sequence <= $2`,
         [cutoff, to],
       );
       return Number(count[0]?.n ?? 0) === 0 ? undefined : { from, to, cutoff };
     },
     async readArchivableRows(plan, afterId, limit) {
       const { rows } = await pool.query<RequestRow>(
-        `SELECT r.id, r.body, r.state_hash, r.audit_sequence FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id
-         WHERE k.keep_until <= $1 AND r.audit_sequence <= $2 AND k.request_id > $3 ORDER BY k.request_id LIMIT $4`,
+        `SELECT r.id, r.body, r.state_hash, a.sequence AS audit_sequence FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id JOIN ${audit} a ON a.id = r.audit_entry
+         WHERE k.keep_until <= $1 AND a.sequence <= $2 AND k.request_id > $3 ORDER BY k.request_id LIMIT $4`,
         [plan.cutoff, plan.to, afterId, limit],
       );
       return rows.map(toStoredRequestState);
     },
     async commitArchive(plan, rows, event) {
       return transaction(async (client) => {
-        // The audit lock first: no writer appends (or archives) while the log's start is checked and cut.
+        // The audit lock first: no sequencer chains (and no other run archives) while the log's start is checked and cut.
         await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
         const { rows: first } = await client.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`);
         if (first[0]?.first === null || Number(first[0]?.first) !== plan.from) return false;
         for (let start = 0; start < rows.length; start += 10_000) {
           const chunk = rows.slice(start, start + 10_000);
           const { rows: locked } = await client.query<{ n: string }>(
-            `SELECT count(*) AS n FROM (SELECT r.id FROM ${requests} r JOIN unnest($1::text[], $2::bigint[]) AS x(id, sequence) ON r.id = x.id AND r.audit_sequence = x.sequence FOR UPDATE OF r) AS matched`,
+            `SELECT count(*) AS n FROM (SELECT r.id FROM ${requests} r JOIN unnest($1::text[], $2::bigint[]) AS x(id, sequence) ON r.id = x.id JOIN ${audit} a ON a.id = r.audit_entry AND a.sequence = x.sequence FOR UPDATE OF r) AS matched`,
             [chunk.map((row) => row.id), chunk.map((row) => row.auditSequence ?? null)],
           );
           if (Number(locked[0]?.n) !== chunk.length) throw new ArchiveMoved();
         }
-        // Appended before the entries go, so the chain's newest entry always stays in the table.
+        // Logged with the cut; the sequencer chains it after the head kept in audit_head (the cut may take every sequenced entry).
         await appendEvents(client, bindRequestState(undefined, [event]).events);
         for (let start = 0; start < rows.length; start += 10_000) {
           const ids = rows.slice(start, start + 10_000).map((row) => row.id);
@@ -746,7 +815,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       });
     },
     async readAuditStart() {
-      const { rows } = await pool.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`);
+      const { rows } = await sequenced(() => pool.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`));
       return rows[0]?.first == null ? undefined : Number(rows[0].first);
     },
     async endSession(sessionId, expiresAt) {
@@ -761,17 +830,21 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return (rowCount ?? 0) > 0;
     },
     async readAuditHead() {
-      const { rows } = await pool.query<{ body: string }>(`SELECT body FROM ${audit} ORDER BY sequence DESC LIMIT 1`);
+      const { rows } = await sequenced(() => pool.query<{ body: string }>(`SELECT body FROM ${audit} WHERE sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1`));
       if (!rows[0]) return undefined;
       const { sequence, hash, at } = JSON.parse(rows[0].body) as AuditEntry;
       return { sequence, hash, at };
     },
     async readRequestStates() {
-      const { rows } = await pool.query<RequestRow>(`SELECT id, body, state_hash, audit_sequence FROM ${requests} ORDER BY id`);
+      // `audit_sequence`: the chain sequence of the row's entry (unsequenced only if written after the sequencing just done).
+      const { rows } = await sequenced(() => pool.query<RequestRow>(`SELECT r.id, r.body, r.state_hash, a.sequence AS audit_sequence FROM ${requests} r LEFT JOIN ${audit} a ON a.id = r.audit_entry ORDER BY r.id`));
       return rows.map(toStoredRequestState);
     },
     async readRequestStatesPage(afterId, limit) {
-      const { rows } = await pool.query<RequestRow>(`SELECT id, body, state_hash, audit_sequence FROM ${requests} WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);
+      const { rows } = await pool.query<RequestRow>(
+        `SELECT r.id, r.body, r.state_hash, a.sequence AS audit_sequence FROM ${requests} r LEFT JOIN ${audit} a ON a.id = r.audit_entry WHERE r.id > $1 ORDER BY r.id LIMIT $2`,
+        [afterId, limit],
+      );
       return rows.map(toStoredRequestState);
     },
     onRequestChanged(listener) {
@@ -783,6 +856,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       closed = true;
       clearTimeout(retryTimer);
       clearInterval(liveness);
+      clearInterval(sequencerSweep);
+      // Leave nothing this replica committed unsequenced (another replica, or the next start, would chain it otherwise).
+      await sequencing;
+      await sequenceCommitted().catch(() => undefined);
       listeners.clear();
       await listenClient?.end().catch(() => undefined);
       await pool.end();

@@ -18,6 +18,8 @@ export interface StoreFactory {
   sql(statement: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Makes a fresh database holding the tables as Signoff 0.1 created them (no store open); `reopen` opens it. */
   createLegacy(): Promise<void>;
+  /** The column by which a request row names the audit entry of its state (default `audit_sequence`; PostgreSQL: `audit_entry`, an entry id). */
+  readonly entryColumn?: string;
 }
 
 const policy = createGuard(parsePolicy('rules: [{ tool: "**", action: escalate, metadata: { approval_timeout_minutes: 10 } }]'));
@@ -282,7 +284,8 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       result: 'approved',
     });
     const isTampered = (error: unknown) => SignoffError.isInstance(error) && error.code === 'STATE_TAMPERED';
-    const rowOf = async (id: string) => (await factory.sql('SELECT body, state_hash, audit_sequence FROM approval_requests WHERE id = ?', [id]))[0];
+    const entryColumn = factory.entryColumn ?? 'audit_sequence';
+    const rowOf = async (id: string) => (await factory.sql(`SELECT body, state_hash, ${entryColumn} AS entry FROM approval_requests WHERE id = ?`, [id]))[0];
 
     it('binds each row to the audit event that produced its state, and logs a state no event announced', async () => {
       const { request, events } = newRequest('apr_bind');
@@ -339,7 +342,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       const pending = await rowOf('apr_back');
       await deniedRequest('apr_other');
       await store.updateRequest('apr_back', (current) => ({ request: { ...current, status: 'denied', granted: false }, events: [{ type: 'request.denied', requestId: 'apr_back', actor: 'ana', detail: {} }], result: null }));
-      await factory.sql("UPDATE approval_requests SET status = 'pending', body = ?, state_hash = ?, audit_sequence = ? WHERE id = ?", [pending?.body, pending?.state_hash, pending?.audit_sequence, 'apr_back']);
+      await factory.sql(`UPDATE approval_requests SET status = 'pending', body = ?, state_hash = ?, ${entryColumn} = ? WHERE id = ?`, [pending?.body, pending?.state_hash, pending?.entry, 'apr_back']);
 
       await expect(store.updateRequest('apr_back', approve)).rejects.toThrow(/rolled back/);
       await expect(store.getRequest('apr_back')).rejects.toSatisfy(isTampered);
@@ -348,7 +351,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 
     it('refuses a row whose state event was cut from the log', async () => {
       await deniedRequest('apr_cut');
-      await factory.sql('DELETE FROM audit_log WHERE sequence > 1');
+      await factory.sql('DELETE FROM audit_log WHERE sequence > 1 OR sequence IS NULL'); // PostgreSQL: sequenced or not yet
       await expect(store.updateRequest('apr_cut', approve)).rejects.toThrow(/entry #\d+ does not exist/);
       expect((await store.readAudit()).map((entry) => entry.type)).toEqual(['request.created', 'state.tampered']);
     });
