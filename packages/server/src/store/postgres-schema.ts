@@ -123,5 +123,14 @@ CREATE INDEX request_retention_due ON ${prefix}request_retention (keep_until);
       name: '0003-status-created-index',
       sql: `CREATE INDEX approval_requests_status_created ON ${prefix}approval_requests (status, created_at, id);`,
     },
+    {
+      // Retention across replicas: a lease so one archives at a time, and rows in state-entry order so a
+      // run's cap (the request after `maxRequests`) is one index step, not a sort of the backlog.
+      name: '0004-retention-lease',
+      sql: `
+CREATE TABLE ${prefix}signoff_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
+CREATE INDEX approval_requests_audit_sequence ON ${prefix}approval_requests (audit_sequence);
+`,
+    },
   ];
 }
