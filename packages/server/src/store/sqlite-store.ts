@@ -13,7 +13,7 @@ import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequest
 import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
 import { overBudget } from './over-budget.js';
-import { BUDGET_NOTICE_QUIET_MS, type ApprovalFilter, type BudgetExceeded, type CheckedCreation, type CreateChecks, type RequestChange, type Store } from './store.js';
+import { BUDGET_NOTICE_QUIET_MS, type ActionableQuery, type ApprovalFilter, type BudgetExceeded, type CheckedCreation, type CreateChecks, type RequestChange, type Store } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS approval_requests (
@@ -159,6 +159,19 @@ const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Databas
     },
   },
 ];
+
+/**
+ * The statement and values the SQLite store runs for an actionable page: each role's index named,
+ * so the plan does not hang on statistics SQLite has not gathered (see `ActionableSqlOptions`).
+ *
+ * @example
+ * const { sql, values } = sqliteActionableSql({ reviewer: 'ana', roles: ['finance'], now: new Date() });
+ */
+export function sqliteActionableSql(query: ActionableQuery): { sql: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?'), indexedBy: true });
+  return { sql, values };
+}
 
 /** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
 function createActionableIndexer(db: Database.Database): (request: ApprovalRequest) => void {
@@ -442,8 +455,7 @@ export function openSqliteStore(file: string): Store {
       return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
     },
     async listActionable(query) {
-      const values: unknown[] = [];
-      const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
+      const { sql, values } = sqliteActionableSql(query);
       return checkRequestRows(prepared(sql).all(...values) as RequestRow[]);
     },
     async countActionable(query) {
