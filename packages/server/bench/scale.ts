@@ -182,6 +182,14 @@ if (url && (!only || only.includes('postgres'))) {
       await client.end();
     };
     await bench('PostgreSQL', store, `${url}?schema=${schema}`, vacuum);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query<{ bytes: string }>(
+      `SELECT sum(pg_total_relation_size(c.oid)) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [schema],
+    );
+    await client.end();
+    console.log(`database: ${(Number(rows[0]?.bytes ?? 0) / 1e6).toFixed(0)} MB (tables with their indexes and TOAST)`);
   } finally {
     await store.close();
     const client = new pg.Client({ connectionString: url });
