@@ -37,10 +37,10 @@ class LeaseLost extends Error {}
 
 /**
  * One retention run, under the store's `retention` lease so replicas sharing a database take turns
- * (`undefined` at once while another holds it): writes the oldest audit entries and the resolved requests they hold to a JSON
- * Lines file, fsyncs it (and its directory) under its final name, and only then, in one
- * transaction, deletes them from the hot tables and appends `retention.archived` naming the file,
- * its sha256 and the range. A crash before that commit leaves every row in place and a file that
+ * (`undefined` at once while another holds it): writes the oldest audit entries and the resolved
+ * requests they hold to a JSON Lines file, fsyncs it (and its directory) under its final name, and
+ * only then, in one transaction, deletes them from the hot tables and appends `retention.archived`
+ * naming the file, its sha256 and the range. A crash before that commit leaves every row in place and a file that
  * no entry names (`signoff audit verify` ignores it; nothing is lost or doubled); a row that
  * changed meanwhile, or a lease lost meanwhile, makes the commit refuse, and the run removes its own
  * file. At most `maxRequests` leave per run. `undefined` when nothing can go yet.
