@@ -10,7 +10,7 @@ export { checkRequestRow, type RequestRowCheck, type StateEvidence } from './aud
 export { compareRequestStates, compareRowsWithStates, noteState, type NewestStates, type RequestStateMismatch } from './audit/compare-request-states.js';
 export { hashRequestState } from './audit/hash-request-state.js';
 export { openSqliteStore } from './store/sqlite-store.js';
-export type { ActionableQuery, ApprovalFilter, ArchivePlan, ListOrder, RequestChange, Store } from './store/store.js';
+export type { ActionableQuery, ApprovalFilter, ArchivePlan, Lease, ListOrder, RequestChange, Store } from './store/store.js';
 export type { StoredRequestState } from './store/stored-request-state.js';
 export { createApprovalService, type ApprovalService, type ApprovalServiceOptions, type Principal, type WaitOutcome } from './approval-service.js';
 export { archiveDirOf, historyRetentionOf, loadServerConfig, sha256Hex, storeUrlOf, type ApiKey, type ServerConfig } from './config/server-config.js';

@@ -152,18 +152,23 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
       }, PRUNE_INTERVAL_MS)
     : undefined;
   pruner?.unref();
-  // Retention: one run at a time; a failed run leaves everything in place and is tried again next time.
+  // Retention: one run at a time here, and one across replicas (the store's lease); a failed run
+  // leaves everything in place and is tried again next time. A run that hit its cap is followed by
+  // another a second later, so a backlog drains in bounded transactions with the API answering between.
   let archiving = false;
+  let backlog: NodeJS.Timeout | undefined;
   const retention = config.retention;
-  const archiver =
-    retention &&
-    setInterval(() => {
-      if (archiving) return;
-      archiving = true;
-      archiveResolved({ store, directory: retention.archiveDir, resolvedAfterMs: retention.resolvedAfterMs })
-        .catch((error: unknown) => console.error('signoff: retention run failed (will retry)', error))
-        .finally(() => (archiving = false));
-    }, retention.intervalMs);
+  const archive = (): void => {
+    if (!retention || archiving || closing) return;
+    archiving = true;
+    archiveResolved({ store, directory: retention.archiveDir, resolvedAfterMs: retention.resolvedAfterMs, maxRequests: retention.maxRequestsPerRun })
+      .then((run) => {
+        if (run && run.requests >= retention.maxRequestsPerRun) (backlog = setTimeout(archive, BACKLOG_PAUSE_MS)).unref();
+      })
+      .catch((error: unknown) => console.error('signoff: retention run failed (will retry)', error))
+      .finally(() => (archiving = false));
+  };
+  const archiver = retention && setInterval(archive, retention.intervalMs);
   archiver?.unref();
 
   let closing: Promise<void> | undefined;
@@ -178,6 +183,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
         clearInterval(sweeper);
         clearInterval(pruner);
         clearInterval(archiver);
+        clearTimeout(backlog);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         service.close(); // releases long-polls, so the server can finish its in-flight requests
         // Keep-alive connections hold close() open; drop each as soon as its last response is out.
@@ -196,6 +202,7 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
 }
 
 const PRUNE_INTERVAL_MS = 60_000;
+const BACKLOG_PAUSE_MS = 1_000;
 
 function safeUser(): string {
   try {

@@ -143,6 +143,7 @@ const RetentionSchema = strictMapping(
     resolved_after_days: z.number({ error: 'expected a number of days' }).positive().max(36_500),
     archive_dir: z.string({ error: 'expected the directory archive files are written to' }).min(1),
     interval_minutes: z.number({ error: 'expected a number of minutes' }).positive().max(10_080).default(60),
+    max_requests_per_run: z.number({ error: 'expected a whole number' }).int().min(1).max(1_000_000).default(10_000),
   },
   'retention key',
 );
@@ -257,8 +258,8 @@ export interface ServerConfig {
     | undefined;
   /** The web inbox at `/inbox`, when configured: session signing key and cookie settings. */
   readonly inbox: { readonly sessionSecret: string; readonly sessionTtlMs: number; readonly secureCookies: boolean; readonly oidc?: OidcSignInOptions } | undefined;
-  /** Retention, when configured: resolved requests older than `resolvedAfterMs` move to JSON Lines files in `archiveDir` (absolute), checked every `intervalMs`. */
-  readonly retention?: { readonly resolvedAfterMs: number; readonly archiveDir: string; readonly intervalMs: number } | undefined;
+  /** Retention, when configured: resolved requests older than `resolvedAfterMs` move to JSON Lines files in `archiveDir` (absolute), checked every `intervalMs`, at most `maxRequestsPerRun` a run. */
+  readonly retention?: { readonly resolvedAfterMs: number; readonly archiveDir: string; readonly intervalMs: number; readonly maxRequestsPerRun: number } | undefined;
 }
 
 /**
@@ -411,6 +412,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
       resolvedAfterMs: config.retention.resolved_after_days * 86_400_000,
       archiveDir: resolve(base, config.retention.archive_dir),
       intervalMs: config.retention.interval_minutes * 60_000,
+      maxRequestsPerRun: config.retention.max_requests_per_run,
     },
     apiKeys: config.api_keys.map((key) => ({
       name: key.name,

@@ -26,18 +26,29 @@ afterAll(async () => {
   await client.end();
 });
 
-const stores = [
-  { name: 'SQLite', skip: false, open: async (): Promise<Store> => openSqliteStore(join(directory, `${randomBytes(4).toString('hex')}.db`)) },
-  {
-    name: 'PostgreSQL',
-    skip: !postgresUrl,
-    open: async (): Promise<Store> => {
-      const schema = `signoff_retention_${randomBytes(3).toString('hex')}`;
-      schemas.push(schema);
-      return openPostgresStore({ connectionString: postgresUrl ?? '', schema });
+/** `open` makes a new database; `replica` opens a second store on the database `open` made last (another server). */
+const stores = (() => {
+  let file = '';
+  let schema = '';
+  return [
+    {
+      name: 'SQLite',
+      skip: false,
+      open: async (): Promise<Store> => openSqliteStore((file = join(directory, `${randomBytes(4).toString('hex')}.db`))),
+      replica: async (): Promise<Store> => openSqliteStore(file),
     },
-  },
-];
+    {
+      name: 'PostgreSQL',
+      skip: !postgresUrl,
+      open: async (): Promise<Store> => {
+        schema = `signoff_retention_${randomBytes(3).toString('hex')}`;
+        schemas.push(schema);
+        return openPostgresStore({ connectionString: postgresUrl ?? '', schema });
+      },
+      replica: async (): Promise<Store> => openPostgresStore({ connectionString: postgresUrl ?? '', schema }),
+    },
+  ];
+})();
 
 /** A request created `daysAgo` and, unless pending, resolved an hour later. */
 function made(id: string, daysAgo: number, status: ApprovalRequest['status'], extra: Partial<ApprovalRequest> = {}) {
@@ -47,7 +58,7 @@ function made(id: string, daysAgo: number, status: ApprovalRequest['status'], ex
   return { request: { ...request, status, ...resolved, ...extra }, events };
 }
 
-describe.each(stores)('retention on $name', ({ skip, open }) => {
+describe.each(stores)('retention on $name', ({ skip, open, replica }) => {
   let store: Store;
   let archive: string;
   beforeEach(async () => {
@@ -127,5 +138,72 @@ describe.each(stores)('retention on $name', ({ skip, open }) => {
     const report = await verifyAuditLog({ store, archiveDirectory: archive });
     expect(report.problems).toEqual([]);
     expect(report.archivedRequests + report.liveRequests).toBe(3);
+  });
+
+  it.skipIf(skip)('replicas take turns under a lease, a pass archives at most maxRequests, and each request is archived once', async () => {
+    const other = await replica();
+    try {
+      const old = Array.from({ length: 120 }, (_, index) => made(`apr_many${String(index).padStart(7, '0')}`, 100 - index / 10, (['denied', 'expired', 'executed'] as const)[index % 3] ?? 'denied'));
+      await store.createRequests(old);
+      const options = { directory: archive, resolvedAfterMs: 30 * DAY, now: NOW, maxRequests: 50 };
+
+      // While another replica holds the lease, a run archives nothing.
+      expect(await other.acquireLease({ name: 'retention', holder: 'replica-b', ttlMs: 60_000 })).toBe(true);
+      expect(await store.acquireLease({ name: 'retention', holder: 'replica-a', ttlMs: 60_000 })).toBe(false);
+      expect(await archiveResolved({ ...options, store })).toBeUndefined();
+      expect(await store.getRequest('apr_many0000000')).toBeDefined();
+      expect(readdirSync(archive)).toEqual([]);
+      await other.releaseLease('retention', 'replica-b');
+
+      // Both replicas run retention side by side until nothing is left to archive.
+      const cutoff = new Date(NOW.getTime() - 30 * DAY);
+      const drain = async (replicaStore: Store) => {
+        const runs = [];
+        for (let attempt = 0; attempt < 500 && (await replicaStore.planArchive(cutoff)) !== undefined; attempt += 1) {
+          const run = await archiveResolved({ ...options, store: replicaStore });
+          if (run) runs.push(run);
+          else await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        return runs;
+      };
+      const runs = (await Promise.all([drain(store), drain(other)])).flat();
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...runs.map((run) => run.requests))).toBeLessThanOrEqual(50);
+      const archivedIds = readdirSync(archive).flatMap((name) =>
+        readFileSync(join(archive, name), 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { request?: { id: string } })
+          .flatMap((line) => (line.request ? [line.request.id] : [])),
+      );
+      expect(archivedIds.sort()).toEqual(old.map((item) => item.request.id).sort());
+      const report = await verifyAuditLog({ store: other, archiveDirectory: archive });
+      expect(report.problems).toEqual([]);
+      expect(report).toMatchObject({ archivedRequests: 120, liveRequests: 0, leftovers: [] });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it.skipIf(skip)('a run whose lease another replica took over before it committed changes nothing', async () => {
+    const other = await replica();
+    try {
+      await store.createRequests([made('apr_fenced00001', 50, 'denied'), made('apr_fenced00002', 49, 'expired')]);
+      // The run's lease lapses after its file is written, and another replica takes it before the commit.
+      const slow: Store = {
+        ...store,
+        commitArchive: async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(await other.acquireLease({ name: 'retention', holder: 'replica-b', ttlMs: 60_000 })).toBe(true);
+          return store.commitArchive(...args);
+        },
+      };
+      expect(await archiveResolved({ store: slow, directory: archive, resolvedAfterMs: 30 * DAY, now: NOW, leaseMs: 5 })).toBeUndefined();
+      expect((await store.getRequest('apr_fenced00001'))?.status).toBe('denied');
+      expect(readdirSync(archive)).toEqual([]);
+      expect((await verifyAuditLog({ store, archiveDirectory: archive })).problems).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });

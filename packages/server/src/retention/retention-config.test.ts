@@ -9,10 +9,12 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 const base = 'policy: ./policy.yaml\napi_keys:\n  - { name: agent, kind: agent, key_sha256: "' + 'a'.repeat(64) + '" }\n';
 
 describe('retention in signoff.yaml', () => {
-  it('reads days, the archive directory (relative to the file) and the interval', () => {
+  it('reads days, the archive directory (relative to the file), the interval and the cap per run', () => {
     const file = join(directory, 'signoff.yaml');
     writeFileSync(file, `${base}retention: { resolved_after_days: 90, archive_dir: ./archive }\n`);
-    expect(loadServerConfig(file).retention).toEqual({ resolvedAfterMs: 90 * 86_400_000, archiveDir: join(directory, 'archive'), intervalMs: 3_600_000 });
+    expect(loadServerConfig(file).retention).toEqual({ resolvedAfterMs: 90 * 86_400_000, archiveDir: join(directory, 'archive'), intervalMs: 3_600_000, maxRequestsPerRun: 10_000 });
+    writeFileSync(file, `${base}retention: { resolved_after_days: 90, archive_dir: ./archive, interval_minutes: 5, max_requests_per_run: 2000 }\n`);
+    expect(loadServerConfig(file).retention).toMatchObject({ intervalMs: 300_000, maxRequestsPerRun: 2_000 });
     expect(archiveDirOf(file)).toBe(join(directory, 'archive'));
     writeFileSync(file, base);
     expect(loadServerConfig(file).retention).toBeUndefined();

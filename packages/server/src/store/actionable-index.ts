@@ -34,6 +34,23 @@ export function actionableIndexOf(request: ApprovalRequest): ActionableIndexRows
   return { roles: [...roles], decidedBy: [...decidedBy] };
 }
 
+/** How {@link actionableSql} writes for one store. */
+export interface ActionableSqlOptions {
+  /** Qualifies table names (`"signoff".`), or `''`. */
+  readonly prefix: string;
+  /** Adds a value and returns its placeholder (`?` or `$n`). */
+  readonly param: (value: unknown) => string;
+  /**
+   * Name each branch's index (SQLite's `INDEXED BY`). Without statistics (SQLite has none until
+   * `ANALYZE`, which nothing runs) its planner took the deadline range `expires_at > now` for selective,
+   * walked the deadline index for a newest-first page and sorted every pending request of the role:
+   * the page's cost grew with the role's backlog. Named, the walk is in list order and stops at `limit`.
+   */
+  readonly indexedBy?: boolean;
+  /** How request rows name their audit entry (PostgreSQL: by entry id; see check-request-row). */
+  readonly reference?: AuditReference;
+}
+
 /** The conditions of an {@link ActionableQuery} on the index table `x` other than its role (and the page position). */
 function actionableWhere(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string }): string[] {
   const { prefix, param } = options;
@@ -57,7 +74,7 @@ function rolesOf(query: ActionableQuery): string[] {
  * The SELECT that answers an {@link ActionableQuery} with the page's request rows (checked by the
  * caller), for both SQL stores: `param` adds a value and returns its placeholder (`?` or `$n`).
  * The page is chosen from the index table alone: one branch per role walks that role's index in
- * list order and stops after `limit` matches, the branches are merged and cut to `limit`, and only
+ * list order and stops after `limit` matches (on SQLite named with `INDEXED BY`: see {@link ActionableSqlOptions}), the branches are merged and cut to `limit`, and only
  * then are the page's rows joined with the requests and their audit evidence. So a page costs
  * about `limit` index entries per role, however many requests are pending.
  *
@@ -65,7 +82,7 @@ function rolesOf(query: ActionableQuery): string[] {
  * const values: unknown[] = [];
  * const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
  */
-export function actionableSql(query: ActionableQuery, options: { readonly prefix: string; readonly param: (value: unknown) => string; readonly reference?: AuditReference }): string {
+export function actionableSql(query: ActionableQuery, options: ActionableSqlOptions): string {
   const { prefix, param } = options;
   const deadline = query.order === 'deadline';
   // Backward (a Previous link): the rows just before the cursor, read in reverse and put back in order.
@@ -82,7 +99,8 @@ export function actionableSql(query: ActionableQuery, options: { readonly prefix
       const op = deadline !== backward ? '>' : '<';
       where.push(`(x.${column} ${op} ${param(position.at)} OR (x.${column} = ${param(position.at)} AND x.request_id ${op} ${param(position.id)}))`);
     }
-    return `SELECT * FROM (SELECT x.request_id, x.created_at, x.expires_at FROM ${prefix}request_roles x WHERE ${where.join(' AND ')} ORDER BY ${order('x', backward)} LIMIT ${limit}) AS branch`;
+    const hint = options.indexedBy ? ` INDEXED BY request_roles_${deadline ? 'deadline' : 'newest'}` : '';
+    return `SELECT * FROM (SELECT x.request_id, x.created_at, x.expires_at FROM ${prefix}request_roles x${hint} WHERE ${where.join(' AND ')} ORDER BY ${order('x', backward)} LIMIT ${limit}) AS branch`;
   });
   // DISTINCT: a request needing two of the reviewer's roles comes from two branches but is listed once.
   const page = `SELECT DISTINCT u.request_id, u.created_at, u.expires_at FROM (${branches.join(' UNION ALL ')}) AS u ORDER BY ${order('u', backward)} LIMIT ${limit}`;

@@ -147,5 +147,14 @@ CREATE TABLE ${prefix}audit_head (singleton BOOLEAN PRIMARY KEY DEFAULT true CHE
 INSERT INTO ${prefix}audit_head (sequence, hash, at) SELECT sequence, hash, body::json ->> 'at' FROM ${prefix}audit_log ORDER BY sequence DESC LIMIT 1;
 `,
     },
+    {
+      // Retention across replicas: a lease so one archives at a time, and rows found by their state
+      // entry so a run's cap (the request after `maxRequests`) walks the chain's index, not a sort of the backlog.
+      name: '0005-retention-lease',
+      sql: `
+CREATE TABLE ${prefix}signoff_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
+CREATE INDEX approval_requests_audit_entry ON ${prefix}approval_requests (audit_entry);
+`,
+    },
   ];
 }

@@ -758,7 +758,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await (after === 0 ? sequenced(read) : read());
       return rows.map((row) => JSON.parse(row.body) as AuditEntry);
     },
-    async planArchive(cutoff) {
+    async planArchive(cutoff, options = {}) {
       // Sequenced first: the plan's range and the rows it pins are read off the chain as it is now.
       await sequenceCommitted();
       const { rows } = await pool.query<{ first: string | null; last: string | null; pinned: string | null }>(
@@ -770,13 +770,21 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const bounds = rows[0];
       if (!bounds || bounds.first === null || bounds.last === null) return undefined;
       const from = Number(bounds.first);
-      const to = Math.min(Number(bounds.last), (bounds.pinned === null ? Number.POSITIVE_INFINITY : Number(bounds.pinned)) - 1);
+      let to = Math.min(Number(bounds.last), (bounds.pinned === null ? Number.POSITIVE_INFINITY : Number(bounds.pinned)) - 1);
       if (to < from) return undefined;
-      const { rows: count } = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id JOIN ${audit} a ON a.id = r.audit_entry WHERE k.keep_until <= $1 AND a.sequence <= $2`,
+      // Every row up to `to` may go (the pin): stop before the state entry of the one after the cap.
+      if (options.maxRequests !== undefined) {
+        const { rows: next } = await pool.query<{ sequence: string }>(
+          `SELECT a.sequence FROM ${audit} a JOIN ${requests} r ON r.audit_entry = a.id WHERE a.sequence <= $1 ORDER BY a.sequence LIMIT 1 OFFSET $2`,
+          [to, Math.max(1, Math.trunc(options.maxRequests))],
+        );
+        if (next[0]) to = Number(next[0].sequence) - 1;
+      }
+      const { rowCount } = await pool.query(
+        `SELECT 1 FROM ${prefix}request_retention k JOIN ${requests} r ON r.id = k.request_id JOIN ${audit} a ON a.id = r.audit_entry WHERE k.keep_until <= $1 AND a.sequence <= $2 LIMIT 1`,
         [cutoff, to],
       );
-      return Number(count[0]?.n ?? 0) === 0 ? undefined : { from, to, cutoff };
+      return (rowCount ?? 0) === 0 ? undefined : { from, to, cutoff };
     },
     async readArchivableRows(plan, afterId, limit) {
       const { rows } = await pool.query<RequestRow>(
@@ -792,6 +800,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AUDIT_LOCK, schema ?? '']);
         const { rows: first } = await client.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`);
         if (first[0]?.first === null || Number(first[0]?.first) !== plan.from) return false;
+        // Fenced: a run whose lease lapsed and went to another replica must not cut the log under it.
+        // FOR UPDATE: a takeover waits for this commit (then finds the log moved on).
+        if (plan.lease) {
+          const { rowCount } = await client.query(`SELECT 1 FROM ${prefix}signoff_leases WHERE name = $1 AND holder = $2 AND expires_at > clock_timestamp() FOR UPDATE`, [plan.lease.name, plan.lease.holder]);
+          if ((rowCount ?? 0) === 0) return false;
+        }
         for (let start = 0; start < rows.length; start += 10_000) {
           const chunk = rows.slice(start, start + 10_000);
           const { rows: locked } = await client.query<{ n: string }>(
@@ -813,6 +827,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (error instanceof ArchiveMoved) return false;
         throw error;
       });
+    },
+    async acquireLease(lease) {
+      // Inserted, or taken over when ours already or run out (the database's clock, so replicas' skew does not matter).
+      const { rowCount } = await pool.query(
+        `INSERT INTO ${prefix}signoff_leases AS lease (name, holder, expires_at) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+         ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+         WHERE lease.holder = EXCLUDED.holder OR lease.expires_at <= clock_timestamp()`,
+        [lease.name, lease.holder, lease.ttlMs],
+      );
+      return rowCount === 1;
+    },
+    async releaseLease(name, holder) {
+      await pool.query(`DELETE FROM ${prefix}signoff_leases WHERE name = $1 AND holder = $2`, [name, holder]);
     },
     async readAuditStart() {
       const { rows } = await sequenced(() => pool.query<{ first: string | null }>(`SELECT min(sequence) AS first FROM ${audit}`));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LEGACY_SQLITE_SCHEMA } from '../__fixtures__/legacy-schema.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openSqliteStore, sqliteActionableSql } from './sqlite-store.js';
 import { describeCheckedCreateContract } from './checked-create.contract.js';
 import { describeActionableContract } from './actionable.contract.js';
 import { describeStoreContract, type StoreFactory } from './store.contract.js';
@@ -52,6 +52,27 @@ describe('SQLite query plans', () => {
       const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT r.id FROM approval_requests r WHERE r.status = ? ORDER BY r.created_at DESC, r.id DESC LIMIT 50").all('pending') as { detail: string }[]).map((row) => row.detail);
       expect(plan.join('\n')).toContain('approval_requests_status_created');
       expect(plan.join('\n')).not.toContain('TEMP B-TREE');
+    } finally {
+      db.close();
+    }
+  });
+
+  it("chooses a reviewer's page by walking each role's covering index in list order, then reads only the page's rows by id", async () => {
+    // A fresh database has no statistics (nothing runs ANALYZE): the plan must not depend on them.
+    const store = openSqliteStore(nextFile());
+    await store.close();
+    const db = new Database(file);
+    try {
+      for (const [order, index] of [['newest', 'request_roles_newest'], ['deadline', 'request_roles_deadline']] as const) {
+        const { sql, values } = sqliteActionableSql({ reviewer: 'ana', roles: ['finance', 'security'], ownedRequesters: ['agent-1'], now: new Date(), order, limit: 50 });
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as { detail: string }[]).map((row) => row.detail);
+        // One walk per role (finance, security, and * for "any reviewer"), each stopping at the page.
+        expect(plan.filter((detail) => detail.startsWith(`SEARCH x USING COVERING INDEX ${index} (role=?`))).toHaveLength(3);
+        expect(plan).toContain('SEARCH d USING PRIMARY KEY (request_id=? AND reviewer=?)');
+        // Requests and audit entries are looked up for the page's rows, never scanned.
+        expect(plan.some((detail) => /^SEARCH r USING .*\(id=\?\)$/.test(detail))).toBe(true);
+        expect(plan.filter((detail) => /^SCAN (r|a|l|x|d)\b/.test(detail))).toEqual([]);
+      }
     } finally {
       db.close();
     }

@@ -13,7 +13,7 @@ import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequest
 import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
 import { overBudget } from './over-budget.js';
-import { BUDGET_NOTICE_QUIET_MS, type ApprovalFilter, type BudgetExceeded, type CheckedCreation, type CreateChecks, type RequestChange, type Store } from './store.js';
+import { BUDGET_NOTICE_QUIET_MS, type ActionableQuery, type ApprovalFilter, type BudgetExceeded, type CheckedCreation, type CreateChecks, type RequestChange, type Store } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS approval_requests (
@@ -147,7 +147,31 @@ const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Databas
       db.exec('CREATE INDEX approval_requests_status_created ON approval_requests (status, created_at, id)');
     },
   },
+  {
+    // Retention across replicas: a lease so one archives at a time, and rows in state-entry order so a
+    // run's cap (the request after `maxRequests`) is one index step, not a sort of the backlog.
+    name: '0004-retention-lease',
+    up(db) {
+      db.exec(`
+        CREATE TABLE signoff_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX approval_requests_audit_sequence ON approval_requests (audit_sequence);
+      `);
+    },
+  },
 ];
+
+/**
+ * The statement and values the SQLite store runs for an actionable page: each role's index named,
+ * so the plan does not hang on statistics SQLite has not gathered (see `ActionableSqlOptions`).
+ *
+ * @example
+ * const { sql, values } = sqliteActionableSql({ reviewer: 'ana', roles: ['finance'], now: new Date() });
+ */
+export function sqliteActionableSql(query: ActionableQuery): { sql: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?'), indexedBy: true });
+  return { sql, values };
+}
 
 /** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
 function createActionableIndexer(db: Database.Database): (request: ApprovalRequest) => void {
@@ -431,8 +455,7 @@ export function openSqliteStore(file: string): Store {
       return checkRequestRows(db.prepare(sql).all(...values) as RequestRow[]);
     },
     async listActionable(query) {
-      const values: unknown[] = [];
-      const sql = actionableSql(query, { prefix: '', param: (value) => (values.push(value), '?') });
+      const { sql, values } = sqliteActionableSql(query);
       return checkRequestRows(prepared(sql).all(...values) as RequestRow[]);
     },
     async countActionable(query) {
@@ -516,7 +539,7 @@ export function openSqliteStore(file: string): Store {
     async readAudit() {
       return (statements.readAudit.all() as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEntry);
     },
-    async planArchive(cutoff) {
+    async planArchive(cutoff, options = {}) {
       const at = cutoff.toISOString();
       const bounds = db.prepare('SELECT min(sequence) AS first, max(sequence) AS last FROM audit_log').get() as { first: number | null; last: number | null };
       if (bounds.first === null || bounds.last === null) return undefined;
@@ -527,12 +550,15 @@ export function openSqliteStore(file: string): Store {
            WHERE r.status = 'pending' OR k.request_id IS NULL OR k.keep_until > ?`,
         )
         .get(at) as { pinned: number | null };
-      const to = Math.min(bounds.last, (pinned.pinned ?? Number.POSITIVE_INFINITY) - 1);
+      let to = Math.min(bounds.last, (pinned.pinned ?? Number.POSITIVE_INFINITY) - 1);
       if (to < bounds.first) return undefined;
-      const rows = db
-        .prepare('SELECT count(*) AS n FROM request_retention k JOIN approval_requests r ON r.id = k.request_id WHERE k.keep_until <= ? AND r.audit_sequence <= ?')
-        .get(at, to) as { n: number };
-      return rows.n === 0 ? undefined : { from: bounds.first, to, cutoff };
+      // Every row up to `to` may go (the pin): stop before the state entry of the one after the cap.
+      if (options.maxRequests !== undefined) {
+        const next = db.prepare('SELECT audit_sequence FROM approval_requests WHERE audit_sequence <= ? ORDER BY audit_sequence LIMIT 1 OFFSET ?').get(to, Math.max(1, Math.trunc(options.maxRequests))) as { audit_sequence: number } | undefined;
+        if (next) to = next.audit_sequence - 1;
+      }
+      const any = db.prepare('SELECT 1 FROM request_retention k JOIN approval_requests r ON r.id = k.request_id WHERE k.keep_until <= ? AND r.audit_sequence <= ? LIMIT 1').get(at, to);
+      return any === undefined ? undefined : { from: bounds.first, to, cutoff };
     },
     async readArchivableRows(plan, afterId, limit) {
       return (
@@ -552,6 +578,8 @@ export function openSqliteStore(file: string): Store {
         .transaction(() => {
           const first = db.prepare('SELECT min(sequence) AS first FROM audit_log').get() as { first: number | null };
           if (first.first !== plan.from) return false;
+          // Fenced: a run whose lease lapsed and went to another replica must not cut the log under it.
+          if (plan.lease && !db.prepare('SELECT 1 FROM signoff_leases WHERE name = ? AND holder = ? AND expires_at > ?').get(plan.lease.name, plan.lease.holder, new Date().toISOString())) return false;
           for (const row of rows) if ((sequenceOf.get(row.id) as { audit_sequence: number | null } | undefined)?.audit_sequence !== (row.auditSequence ?? null)) return false;
           // Appended before the entries go, so the chain's newest entry always stays in the table.
           appendEvents(bindRequestState(undefined, [event]).events);
@@ -560,6 +588,21 @@ export function openSqliteStore(file: string): Store {
           return true;
         })
         .immediate();
+    },
+    async acquireLease(lease) {
+      const now = Date.now();
+      // Inserted, or taken over when ours already or run out; `changes` is 0 while another holder's lease runs.
+      const taken = db
+        .prepare(
+          `INSERT INTO signoff_leases (name, holder, expires_at) VALUES (?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+           WHERE signoff_leases.holder = excluded.holder OR signoff_leases.expires_at <= ?`,
+        )
+        .run(lease.name, lease.holder, new Date(now + lease.ttlMs).toISOString(), new Date(now).toISOString());
+      return taken.changes === 1;
+    },
+    async releaseLease(name, holder) {
+      db.prepare('DELETE FROM signoff_leases WHERE name = ? AND holder = ?').run(name, holder);
     },
     async readAuditStart() {
       return (db.prepare('SELECT min(sequence) AS first FROM audit_log').get() as { first: number | null }).first ?? undefined;

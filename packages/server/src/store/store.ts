@@ -76,6 +76,17 @@ export interface ArchivePlan {
   readonly to: number;
   /** Requests resolved before this may go (their `keepUntil` is at or before it). */
   readonly cutoff: Date;
+  /** The lease the run holds: the commit refuses (changes nothing) unless it still holds it. */
+  readonly lease?: { readonly name: string; readonly holder: string };
+}
+
+/** A named lease in the store's database: replicas sharing it take turns at a job (retention). */
+export interface Lease {
+  readonly name: string;
+  /** Who holds it: unique per run (or per process). */
+  readonly holder: string;
+  /** How long it lasts from now (the database's clock on PostgreSQL), unless renewed or released. */
+  readonly ttlMs: number;
 }
 
 /** What a change to one request decides: the new state to write (if any), the events to log, a result to return. */
@@ -166,8 +177,12 @@ export interface Store {
   readRequestAudit(requestId: string): Promise<AuditEntry[]>;
   /** Up to `limit` entries after sequence `after`, in order: reads a log of any size a page at a time. */
   readAuditPage(after: number, limit: number): Promise<AuditEntry[]>;
-  /** The next retention run for requests resolved before `cutoff`, or `undefined` when none can go yet. */
-  planArchive(cutoff: Date): Promise<ArchivePlan | undefined>;
+  /**
+   * The next retention run for requests resolved before `cutoff`, or `undefined` when none can go yet.
+   * With `maxRequests`, the range stops before the state entry of the request after that many, so a
+   * backlog leaves in passes of bounded size (each a bounded transaction) instead of one long one.
+   */
+  planArchive(cutoff: Date, options?: { readonly maxRequests?: number }): Promise<ArchivePlan | undefined>;
   /** The rows a plan archives, as stored, `limit` at a time in id order after `afterId`. */
   readArchivableRows(plan: ArchivePlan, afterId: string, limit: number): Promise<StoredRequestState[]>;
   /**
@@ -176,6 +191,13 @@ export interface Store {
    * entries `from`..`to`. `false`, with nothing changed, when the log or a row moved meanwhile.
    */
   commitArchive(plan: ArchivePlan, rows: readonly { readonly id: string; readonly auditSequence: number | undefined }[], event: AuditEventInput): Promise<boolean>;
+  /**
+   * Takes `lease` (or renews it when its holder has it already): `false` while another holder's
+   * lease runs. An expired lease goes to whoever asks next.
+   */
+  acquireLease(lease: Lease): Promise<boolean>;
+  /** Gives a lease up before it runs out (nothing happens if another holder has it). */
+  releaseLease(name: string, holder: string): Promise<void>;
   /** The sequence of the oldest entry still in the hot log (1 until a retention run archived some), `undefined` while it is empty. */
   readAuditStart(): Promise<number | undefined>;
   /** Records that an inbox session was signed out, so no copy of its cookie works again (until it would have expired anyway). */
