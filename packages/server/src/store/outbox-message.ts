@@ -27,6 +27,12 @@ export interface BudgetNotice {
 export interface DigestNotice {
   readonly reviewerId: string;
   readonly window: string;
+  /**
+   * Set on a follow-up: the id of the window's digest that a sender had already claimed when a
+   * request of that window committed (the sender reads what waits after claiming, so it may have
+   * missed the request); the follow-up is due at once and lists what waits then.
+   */
+  readonly after?: string;
 }
 
 /** A delivery about a request, written in the same transaction as the change that caused it, so none is ever lost. */

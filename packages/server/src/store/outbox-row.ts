@@ -33,6 +33,15 @@ export function toOutboxColumns(message: OutboxMessageInput): { channel: string;
     : { channel, topic, target, requestId: message.requestId, payload: null };
 }
 
+/**
+ * Whether a digest row is still unclaimed: queued and not leased or retried since it was due. A
+ * request that joins a claimed digest may be missed by its sender (it reads what waits after the
+ * claim), so it queues a follow-up instead (see {@link DigestNotice.after}).
+ */
+export function digestUnclaimed(row: { status: string; next_attempt_at: string | Date }, dueAt: Date): boolean {
+  return row.status === 'pending' && new Date(row.next_attempt_at).getTime() <= dueAt.getTime();
+}
+
 /** When a message is first due: now, or later for one held back (`dueAt`). */
 export function dueAtOf(message: OutboxMessageInput, now: Date): Date {
   return 'dueAt' in message && message.dueAt ? message.dueAt : now;

@@ -8,7 +8,7 @@ import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
 import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
-import { fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
+import { digestUnclaimed, dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
 import { isoInstant } from './iso-instant.js';
@@ -251,12 +251,35 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   const enqueue = async (client: PoolClient, messages: readonly OutboxMessageInput[] = []): Promise<void> => {
     for (const message of messages) {
+      if (message.topic === 'email.digest') {
+        await enqueueDigest(client, message);
+        continue;
+      }
       const columns = toOutboxColumns(message);
-      // `ON CONFLICT`: a digest already queued for that reviewer and window is the one that will be sent.
       await client.query(
-        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload) VALUES ($1, $2, $3, $4, $5, coalesce($7, now()), now(), $6) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload) VALUES ($1, $2, $3, $4, $5, coalesce($7, now()), now(), $6)`,
         [newOutboxId(), columns.channel, columns.topic, columns.requestId, columns.target, columns.payload, 'dueAt' in message && message.dueAt ? message.dueAt : null],
       );
+    }
+  };
+  /**
+   * Joins the window's digest while no sender has claimed it, else its follow-up. `DO UPDATE` locks
+   * the joined row until this transaction commits, and senders claim with `SKIP LOCKED`: a claim,
+   * and the sender's read of what waits, come after this request is visible.
+   */
+  const enqueueDigest = async (client: PoolClient, message: Extract<OutboxMessageInput, { topic: 'email.digest' }>): Promise<void> => {
+    const dueAt = dueAtOf(message, new Date());
+    for (let notice = message.notice; ; ) {
+      const columns = toOutboxColumns({ ...message, notice });
+      const { rows } = await client.query<{ id: string; status: string; next_attempt_at: Date }>(
+        `INSERT INTO ${outbox} (id, channel, topic, request_id, target, next_attempt_at, created_at, payload) VALUES ($1, $2, $3, $4, $5, $7, now(), $6)
+         ON CONFLICT (channel, target, payload) WHERE topic = 'email.digest' DO UPDATE SET payload = EXCLUDED.payload
+         RETURNING id, status, next_attempt_at`,
+        [newOutboxId(), columns.channel, columns.topic, columns.requestId, columns.target, columns.payload, dueAt],
+      );
+      const row = rows[0]!;
+      if (digestUnclaimed(row, dueAt)) return;
+      notice = { ...message.notice, after: row.id };
     }
   };
 

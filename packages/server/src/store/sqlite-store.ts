@@ -6,7 +6,7 @@ import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
 import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
-import { dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
+import { digestUnclaimed, dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
@@ -270,6 +270,7 @@ export function openSqliteStore(file: string): Store {
       `INSERT OR IGNORE INTO outbox (id, channel, topic, request_id, target, next_attempt_at, created_at, payload)
        VALUES (@id, @channel, @topic, @requestId, @target, @dueAt, @now, @payload)`,
     ),
+    digestRow: db.prepare("SELECT id, status, next_attempt_at FROM outbox WHERE topic = 'email.digest' AND channel = ? AND target = ? AND payload = ?"),
     due: db.prepare(
       "SELECT id, channel, topic, request_id, target, attempts, created_at, last_error, payload FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?",
     ),
@@ -281,7 +282,19 @@ export function openSqliteStore(file: string): Store {
     const at = new Date();
     const now = at.toISOString();
     for (const message of messages) {
-      (message.topic === 'email.digest' ? statements.enqueueOnce : statements.enqueue).run({ ...toOutboxColumns(message), id: newOutboxId(), now, dueAt: dueAtOf(message, at).toISOString() });
+      if (message.topic === 'email.digest') enqueueDigest(message, at, now);
+      else statements.enqueue.run({ ...toOutboxColumns(message), id: newOutboxId(), now, dueAt: dueAtOf(message, at).toISOString() });
+    }
+  };
+  /** Joins the window's digest while no sender has claimed it (writes are serialized: a claim comes after this commit), else its follow-up. */
+  const enqueueDigest = (message: Extract<OutboxMessageInput, { topic: 'email.digest' }>, at: Date, now: string): void => {
+    const dueAt = dueAtOf(message, at);
+    for (let notice = message.notice; ; ) {
+      const columns = toOutboxColumns({ ...message, notice });
+      statements.enqueueOnce.run({ ...columns, id: newOutboxId(), now, dueAt: dueAt.toISOString() });
+      const row = statements.digestRow.get(columns.channel, columns.target, columns.payload) as { id: string; status: string; next_attempt_at: string };
+      if (digestUnclaimed(row, dueAt)) return;
+      notice = { ...message.notice, after: row.id };
     }
   };
   /** Logs the change's events, the state event stamped, and writes the state with the sequence of that event. */

@@ -253,6 +253,26 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect((await store.readAudit()).at(-1)).toMatchObject({ type: 'delivery.failed' });
     });
 
+    it('queues a follow-up digest for a request of a window whose digest a sender already claimed (it may have read what waits)', async () => {
+      const dueAt = new Date(Date.now() - 1_000); // the window has closed
+      const digest = { channel: 'email', topic: 'email.digest' as const, notice: { reviewerId: 'dana', window: dueAt.toISOString() }, target: 'dana@example.com', dueAt };
+      await store.enqueueOutbox([digest]);
+      await store.enqueueOutbox([digest]); // another request of the window joins the queued digest
+      const claimed = await store.claimOutbox(new Date(), 10, 30_000);
+      expect(claimed).toEqual([expect.objectContaining({ topic: 'email.digest', notice: digest.notice })]);
+      // Requests of that window that commit after the claim: the sender may not have seen them.
+      await store.enqueueOutbox([digest]);
+      await store.enqueueOutbox([digest]); // they share one follow-up
+      const followUps = await store.claimOutbox(new Date(), 10, 30_000);
+      expect(followUps).toEqual([expect.objectContaining({ topic: 'email.digest', notice: { ...digest.notice, after: claimed[0]!.id } })]);
+      // Delivered, it is followed in turn; an unclaimed follow-up is joined, not repeated.
+      await store.settleOutbox(claimed[0]!.id, { outcome: 'delivered' });
+      await store.settleOutbox(followUps[0]!.id, { outcome: 'delivered' });
+      await store.enqueueOutbox([digest]);
+      await store.enqueueOutbox([digest]);
+      expect(await store.claimOutbox(new Date(), 10, 30_000)).toEqual([expect.objectContaining({ notice: { ...digest.notice, after: followUps[0]!.id } })]);
+    });
+
     it('reclaims a delivery whose lease ran out (a replica died mid-delivery)', async () => {
       const { request, events } = newRequest('apr_l');
       await store.createRequest(request, events, [{ channel: 'webhook', topic: 'approval.created', requestId: 'apr_l', target: 'x' }]);

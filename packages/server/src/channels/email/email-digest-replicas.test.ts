@@ -58,9 +58,11 @@ describe.skipIf(!postgresUrl)('email digests from two replicas on one PostgreSQL
     const digests = () => mail!.received.filter((message) => message.headers.has('x-signoff-digest'));
     await expect.poll(() => new Set(digests().flatMap((message) => String(message.headers.get('x-signoff-digest')).split(' '))), { timeout: 20_000 }).toEqual(new Set(ids));
     // A request opened just after a window closed may already be listed in that window's digest: its own window still sends one.
-    await expect.poll(() => digests().length, { timeout: 20_000 }).toBe(windows.size);
-    await Promise.all(replicas.map((replica) => replica.dispatcher.runOnce())); // anything still due is sent now: nothing more
-    expect(digests()).toHaveLength(windows.size);
-    expect(new Set(digests().map((message) => message.messageId)).size).toBe(windows.size);
+    // A request that committed after its window's digest was claimed is listed by a follow-up: at most one per request.
+    await expect.poll(() => digests().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(windows.size);
+    await Promise.all(replicas.map((replica) => replica.dispatcher.runOnce())); // anything still due is sent now
+    const sent = digests().length;
+    expect(sent).toBeLessThanOrEqual(windows.size + ids.length);
+    expect(new Set(digests().map((message) => message.messageId)).size).toBe(sent); // never the same digest twice
   });
 });
