@@ -149,8 +149,11 @@ const MIGRATIONS: ReadonlyArray<{ readonly name: string; up(db: Database.Databas
   },
 ];
 
-/** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
-function createActionableIndexer(db: Database.Database): (request: ApprovalRequest) => void {
+/**
+ * Rewrites a request's actionable-index rows from its state, in the caller's transaction; `fresh`
+ * (a request inserted in this transaction) has no rows to delete first.
+ */
+function createActionableIndexer(db: Database.Database): (request: ApprovalRequest, fresh?: boolean) => void {
   const deleteRoles = db.prepare('DELETE FROM request_roles WHERE request_id = ?');
   const deleteDecided = db.prepare('DELETE FROM request_decided WHERE request_id = ?');
   const insertRole = db.prepare(
@@ -159,9 +162,11 @@ function createActionableIndexer(db: Database.Database): (request: ApprovalReque
   const insertDecided = db.prepare('INSERT OR IGNORE INTO request_decided (request_id, reviewer) VALUES (?, ?)');
   // Prepared lazily: the first migration runs before the retention table exists.
   let keep: Database.Statement | undefined;
-  return (request) => {
-    deleteRoles.run(request.id);
-    deleteDecided.run(request.id);
+  return (request, fresh = false) => {
+    if (!fresh) {
+      deleteRoles.run(request.id);
+      deleteDecided.run(request.id);
+    }
     const rows = actionableIndexOf(request);
     const until = keepUntil(request);
     if (until) (keep ??= db.prepare('INSERT OR REPLACE INTO request_retention (request_id, keep_until) VALUES (?, ?)')).run(request.id, until);
@@ -211,8 +216,8 @@ export function openSqliteStore(file: string): Store {
   const reindex = createActionableIndexer(db);
   const statements = {
     insert: db.prepare(
-      `INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash)
-       VALUES (@id, @requester, @idempotencyKey, @status, @tool, @createdAt, @expiresAt, @body, @auditSequence, @stateHash)`,
+      `INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash, dedupe_key, escalated)
+       VALUES (@id, @requester, @idempotencyKey, @status, @tool, @createdAt, @expiresAt, @body, @auditSequence, @stateHash, @dedupeKey, @escalated)`,
     ),
     byIdempotencyKey: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.idempotency_key = ?`),
     byId: db.prepare(`${selectRequestRows()} WHERE r.id = ?`),
@@ -220,7 +225,6 @@ export function openSqliteStore(file: string): Store {
     pendingTwin: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.dedupe_key = ? AND r.status = 'pending'`),
     forgetTwin: db.prepare('UPDATE approval_requests SET dedupe_key = NULL WHERE id = ?'),
     alias: db.prepare('INSERT OR IGNORE INTO request_aliases (requester, idempotency_key, request_id) VALUES (?, ?, ?)'),
-    markChecked: db.prepare('UPDATE approval_requests SET dedupe_key = ?, escalated = 1 WHERE id = ?'),
     countPending: db.prepare("SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND status = 'pending' AND expires_at > ? LIMIT ?)"),
     countSince: db.prepare('SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND escalated = 1 AND created_at > ? LIMIT ?)'),
     breach: db.prepare('SELECT notified_at, open FROM budget_breaches WHERE requester = ? AND budget = ?'),
@@ -273,8 +277,11 @@ export function openSqliteStore(file: string): Store {
   };
   const write = (request: ApprovalRequest) => ({ id: request.id, status: request.status, expiresAt: request.expiresAt, body: requestToJson(request) });
 
-  /** Inserts a new request bound to its audit events and indexes it, in the caller's transaction. */
-  const insertNew = (request: ApprovalRequest, events: readonly AuditEventInput[]): void => {
+  /**
+   * Inserts a new request bound to its audit events and indexes it, in the caller's transaction.
+   * `checked`: it was opened pending through the checked create (budgets count it; `dedupeKey` folds twins into it).
+   */
+  const insertNew = (request: ApprovalRequest, events: readonly AuditEventInput[], checked?: { dedupeKey: string | null }): void => {
     const bound = bindRequestState(request, events);
     const entries = appendEvents(bound.events);
     statements.insert.run({
@@ -285,8 +292,10 @@ export function openSqliteStore(file: string): Store {
       createdAt: request.createdAt,
       auditSequence: bound.state && entries[bound.state.index]?.sequence,
       stateHash: bound.state?.hash,
+      dedupeKey: checked?.dedupeKey ?? null,
+      escalated: checked ? 1 : null,
     });
-    reindex(request);
+    reindex(request, true);
   };
 
   type Creation = { existing: RequestRow } | { created: ApprovalRequest };
@@ -336,13 +345,11 @@ export function openSqliteStore(file: string): Store {
         return { overBudget: exceeded, notified: first };
       }
     }
-    const created = create(request, events, outbox);
-    if ('existing' in created) return { existing: created.existing, kind: 'replayed' };
-    if (escalates) {
-      statements.markChecked.run(checks.dedupe?.key ?? null, request.id);
-      statements.closeBreaches.run(request.requester);
-    }
-    return created;
+    // The idempotency key was looked up above, in this transaction: insert at once, marked checked in the same row.
+    insertNew(request, events, escalates ? { dedupeKey: checks.dedupe?.key ?? null } : undefined);
+    enqueue(outbox);
+    if (escalates) statements.closeBreaches.run(request.requester);
+    return { created: request };
   });
 
   const createMany = db.transaction((items: readonly { request: ApprovalRequest; events: readonly AuditEventInput[] }[]) => {
