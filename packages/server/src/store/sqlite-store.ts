@@ -352,6 +352,51 @@ export function openSqliteStore(file: string): Store {
     return { created: request };
   });
 
+  /**
+   * Group commit of checked creates: the creates that arrive in one turn of the event loop run
+   * one after another in one `BEGIN IMMEDIATE` transaction, each in its own savepoint (a create
+   * that throws rolls back alone and rejects alone), and all resolve after the one COMMIT: nothing
+   * is acknowledged before it is durable, each request is written with its audit entries
+   * atomically, and the chain order is the order of the creates. The commit's page writes — a
+   * create's largest cost after the HTTP work — are shared by the batch. A failed COMMIT rejects
+   * every create of the batch (nothing of it was written).
+   */
+  type CheckedItem = { request: ApprovalRequest; events: readonly AuditEventInput[]; outbox: readonly OutboxMessageInput[]; checks: CreateChecks };
+  let batch: Array<{ item: CheckedItem; resolve: (result: Checked) => void; reject: (error: unknown) => void }> = [];
+  const commitBatch = db.transaction((items: typeof batch) =>
+    items.map(({ item }): { result: Checked } | { error: unknown } => {
+      try {
+        return { result: createChecked(item.request, item.events, item.outbox, item.checks) };
+      } catch (error) {
+        // Some errors (a full disk, I/O) roll back the whole transaction, not just the savepoint:
+        // then nothing of the batch stands, and every create of it is refused.
+        if (!db.inTransaction) throw error;
+        return { error };
+      }
+    }),
+  );
+  const flushBatch = (): void => {
+    const items = batch;
+    batch = [];
+    if (items.length === 0) return;
+    let outcomes: Array<{ result: Checked } | { error: unknown }>;
+    try {
+      outcomes = commitBatch.immediate(items);
+    } catch (error) {
+      for (const { reject } of items) reject(error);
+      return;
+    }
+    outcomes.forEach((outcome, index) => {
+      const waiting = items[index] as (typeof items)[number];
+      if ('error' in outcome) waiting.reject(outcome.error);
+      else waiting.resolve(outcome.result);
+    });
+  };
+  const groupCommit = (item: CheckedItem): Promise<Checked> =>
+    new Promise((resolve, reject) => {
+      if (batch.push({ item, resolve, reject }) === 1) setImmediate(flushBatch);
+    });
+
   const createMany = db.transaction((items: readonly { request: ApprovalRequest; events: readonly AuditEventInput[] }[]) => {
     for (const { request, events } of items) insertNew(request, events);
   });
@@ -399,7 +444,7 @@ export function openSqliteStore(file: string): Store {
       return { request: result.created, created: true };
     },
     async createRequestChecked(request, events, outbox, checks): Promise<CheckedCreation> {
-      const result = createChecked.immediate(request, events, outbox, checks);
+      const result = await groupCommit({ request, events, outbox, checks });
       if ('overBudget' in result) return { kind: 'over_budget', exceeded: result.overBudget, notified: result.notified };
       if ('existing' in result) return { kind: result.kind, request: checkedRequest(result.existing) };
       notify(request.id);
@@ -599,6 +644,7 @@ export function openSqliteStore(file: string): Store {
     },
     async close() {
       changes.removeAllListeners();
+      if (batch.length > 0) flushBatch();
       db.close();
     },
   };
