@@ -12,6 +12,10 @@ import { openStore, sha256Hex, verifyAuditChain } from '../src/index.js';
 import { percentile } from './percentile.js';
 
 const quick = process.argv.includes('--quick');
+// --cpu-prof=<dir> writes a CPU profile of each server process into <dir> (where a request's time goes).
+const cpuProfileDir = process.argv.find((arg) => arg.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+// --sqlite-only skips the PostgreSQL replicas.
+const sqliteOnly = process.argv.includes('--sqlite-only');
 const REQUESTS = quick ? 300 : 2_000;
 const AGENTS = 200;
 const REVIEWERS = 20; // half finance, half security
@@ -30,7 +34,7 @@ type Replica = ServerProcess;
 async function main(): Promise<void> {
   const rows: string[][] = [];
   rows.push(await scenario('SQLite, 1 server', 'sqlite:./load.db', 1));
-  const postgresUrl = process.env.SIGNOFF_TEST_POSTGRES_URL;
+  const postgresUrl = sqliteOnly ? undefined : process.env.SIGNOFF_TEST_POSTGRES_URL;
   if (postgresUrl) {
     const schema = `load_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     rows.push(await scenario('PostgreSQL, 2 replicas', `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${schema}`, 2));
@@ -176,7 +180,7 @@ async function scenario(name: string, store: string, replicaCount: number): Prom
 }
 
 async function startReplica(config: string): Promise<Replica> {
-  return spawnServer(config);
+  return spawnServer(config, cpuProfileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] } : {});
 }
 
 async function stopReplica(replica: Replica): Promise<void> {

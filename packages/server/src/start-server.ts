@@ -15,9 +15,10 @@ import { createSlackChannel } from './channels/slack/slack-channel.js';
 import { createInboxChannel } from './channels/inbox/inbox-channel.js';
 import { createWebhookChannel } from './channels/webhook-channel.js';
 import { createCallbackPolicy } from './channels/callback-policy.js';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { createApp } from './http/create-app.js';
 import { createMetrics } from './http/metrics.js';
+import { createCreateListener } from './http/create-listener.js';
 import { createWaitListener } from './http/wait-listener.js';
 import { openStore } from './store/open-store.js';
 import { archiveResolved } from './retention/archive-resolved.js';
@@ -119,10 +120,13 @@ export async function startServer(config: ServerConfig, overrides: { port?: numb
       : undefined;
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    // Long-polls are answered on the raw request (see createWaitListener); everything else is Hono's.
-    const withWaits: typeof createServer = ((serverOptions: object, listener: Parameters<typeof createWaitListener>[0]['fallback']) =>
-      createServer(serverOptions, createWaitListener({ service, apiKeys: config.apiKeys, metrics, fallback: listener }))) as typeof createServer;
-    const started = serve({ fetch: app.fetch, hostname: config.host, port: listenPort, createServer: withWaits }, () => resolve(started));
+    // Long-polls and creates are answered on the raw request (see createWaitListener,
+    // createCreateListener); everything else, and anything those hand over, is Hono's.
+    const withRawRoutes: typeof createServer = ((serverOptions: object, listener: RequestListener) => {
+      const creates = createCreateListener({ service, apiKeys: config.apiKeys, metrics, maxBodyBytes: config.maxBodyBytes, ...(callbacks ? { callbacks } : {}), fallback: listener });
+      return createServer(serverOptions, createWaitListener({ service, apiKeys: config.apiKeys, metrics, fallback: creates }));
+    }) as typeof createServer;
+    const started = serve({ fetch: app.fetch, hostname: config.host, port: listenPort, createServer: withRawRoutes }, () => resolve(started));
     started.once('error', reject);
   }).catch(async (error: unknown) => {
     // Nothing listens: stop what already started, and say what to change instead of a stack trace.

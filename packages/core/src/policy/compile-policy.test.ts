@@ -37,7 +37,9 @@ function pick(result: { action: string; ruleId: string | null; unknownPath: stri
 }
 
 function show(value: unknown): string {
-  return value === MISSING ? '(missing)' : JSON.stringify(value);
+  if (value === MISSING) return '(missing)';
+  if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return Object.is(value, -0) ? '-0' : String(value);
+  return JSON.stringify(value);
 }
 
 const operatorCases: ReadonlyArray<readonly [string, unknown, Outcome]> = [
@@ -104,6 +106,10 @@ const operatorCases: ReadonlyArray<readonly [string, unknown, Outcome]> = [
   ['{ gt: 100 }', [200], 'unknown'],
   ['{ gt: 100 }', { amount: 200 }, 'unknown'],
   ['{ gt: 100 }', MISSING, 'unknown'],
+  ['{ gt: 100 }', Number.POSITIVE_INFINITY, 'unknown'],
+  ['{ lt: 0 }', Number.NEGATIVE_INFINITY, 'unknown'],
+  ['{ gt: 100 }', Number.NaN, 'unknown'],
+  ['{ lte: 0 }', -0, 'true'],
   ['{ gte: 100 }', 100, 'true'],
   ['{ gte: 100 }', '99.9', 'false'],
   ['{ lt: 0 }', -1, 'true'],
@@ -218,6 +224,13 @@ describe('operators', () => {
       expect(judge(condition, value)).toBe(expected);
     },
   );
+
+  it('reads a number comparison on context from the context, never from args of the same name', () => {
+    const compiled = compilePolicy(parsePolicy(doc('default: allow', 'rules:', '  - tool: t', '    action: deny', '    when: { context.risk: { gte: 5 } }')));
+    expect(compiled.evaluate('t', { risk: 9 }, { risk: 1 }).action).toBe('allow');
+    expect(compiled.evaluate('t', { risk: 1 }, { risk: 9 }).action).toBe('deny');
+    expect(compiled.evaluate('t', { risk: 9 }).unknownPath).toBe('context.risk');
+  });
 
   it('gives the same answer for a matches rule on repeated calls (no regex state carried over)', () => {
     const compiled = compilePolicy(parsePolicy(doc('default: allow', 'rules:', '  - tool: t', '    action: deny', '    when: { args.v: { matches: "b" } }')));

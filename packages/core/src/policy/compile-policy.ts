@@ -5,7 +5,7 @@ import type { Policy } from '../spec/policy.js';
 import type { PolicyMatch } from '../spec/policy-match.js';
 import type { PolicyRule } from '../spec/policy-rule.js';
 import { defaultReason, defaultRuleReason, unknownRuleReason } from './decision-reasons.js';
-import { compileTest, type Evaluator, type UnknownPathSlot } from './compile-test.js';
+import { compileTest, numericTestOf, type Evaluator, type UnknownPathSlot } from './compile-test.js';
 import { compileHistory, historyLabel, type HistoryCondition, type HistoryFacts, type HistorySlot } from './compile-history.js';
 import { compileReasonTemplate, type ReasonRenderer } from './reason-template.js';
 import { compileToolGlob, isToolGlob } from './tool-glob.js';
@@ -49,6 +49,15 @@ interface CompiledRule {
   readonly rule: PolicyRule;
   readonly globs: readonly RegExp[];
   readonly condition: Evaluator | null;
+  /**
+   * The condition as data when it is one number comparison (see {@link numericTestOf}): the loop
+   * decides a finite number inline, without calling `condition`. Unused fields are neutral values
+   * so every rule has the same shape.
+   */
+  readonly numericKey: string | null;
+  readonly numericFromArgs: boolean;
+  readonly numericOpcode: number;
+  readonly numericLimit: number;
   readonly matched: PolicyMatch;
   /** Per unknown path id, the match to return; filled on first use, so steady state allocates nothing. */
   readonly matchedUnknown: Map<number, PolicyMatch>;
@@ -83,8 +92,13 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   // Shadow rules never decide; `shadow` (below) is the view that enforces them.
   const compiled = policy.rules.filter((rule) => rule.mode !== 'shadow').map((rule): CompiledRule => {
     const history = historyConditions.find((entry) => entry.rule === rule);
+    const numeric = rule.condition?.kind === 'test' ? numericTestOf(rule.condition.path, rule.condition.operator, rule.condition.operand) : null;
     return {
       rule,
+      numericKey: numeric?.key ?? null,
+      numericFromArgs: numeric?.fromArgs ?? false,
+      numericOpcode: numeric?.opcode ?? 0,
+      numericLimit: numeric?.limit ?? 0,
       globs: rule.tools.filter(isToolGlob).map(compileToolGlob),
       condition: rule.condition ? withHistoryReset(compileCondition(rule.condition, scratch, idOf, historyIndex), history !== undefined, scratch) : null,
       matched: freezeMatch(rule.action, rule.id, null, rule.reason ?? defaultRuleReason(rule.action, rule.id), rule.approval),
@@ -152,6 +166,19 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       const candidate = candidates[index] as CompiledRule;
       const condition = candidate.condition;
       if (condition === null) return candidate.matched;
+      const key = candidate.numericKey;
+      if (key !== null) {
+        const object = candidate.numericFromArgs ? args : context;
+        if (object !== null && typeof object === 'object') {
+          const value = (object as Record<string, unknown>)[key];
+          if (typeof value === 'number' && value - value === 0) {
+            const opcode = candidate.numericOpcode;
+            const limit = candidate.numericLimit;
+            if (opcode === 2 ? value > limit : opcode === 3 ? value >= limit : opcode === 4 ? value < limit : value <= limit) return candidate.matched;
+            continue;
+          }
+        }
+      }
       const truth = condition(args, context);
       if (truth === TRUE) return candidate.matched;
       if (truth === UNKNOWN) {

@@ -109,14 +109,17 @@ export function compileTest(
     if (truth === UNKNOWN) slot.unknownPathId = pathId;
     return truth;
   };
-  if (opcode < 2 || opcode > 5 || key === undefined || Number.isNaN(limit)) return general;
+  const numeric = numericTestOf(path, operator, operand);
+  if (numeric === null) return general;
   // A number compared with a number is the most common test: a closure small enough for V8 to
-  // inline into the evaluation loop decides a finite number itself and hands anything else
-  // (missing, strings, functions) to the general one, so the semantics are the general one's.
+  // inline decides a finite number itself and hands anything else (missing, strings, functions)
+  // to the general one, so the semantics are the general one's. (compilePolicy's loop decides
+  // the same from the rule's data when the test is the whole condition.)
+  const numericKey = numeric.key;
   return (args, context) => {
     const object = fromArgs ? args : context;
     if (object !== null && typeof object === 'object') {
-      const value = (object as Record<string, unknown>)[key];
+      const value = (object as Record<string, unknown>)[numericKey];
       if (typeof value === 'number' && value - value === 0) {
         const holds = opcode === 2 ? value > limit : opcode === 3 ? value >= limit : opcode === 4 ? value < limit : value <= limit;
         return holds ? TRUE : FALSE;
@@ -124,6 +127,28 @@ export function compileTest(
     }
     return general(args, context);
   };
+}
+
+/** A number compared with a number on one own key: what the evaluation loop may decide inline. */
+export interface NumericTest {
+  readonly fromArgs: boolean;
+  readonly key: string;
+  /** 2 gt, 3 gte, 4 lt, 5 lte. */
+  readonly opcode: 2 | 3 | 4 | 5;
+  readonly limit: number;
+}
+
+/**
+ * The test as data when it is `args.x` / `context.x` compared (`gt gte lt lte`) with a number, else
+ * `null`. Such a test is decided by a finite number value alone; anything else (missing, strings,
+ * non-finite) goes to the compiled closure, so the semantics stay the general one's.
+ */
+export function numericTestOf(path: string, operator: ConditionOperator, operand: unknown): NumericTest | null {
+  const [root, ...segments] = path.split('.');
+  const key = segments[0];
+  const opcode = OPCODES[operator];
+  if (opcode < 2 || opcode > 5 || segments.length !== 1 || key === undefined || isInheritedName(key) || typeof operand !== 'number' || Number.isNaN(operand)) return null;
+  return { fromArgs: root === 'args', key, opcode: opcode as NumericTest['opcode'], limit: operand };
 }
 
 function contains(value: unknown, operand: unknown): Truth {

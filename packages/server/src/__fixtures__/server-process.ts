@@ -11,11 +11,12 @@ export interface ServerProcess {
 
 /**
  * Starts `run-server.ts` (what `signoff serve` runs) on a config file in a child process and
- * resolves once it listens. `script` may name a compiled build of it instead.
+ * resolves once it listens. `script` may name a compiled build of it instead; `nodeOptions` go to
+ * node before it (e.g. `--cpu-prof`).
  */
-export function spawnServer(config: string, options: { stderr?: 'inherit' | 'ignore'; script?: string } = {}): Promise<ServerProcess> {
+export function spawnServer(config: string, options: { stderr?: 'inherit' | 'ignore'; script?: string; nodeOptions?: readonly string[] } = {}): Promise<ServerProcess> {
   const script = options.script ?? fileURLToPath(new URL('./run-server.ts', import.meta.url));
-  const args = script.endsWith('.ts') ? ['--import', 'tsx', script, config] : [script, config];
+  const args = [...(options.nodeOptions ?? []), ...(script.endsWith('.ts') ? ['--import', 'tsx', script, config] : [script, config])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {

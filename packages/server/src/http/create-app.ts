@@ -1,20 +1,21 @@
-import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { limitBody } from './limit-body.js';
 import type { CallbackPolicy } from '../channels/callback-policy.js';
 import { createRefusalLimiter, type RefusalLimiter } from './refusal-limiter.js';
 import { Hono, type Context } from 'hono';
 import type * as z from 'zod';
-import { SignoffError, type ApprovalRequest } from '@signoff/core';
-import { ESCALATION_BUDGET_EXCEEDED, type ApprovalService, type Principal } from '../approval-service.js';
+import type { ApprovalRequest } from '@signoff/core';
+import type { ApprovalService, Principal } from '../approval-service.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import type { Channel } from '../channels/channel.js';
 import type { ApiKey } from '../config/server-config.js';
 import type { RefusalCode } from '../engine/apply-decision.js';
 import type { ClaimRefusalCode } from '../engine/claim-execution.js';
-import { apiError, invalidRequest } from './api-error.js';
+import { apiError, depthExceeds, failureOf, invalidRequest, MAX_JSON_DEPTH } from './api-error.js';
 import { ClaimBody, CreateApprovalBody, DecisionBody, ListQuery, RecordCallsBody, ReportBody, WaitQuery } from './api-schemas.js';
+import { answerCreate } from './create-listener.js';
 import { createMetrics } from './metrics.js';
+import { createPrincipalResolver } from './resolve-principal.js';
 import { openApiDocument } from './openapi.js';
 import type { ListOrder } from '../store/store.js';
 
@@ -50,8 +51,6 @@ const CLAIM_REFUSAL_STATUS: Record<ClaimRefusalCode, 409> = {
   POLICY_CHANGED: 409,
 };
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
-/** Deeper JSON is refused with a 400 (recursive validation would otherwise overflow the stack). */
-const MAX_JSON_DEPTH = 64;
 
 /** Where a page of requests ends, as an opaque token: its last request's creation time (or deadline, in deadline order) and id. */
 function encodeCursor(request: ApprovalRequest, order: ListOrder): string {
@@ -80,28 +79,6 @@ function remoteAddress(context: Context): string {
   }
 }
 
-/** Database errors that mean "cannot write now" (full disk, read-only file or disk, I/O), not a bug. */
-function storageFailure(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return undefined;
-  if (/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY)/.test(code)) return code;
-  // PostgreSQL: insufficient resources (53xxx, e.g. disk full), read-only transaction (25006), connection failures (08xxx).
-  if (/^(53\d{3}|25006|08\d{3})$/.test(code) || code === 'ECONNREFUSED') return `PostgreSQL ${code}`;
-  return undefined;
-}
-
-/** Whether a parsed JSON value nests deeper than `limit`, checked without recursion. */
-function depthExceeds(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
 type Env = { Variables: { principal: Principal } };
 
 /**
@@ -113,7 +90,7 @@ type Env = { Variables: { principal: Principal } };
  */
 export function createApp(options: AppOptions): Hono<Env> {
   const { service } = options;
-  const keysByHash = new Map(options.apiKeys.map((key) => [key.keySha256, key]));
+  const principalOf = createPrincipalResolver(service, options.apiKeys);
   const metrics = options.metrics ?? createMetrics();
   const refusals = options.refusals ?? createRefusalLimiter({ record: (events) => service.recordRefusals(events) });
   const app = new Hono<Env>();
@@ -142,20 +119,8 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.onError((error, context) => {
     // The client went away mid-body (e.g. broken chunked framing): its problem, and nobody is listening.
     if (error instanceof Error && error.message === 'aborted') return apiError(context, 400, 'REQUEST_ABORTED', 'the request body was cut off');
-    // A request row that does not match its audit chain: refuse, loudly, and keep serving the rest.
-    // 409, not 5xx: retrying cannot help, and clients retry 5xx.
-    if (SignoffError.isInstance(error) && error.code === 'STATE_TAMPERED') {
-      console.error(`signoff: ${error.message}`);
-      metrics.refusals.inc({ code: 'STATE_TAMPERED' });
-      return apiError(context, 409, 'STATE_TAMPERED', `${error.message}. Nothing was changed.`);
-    }
-    const storage = storageFailure(error);
-    if (storage) {
-      console.error(`signoff: storage unavailable (${storage}); nothing was written`, error);
-      return apiError(context, 503, 'STORAGE_UNAVAILABLE', `the database cannot be written (${storage}); nothing was changed — retry later`);
-    }
-    console.error('signoff: unexpected error', error);
-    return apiError(context, 500, 'INTERNAL', 'unexpected server error; nothing was changed by the failed step');
+    const failure = failureOf(error, metrics);
+    return context.json(failure.body, failure.status);
   });
   app.notFound((context) => apiError(context, 404, 'NOT_FOUND', `no route ${context.req.method} ${context.req.path}`));
 
@@ -171,15 +136,13 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.use('/v1/approvals/*', authenticate);
 
   async function authenticate(context: Context<Env>, next: () => Promise<void>) {
-    const header = context.req.header('authorization') ?? '';
-    const token = /^Bearer ([\x21-\x7e]{16,512})$/.exec(header)?.[1];
-    const key = token === undefined ? undefined : keysByHash.get(createHash('sha256').update(token).digest('hex'));
-    if (!key) {
-      const reason = token === undefined ? 'missing or malformed Authorization: Bearer <api key>' : 'unknown API key';
+    const header = context.req.header('authorization');
+    const principal = principalOf(header);
+    if (!principal) {
+      const reason = /^Bearer ([\x21-\x7e]{16,512})$/.test(header ?? '') ? 'unknown API key' : 'missing or malformed Authorization: Bearer <api key>';
       return refuseAccess(context, { status: 401, code: 'UNAUTHENTICATED', message: reason });
     }
-    const reviewer = key.reviewer === undefined ? undefined : service.reviewerById(key.reviewer);
-    context.set('principal', { name: reviewer?.id ?? key.name, kind: key.kind, ...(reviewer ? { reviewer } : {}) });
+    context.set('principal', principal);
     await next();
   }
 
@@ -219,27 +182,15 @@ export function createApp(options: AppOptions): Hono<Env> {
     if (!json.ok) return json.response;
     const parsed = CreateApprovalBody.safeParse(json.body);
     if (!parsed.success) return invalidRequest(context, parsed.error, 'body');
-    const { reviewers, reason: _agentReason, requestId: _requestId, ...input } = parsed.data;
-    if (input.callbackUrl && !options.callbacks) {
+    const { callbackUrl } = parsed.data;
+    if (callbackUrl && !options.callbacks) {
       return apiError(context, 400, 'CALLBACKS_DISABLED', 'callbackUrl needs webhooks configured on the server (webhooks.secret)', 'callbackUrl');
     }
     // Agents choose callback URLs: only allow-listed origins, never an internal address unless listed (SSRF).
-    const callbackProblem = input.callbackUrl ? options.callbacks?.problem(input.callbackUrl) : undefined;
+    const callbackProblem = callbackUrl ? options.callbacks?.problem(callbackUrl) : undefined;
     if (callbackProblem) return refuseAccess(context, { status: 400, code: 'CALLBACK_NOT_ALLOWED', message: callbackProblem, field: 'callbackUrl' });
-    const outcome = await service.create(principal, { ...input, ...(reviewers ? { notify: reviewers } : {}) });
-    if (outcome.kind === 'conflict') {
-      metrics.refusals.inc({ code: 'IDEMPOTENCY_CONFLICT' });
-      return apiError(context, 409, 'IDEMPOTENCY_CONFLICT', outcome.reason, 'idempotencyKey');
-    }
-    if (outcome.kind === 'over_budget') {
-      // 429 with its own code: the client fails closed at once (no retry), with this reason.
-      metrics.refusals.inc({ code: ESCALATION_BUDGET_EXCEEDED });
-      return apiError(context, 429, ESCALATION_BUDGET_EXCEEDED, outcome.reason);
-    }
-    if (outcome.kind === 'created') metrics.created.inc({ status: outcome.request.status });
-    // Folded into the identical request already pending: the agent waits on that one.
-    if (outcome.kind === 'deduplicated') context.header('signoff-deduplicated', 'true');
-    return context.json(outcome.request, outcome.kind === 'created' ? 201 : 200);
+    const answer = await answerCreate(service, metrics, principal, parsed.data);
+    return context.json(answer.body, answer.status, answer.headers);
   });
 
   app.get('/v1/approvals', async (context) => {

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { ApprovalService, Principal } from '../approval-service.js';
 import type { ApiKey } from '../config/server-config.js';
 import { WaitQuery } from './api-schemas.js';
 import type { createMetrics } from './metrics.js';
+import { createPrincipalResolver } from './resolve-principal.js';
 
 export interface WaitListenerOptions {
   readonly service: ApprovalService;
@@ -15,7 +15,6 @@ export interface WaitListenerOptions {
 }
 
 const WAIT_URL = /^\/v1\/approvals\/(apr_[\w-]{10,40})\/wait(?:\?(timeout=[0-9.]{1,12}))?$/;
-const BEARER = /^Bearer ([\x21-\x7e]{16,512})$/;
 
 /**
  * `GET /v1/approvals/:id/wait` on the raw `node:http` request, before Hono: a long-poll holds its
@@ -33,15 +32,7 @@ const BEARER = /^Bearer ([\x21-\x7e]{16,512})$/;
  */
 export function createWaitListener(options: WaitListenerOptions): RequestListener {
   const { service, metrics, fallback } = options;
-  const keysByHash = new Map(options.apiKeys.map((key) => [key.keySha256, key]));
-
-  function principalOf(request: IncomingMessage): Principal | undefined {
-    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    const key = token === undefined ? undefined : keysByHash.get(createHash('sha256').update(token).digest('hex'));
-    if (!key) return undefined;
-    const reviewer = key.reviewer === undefined ? undefined : service.reviewerById(key.reviewer);
-    return { name: reviewer?.id ?? key.name, kind: key.kind, ...(reviewer ? { reviewer } : {}) };
-  }
+  const principalOf = createPrincipalResolver(service, options.apiKeys);
 
   async function answer(request: IncomingMessage, response: ServerResponse, id: string, principal: Principal, timeoutSeconds: number): Promise<void> {
     let outcome: Awaited<ReturnType<ApprovalService['waitForResolution']>>;
@@ -69,14 +60,15 @@ export function createWaitListener(options: WaitListenerOptions): RequestListene
   return (request, response) => {
     const match = request.method === 'GET' ? WAIT_URL.exec(request.url ?? '') : null;
     const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
-    const principal = match && !hasBody ? principalOf(request) : undefined;
+    const principal = match && !hasBody ? principalOf(request.headers.authorization) : undefined;
     const query = principal && WaitQuery.safeParse(match?.[2] === undefined ? {} : { timeout: match[2].slice('timeout='.length) });
     if (!match || !principal || !query?.success) return fallback(request, response);
     answer(request, response, match[1] as string, principal, query.data.timeout).catch(() => response.destroy());
   };
 }
 
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** Writes a JSON answer in one piece, as the Hono app's `context.json` would. */
+export function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const json = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...headers });
   response.end(json);

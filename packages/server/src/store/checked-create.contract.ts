@@ -75,6 +75,28 @@ export function describeCheckedCreateContract(name: string, factory: Pick<StoreF
       expect(verifyAuditChain(audit)).toBeUndefined();
     });
 
+    it('takes creates started together as if one after another: one is created, its twins fold into it, and one that fails fails alone', async () => {
+      await create(open('apr_taken_0001', { args: { n: 0 } }), checks(start).value);
+      const twins = ['apr_tw_0000001', 'apr_tw_0000002', 'apr_tw_0000003'].map((id, index) => open(id, { idempotencyKey: `run-${index}:call-1` }));
+      const others = ['apr_ot_0000001', 'apr_ot_0000002'].map((id, index) => open(id, { args: { n: index + 1 } }));
+      // The same id as a stored request: its insert fails (a primary key), in the middle of the others.
+      const clash = open('apr_taken_0001', { args: { n: 99 } });
+      const outcomes = await Promise.allSettled([...twins, clash, ...others].map((opened) => create(opened, checks(start).value)));
+      const kinds = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.kind : 'failed'));
+      // Which twin is first is the store's order (SQLite: arrival; PostgreSQL: whichever commits first).
+      expect(kinds.slice(0, 3).sort()).toEqual(['created', 'deduplicated', 'deduplicated']);
+      expect(kinds.slice(3)).toEqual(['failed', 'created', 'created']);
+      const winner = twins[kinds.indexOf('created')]?.request.id;
+      expect(await store.getRequest(winner as string)).toMatchObject({ status: 'pending' });
+      for (const index of [0, 1, 2]) {
+        expect((await store.listRequests({ requester: 'agent-1', idempotencyKey: `run-${index}:call-1` })).map((request) => request.id)).toEqual([winner]);
+      }
+      const audit = await store.readAudit();
+      expect(audit.filter((entry) => entry.type === 'request.created').map((entry) => entry.requestId).sort()).toEqual(['apr_ot_0000001', 'apr_ot_0000002', 'apr_taken_0001', winner].sort());
+      expect(audit.filter((entry) => entry.type === 'request.deduplicated')).toHaveLength(2);
+      expect(verifyAuditChain(audit)).toBeUndefined();
+    });
+
     it('keeps other args, other tools, other agents, policy-decided calls and resolved requests apart', async () => {
       await create(open('apr_base_00001'), checks(start).value);
       expect((await create(open('apr_args_00001', { args: { to: 'acme', amount: 501 } }), checks(start).value)).kind).toBe('created');

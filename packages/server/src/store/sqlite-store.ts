@@ -173,8 +173,11 @@ export function sqliteActionableSql(query: ActionableQuery): { sql: string; valu
   return { sql, values };
 }
 
-/** Rewrites a request's actionable-index rows from its state, in the caller's transaction. */
-function createActionableIndexer(db: Database.Database): (request: ApprovalRequest) => void {
+/**
+ * Rewrites a request's actionable-index rows from its state, in the caller's transaction; `fresh`
+ * (a request inserted in this transaction) has no rows to delete first.
+ */
+function createActionableIndexer(db: Database.Database): (request: ApprovalRequest, fresh?: boolean) => void {
   const deleteRoles = db.prepare('DELETE FROM request_roles WHERE request_id = ?');
   const deleteDecided = db.prepare('DELETE FROM request_decided WHERE request_id = ?');
   const insertRole = db.prepare(
@@ -183,9 +186,11 @@ function createActionableIndexer(db: Database.Database): (request: ApprovalReque
   const insertDecided = db.prepare('INSERT OR IGNORE INTO request_decided (request_id, reviewer) VALUES (?, ?)');
   // Prepared lazily: the first migration runs before the retention table exists.
   let keep: Database.Statement | undefined;
-  return (request) => {
-    deleteRoles.run(request.id);
-    deleteDecided.run(request.id);
+  return (request, fresh = false) => {
+    if (!fresh) {
+      deleteRoles.run(request.id);
+      deleteDecided.run(request.id);
+    }
     const rows = actionableIndexOf(request);
     const until = keepUntil(request);
     if (until) (keep ??= db.prepare('INSERT OR REPLACE INTO request_retention (request_id, keep_until) VALUES (?, ?)')).run(request.id, until);
@@ -235,8 +240,8 @@ export function openSqliteStore(file: string): Store {
   const reindex = createActionableIndexer(db);
   const statements = {
     insert: db.prepare(
-      `INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash)
-       VALUES (@id, @requester, @idempotencyKey, @status, @tool, @createdAt, @expiresAt, @body, @auditSequence, @stateHash)`,
+      `INSERT INTO approval_requests (id, requester, idempotency_key, status, tool, created_at, expires_at, body, audit_sequence, state_hash, dedupe_key, escalated)
+       VALUES (@id, @requester, @idempotencyKey, @status, @tool, @createdAt, @expiresAt, @body, @auditSequence, @stateHash, @dedupeKey, @escalated)`,
     ),
     byIdempotencyKey: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.idempotency_key = ?`),
     byId: db.prepare(`${selectRequestRows()} WHERE r.id = ?`),
@@ -244,7 +249,6 @@ export function openSqliteStore(file: string): Store {
     pendingTwin: db.prepare(`${selectRequestRows()} WHERE r.requester = ? AND r.dedupe_key = ? AND r.status = 'pending'`),
     forgetTwin: db.prepare('UPDATE approval_requests SET dedupe_key = NULL WHERE id = ?'),
     alias: db.prepare('INSERT OR IGNORE INTO request_aliases (requester, idempotency_key, request_id) VALUES (?, ?, ?)'),
-    markChecked: db.prepare('UPDATE approval_requests SET dedupe_key = ?, escalated = 1 WHERE id = ?'),
     countPending: db.prepare("SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND status = 'pending' AND expires_at > ? LIMIT ?)"),
     countSince: db.prepare('SELECT count(*) AS count FROM (SELECT 1 FROM approval_requests WHERE requester = ? AND escalated = 1 AND created_at > ? LIMIT ?)'),
     breach: db.prepare('SELECT notified_at, open FROM budget_breaches WHERE requester = ? AND budget = ?'),
@@ -310,8 +314,11 @@ export function openSqliteStore(file: string): Store {
   };
   const write = (request: ApprovalRequest) => ({ id: request.id, status: request.status, expiresAt: request.expiresAt, body: requestToJson(request) });
 
-  /** Inserts a new request bound to its audit events and indexes it, in the caller's transaction. */
-  const insertNew = (request: ApprovalRequest, events: readonly AuditEventInput[]): void => {
+  /**
+   * Inserts a new request bound to its audit events and indexes it, in the caller's transaction.
+   * `checked`: it was opened pending through the checked create (budgets count it; `dedupeKey` folds twins into it).
+   */
+  const insertNew = (request: ApprovalRequest, events: readonly AuditEventInput[], checked?: { dedupeKey: string | null }): void => {
     const bound = bindRequestState(request, events);
     const entries = appendEvents(bound.events);
     statements.insert.run({
@@ -322,8 +329,10 @@ export function openSqliteStore(file: string): Store {
       createdAt: request.createdAt,
       auditSequence: bound.state && entries[bound.state.index]?.sequence,
       stateHash: bound.state?.hash,
+      dedupeKey: checked?.dedupeKey ?? null,
+      escalated: checked ? 1 : null,
     });
-    reindex(request);
+    reindex(request, true);
   };
 
   type Creation = { existing: RequestRow } | { created: ApprovalRequest };
@@ -373,14 +382,57 @@ export function openSqliteStore(file: string): Store {
         return { overBudget: exceeded, notified: first };
       }
     }
-    const created = create(request, events, outbox);
-    if ('existing' in created) return { existing: created.existing, kind: 'replayed' };
-    if (escalates) {
-      statements.markChecked.run(checks.dedupe?.key ?? null, request.id);
-      statements.closeBreaches.run(request.requester);
-    }
-    return created;
+    // The idempotency key was looked up above, in this transaction: insert at once, marked checked in the same row.
+    insertNew(request, events, escalates ? { dedupeKey: checks.dedupe?.key ?? null } : undefined);
+    enqueue(outbox);
+    if (escalates) statements.closeBreaches.run(request.requester);
+    return { created: request };
   });
+
+  /**
+   * Group commit of checked creates: the creates that arrive in one turn of the event loop run
+   * one after another in one `BEGIN IMMEDIATE` transaction, each in its own savepoint (a create
+   * that throws rolls back alone and rejects alone), and all resolve after the one COMMIT: nothing
+   * is acknowledged before it is durable, each request is written with its audit entries
+   * atomically, and the chain order is the order of the creates. The commit's page writes — a
+   * create's largest cost after the HTTP work — are shared by the batch. A failed COMMIT rejects
+   * every create of the batch (nothing of it was written).
+   */
+  type CheckedItem = { request: ApprovalRequest; events: readonly AuditEventInput[]; outbox: readonly OutboxMessageInput[]; checks: CreateChecks };
+  let batch: Array<{ item: CheckedItem; resolve: (result: Checked) => void; reject: (error: unknown) => void }> = [];
+  const commitBatch = db.transaction((items: typeof batch) =>
+    items.map(({ item }): { result: Checked } | { error: unknown } => {
+      try {
+        return { result: createChecked(item.request, item.events, item.outbox, item.checks) };
+      } catch (error) {
+        // Some errors (a full disk, I/O) roll back the whole transaction, not just the savepoint:
+        // then nothing of the batch stands, and every create of it is refused.
+        if (!db.inTransaction) throw error;
+        return { error };
+      }
+    }),
+  );
+  const flushBatch = (): void => {
+    const items = batch;
+    batch = [];
+    if (items.length === 0) return;
+    let outcomes: Array<{ result: Checked } | { error: unknown }>;
+    try {
+      outcomes = commitBatch.immediate(items);
+    } catch (error) {
+      for (const { reject } of items) reject(error);
+      return;
+    }
+    outcomes.forEach((outcome, index) => {
+      const waiting = items[index] as (typeof items)[number];
+      if ('error' in outcome) waiting.reject(outcome.error);
+      else waiting.resolve(outcome.result);
+    });
+  };
+  const groupCommit = (item: CheckedItem): Promise<Checked> =>
+    new Promise((resolve, reject) => {
+      if (batch.push({ item, resolve, reject }) === 1) setImmediate(flushBatch);
+    });
 
   const createMany = db.transaction((items: readonly { request: ApprovalRequest; events: readonly AuditEventInput[] }[]) => {
     for (const { request, events } of items) insertNew(request, events);
@@ -429,7 +481,7 @@ export function openSqliteStore(file: string): Store {
       return { request: result.created, created: true };
     },
     async createRequestChecked(request, events, outbox, checks): Promise<CheckedCreation> {
-      const result = createChecked.immediate(request, events, outbox, checks);
+      const result = await groupCommit({ request, events, outbox, checks });
       if ('overBudget' in result) return { kind: 'over_budget', exceeded: result.overBudget, notified: result.notified };
       if ('existing' in result) return { kind: result.kind, request: checkedRequest(result.existing) };
       notify(request.id);
@@ -648,6 +700,7 @@ export function openSqliteStore(file: string): Store {
     },
     async close() {
       changes.removeAllListeners();
+      if (batch.length > 0) flushBatch();
       db.close();
     },
   };
