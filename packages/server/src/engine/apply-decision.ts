@@ -30,6 +30,17 @@ export type RefusalCode =
   | 'ARGS_CHANGED'
   | 'EDIT_REFUSED';
 
+/** The HTTP status of each refusal, for the API and the inbox alike. */
+export const REFUSAL_STATUS: Readonly<Record<RefusalCode, 403 | 409 | 422>> = {
+  ALREADY_RESOLVED: 409,
+  EXPIRED: 409,
+  DUPLICATE_DECISION: 409,
+  ARGS_CHANGED: 409,
+  SELF_APPROVAL: 403,
+  NOT_AN_APPROVER: 403,
+  EDIT_REFUSED: 422,
+};
+
 export type DecisionOutcome =
   | { readonly kind: 'applied'; readonly request: ApprovalRequest; readonly events: AuditEventInput[] }
   | {

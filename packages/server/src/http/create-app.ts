@@ -9,7 +9,7 @@ import type { ApprovalService, Principal } from '../approval-service.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
 import type { Channel } from '../channels/channel.js';
 import type { ApiKey } from '../config/server-config.js';
-import type { RefusalCode } from '../engine/apply-decision.js';
+import { REFUSAL_STATUS } from '../engine/apply-decision.js';
 import type { ClaimRefusalCode } from '../engine/claim-execution.js';
 import { apiError, depthExceeds, failureOf, invalidRequest, MAX_JSON_DEPTH } from './api-error.js';
 import { ClaimBody, CreateApprovalBody, DecisionBody, ListQuery, RecordCallsBody, ReportBody, WaitQuery } from './api-schemas.js';
@@ -34,15 +34,6 @@ export interface AppOptions {
   readonly metrics?: ReturnType<typeof createMetrics>;
 }
 
-const REFUSAL_STATUS: Record<RefusalCode, 403 | 409 | 422> = {
-  ALREADY_RESOLVED: 409,
-  EXPIRED: 409,
-  DUPLICATE_DECISION: 409,
-  ARGS_CHANGED: 409,
-  SELF_APPROVAL: 403,
-  NOT_AN_APPROVER: 403,
-  EDIT_REFUSED: 422,
-};
 const CLAIM_REFUSAL_STATUS: Record<ClaimRefusalCode, 409> = {
   NOT_GRANTED: 409,
   ALREADY_EXECUTED: 409,

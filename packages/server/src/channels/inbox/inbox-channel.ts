@@ -7,7 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApprovalService } from '../../approval-service.js';
 import type { ApiKey } from '../../config/server-config.js';
-import type { RefusalCode } from '../../engine/apply-decision.js';
+import { REFUSAL_STATUS } from '../../engine/apply-decision.js';
 import type { Reviewer } from '../../engine/reviewer.js';
 import type { Channel } from '../channel.js';
 import { createTestedPathsLookup } from '../create-tested-paths-lookup.js';
@@ -50,15 +50,6 @@ const LOGIN_NONCE = /^[A-Za-z0-9_-]{24}$/;
 const APPROVAL_ID = /^apr_[\w-]{10,40}$/;
 /** Where a sign-in may return to: inbox pages only, never another site. */
 const NEXT = /^\/inbox(\/history|\/requests\/apr_[\w-]{10,40})?$/;
-const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
-  ALREADY_RESOLVED: 409,
-  EXPIRED: 409,
-  DUPLICATE_DECISION: 409,
-  ARGS_CHANGED: 409,
-  SELF_APPROVAL: 403,
-  NOT_AN_APPROVER: 403,
-  EDIT_REFUSED: 422,
-};
 /** An open event stream says something this often, so proxies keep it and a sign-out elsewhere is noticed. */
 const LIVE_HEARTBEAT_MS = 15_000;
 /** Requests per history page. */
