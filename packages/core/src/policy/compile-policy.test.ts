@@ -553,6 +553,16 @@ describe('reason templates', () => {
     const compiled = compilePolicy(parsePolicy('rules: [{ id: reads, tool: "*.get", action: allow }]'));
     expect(compiled.renderReason(compiled.evaluate('invoice.get', {}), {}, undefined)).toBe("Allowed by rule 'reads'");
   });
+
+  it('keeps a match plain data, and renders a copy of a match as it renders the match', () => {
+    const compiled = compilePolicy(parsePolicy('rules: [{ id: pay, tool: payment.send, action: escalate, reason: "Pay {args.amount}" }]'));
+    const match = compiled.evaluate('payment.send', { amount: 5 });
+    const copy = { ...match };
+    expect(Object.keys(match)).toEqual(['action', 'ruleId', 'unknownPath', 'reasonTemplate', 'approval']);
+    expect(JSON.parse(JSON.stringify(match))).toEqual(JSON.parse(JSON.stringify(copy)));
+    expect(compiled.renderReason(copy, { amount: 7 }, undefined)).toBe('Pay 7');
+    expect(compiled.renderReason(match, { amount: 7 }, undefined)).toBe('Pay 7');
+  });
 });
 
 describe('prototype safety', () => {

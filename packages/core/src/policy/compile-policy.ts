@@ -133,10 +133,8 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const defaultMatch = freezeMatch(policy.defaultAction, null, null, defaultReason(policy.defaultAction, null), defaultApproval);
   const defaultAfterUnknown = new Map<number, PolicyMatch>();
 
+  // Renderers for matches that do not carry one (a copy of a match, say), by template.
   const reasons = new Map<string, ReasonRenderer>();
-  for (const match of [defaultMatch, ...compiled.map(({ matched }) => matched)]) {
-    reasons.set(match.reasonTemplate, compileReasonTemplate(match.reasonTemplate));
-  }
 
   function matchedThroughUnknown(rule: CompiledRule, pathId: number): PolicyMatch {
     let match = rule.matchedUnknown.get(pathId);
@@ -191,7 +189,8 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   }
 
   function renderReason(match: PolicyMatch, args: unknown, context: unknown): string {
-    let render = reasons.get(match.reasonTemplate);
+    // A match made by compilePolicy carries its renderer: no lookup by template on guard()'s path.
+    let render = (match as MatchWithRenderer)[RENDER_REASON] ?? reasons.get(match.reasonTemplate);
     if (render === undefined) {
       render = compileReasonTemplate(match.reasonTemplate);
       reasons.set(match.reasonTemplate, render);
@@ -246,14 +245,14 @@ function withHistoryReset(evaluator: Evaluator, hasHistory: boolean, scratch: Hi
 
 /** The agent side cannot see the history: whatever the rule's action, the control plane decides. */
 function needsHistoryMatch(rule: PolicyRule, label: string): PolicyMatch {
-  return Object.freeze({
+  return Object.freeze(withRenderer({
     action: 'escalate' as const,
     ruleId: rule.id,
     unknownPath: label,
     reasonTemplate: `Rule '${rule.id}' depends on the call history (${label}): the control plane decides`,
     approval: rule.approval ?? DEFAULT_APPROVAL,
     needsHistory: true as const,
-  });
+  }));
 }
 
 const MAX_REMEMBERED_TOOL_NAMES = 1_024;
@@ -266,6 +265,10 @@ const DEFAULT_APPROVAL: ApprovalRequirements = Object.freeze({
   timeoutAction: 'deny' as const,
 });
 
+/** Where a match keeps its compiled reason template: not enumerable, so values, spreads and JSON of a match are unchanged. */
+const RENDER_REASON = Symbol('signoff.renderReason');
+type MatchWithRenderer = PolicyMatch & { readonly [RENDER_REASON]?: ReasonRenderer };
+
 function freezeMatch(
   action: DecisionAction,
   ruleId: string | null,
@@ -273,7 +276,11 @@ function freezeMatch(
   reasonTemplate: string,
   approval: ApprovalRequirements | null,
 ): PolicyMatch {
-  return Object.freeze({ action, ruleId, unknownPath, reasonTemplate, approval });
+  return Object.freeze(withRenderer({ action, ruleId, unknownPath, reasonTemplate, approval }));
+}
+
+function withRenderer<Match extends PolicyMatch>(match: Match): Match {
+  return Object.defineProperty(match, RENDER_REASON, { value: compileReasonTemplate(match.reasonTemplate) });
 }
 
 function anyGlobMatches(globs: readonly RegExp[], tool: string): boolean {
