@@ -30,6 +30,8 @@ export interface PostgresStoreOptions {
 const DDL_LOCK = 0x5160_0001;
 const AUDIT_LOCK = 0x5160_0002;
 const REQUESTER_LOCK = 0x5160_0003;
+const IDEMPOTENCY_KEY_LOCK = 0x5160_0004;
+const DEDUPE_KEY_LOCK = 0x5160_0005;
 const CHANNEL = 'signoff_request_changed';
 const MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer channel names are truncated or refused
 const RETRY_MIN_MS = 100;
@@ -284,6 +286,80 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   /**
+   * The locks a checked create takes until commit, in one round trip and always in this order (so
+   * two creates never wait on each other in a cycle): the requester's, only when a budget counts
+   * its requests; then its idempotency key's and its de-duplication key's. Creates that share none
+   * of these run side by side, on every replica; two that could take the same key, fold into the
+   * same twin, or count against the same budget go one at a time, so the reads after the lock see
+   * whatever the other committed.
+   */
+  const lockCreate = async (client: PoolClient, scope: { requester: string; key: string | null; dedupeKey: string | null; budget: boolean }): Promise<void> => {
+    const space = `${schema ?? ''}:${scope.requester}`;
+    const locks: Array<[number, string]> = [];
+    if (scope.budget) locks.push([REQUESTER_LOCK, space]);
+    if (scope.key !== null) locks.push([IDEMPOTENCY_KEY_LOCK, `${space}:${scope.key}`]);
+    if (scope.dedupeKey !== null) locks.push([DEDUPE_KEY_LOCK, `${space}:${scope.dedupeKey}`]);
+    if (locks.length === 0) return;
+    await client.query(
+      `SELECT ${locks.map((_, index) => `pg_advisory_xact_lock($${2 * index + 1}::int, hashtext($${2 * index + 2}))`).join(', ')}`,
+      locks.flat(),
+    );
+  };
+
+  /**
+   * Writes a new request in the caller's transaction as one statement: its audit events
+   * (unsequenced), the row pointing at its state event, its actionable-index rows, the end of its
+   * requester's open budget breach, and the notification. A conflict on any unique key (a write
+   * that bypassed the checked path's locks) refuses the whole transaction rather than guess.
+   */
+  const insertCreated = async (client: PoolClient, request: ApprovalRequest, bound: ReturnType<typeof bindRequestState>, dedupeKey: string | null): Promise<void> => {
+    const index = actionableIndexOf(request) ?? { roles: [], decidedBy: [] };
+    const escalates = request.status === 'pending';
+    const { rows } = await client.query<{ created: string }>({
+      name: `${statementPrefix}create_insert`,
+      text: `WITH entries AS (
+          INSERT INTO ${audit} (body, request_id, state_hash, logged_at)
+          SELECT x.body, x.request_id, x.state_hash, clock_timestamp() FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(body, request_id, state_hash, n) ORDER BY x.n
+          RETURNING id),
+        created AS (
+          INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated, audit_entry)
+          VALUES ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, CASE WHEN $15::int IS NULL THEN NULL ELSE (SELECT id FROM entries ORDER BY id OFFSET $15::int LIMIT 1) END)
+          ON CONFLICT DO NOTHING RETURNING id),
+        roles AS (
+          INSERT INTO ${prefix}request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool)
+          SELECT id, role, $9, $10, $5, $16, $8 FROM created, unnest($17::text[]) AS role),
+        decided AS (INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT id, reviewer FROM created, unnest($18::text[]) AS reviewer),
+        kept AS (INSERT INTO ${prefix}request_retention (request_id, keep_until) SELECT id, $19::timestamptz FROM created WHERE $19::timestamptz IS NOT NULL),
+        closed AS (UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $5 AND open AND $14::boolean)
+        SELECT (SELECT count(*) FROM created) AS created, pg_notify($20, $4)`,
+      values: [
+        bound.events.map((event) => JSON.stringify(event)),
+        bound.events.map((event) => event.requestId ?? null),
+        bound.events.map((event) => event.stateHash ?? null),
+        request.id,
+        request.requester,
+        request.idempotencyKey ?? null,
+        request.status,
+        request.tool,
+        request.createdAt,
+        request.expiresAt,
+        requestToJson(request),
+        bound.state?.hash ?? null,
+        escalates ? dedupeKey : null,
+        escalates,
+        bound.state?.index ?? null,
+        request.onBehalfOf ?? null,
+        index.roles,
+        index.decidedBy,
+        keepUntil(request) ?? null,
+        channel,
+      ],
+    });
+    appendedIn.add(client);
+    if (Number(rows[0]?.created ?? 0) === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
+  };
+
+  /**
    * Checks a row locked `FOR UPDATE` against its chain. The evidence is read by a second statement
    * on purpose: after waiting for the lock, PostgreSQL re-reads the locked row but evaluates the
    * rest of that statement in its old snapshot, which cannot see the audit entry the writer we
@@ -481,31 +557,32 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const bound = bindRequestState(request, events);
       const escalates = request.status === 'pending';
       const now = checks.now;
+      const key = request.idempotencyKey ?? null;
+      const dedupeKey = escalates && checks.dedupe ? checks.dedupe.key : null;
       type Outcome = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: CheckedCreation & { kind: 'over_budget' } };
       const outcome = await transaction(async (client): Promise<Outcome> => {
-        // One create per requester at a time, on every replica: counts, twins and keys read below cannot race another create.
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REQUESTER_LOCK, `${schema ?? ''}:${request.requester}`]);
-        const select = selectRows;
-        if (request.idempotencyKey !== undefined) {
-          const { rows } = await client.query<RequestRow>(
-            `${select} WHERE r.requester = $1 AND (r.idempotency_key = $2 OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.requester = $1 AND k.idempotency_key = $2))`,
-            [request.requester, request.idempotencyKey],
-          );
-          if (rows[0]) return { existing: rows[0], kind: 'replayed' };
-        }
-        if (escalates && checks.dedupe) {
-          const { rows } = await client.query<RequestRow>(`${select} WHERE r.requester = $1 AND r.dedupe_key = $2 AND r.status = 'pending'`, [request.requester, checks.dedupe.key]);
-          const twin = rows[0];
-          const check = twin && checkRequestRowColumns(twin, 'entry');
+        await lockCreate(client, { requester: request.requester, key, dedupeKey, budget: escalates && checks.budget !== undefined });
+        // One read for both: the request this key already made (or was folded into), else the pending twin.
+        const { rows: found } = await client.query<RequestRow & { found: 'key' | 'twin' }>({
+          name: `${statementPrefix}create_lookup`,
+          text: `(SELECT 'key' AS found, q.* FROM (${selectRows} WHERE r.requester = $1 AND (r.idempotency_key = $2 OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.requester = $1 AND k.idempotency_key = $2)) LIMIT 1) AS q)
+            UNION ALL (SELECT 'twin', t.* FROM (${selectRows} WHERE r.requester = $1 AND r.dedupe_key = $3 AND r.status = 'pending' LIMIT 1) AS t)`,
+          values: [request.requester, key, dedupeKey],
+        });
+        const replayed = found.find((row) => row.found === 'key');
+        if (replayed) return { existing: replayed, kind: 'replayed' };
+        const twin = found.find((row) => row.found === 'twin');
+        if (twin && checks.dedupe) {
+          const check = checkRequestRowColumns(twin, 'entry');
           // An overdue twin is about to expire: it leaves the de-duplication index and a new request opens.
-          if (twin && check?.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET dedupe_key = NULL WHERE id = $1`, [twin.id]);
-          else if (twin && check?.ok) {
-            if (request.idempotencyKey !== undefined) {
-              await client.query(`INSERT INTO ${prefix}request_aliases (requester, idempotency_key, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [request.requester, request.idempotencyKey, twin.id]);
+          if (check.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET dedupe_key = NULL WHERE id = $1`, [twin.id]);
+          else if (check.ok) {
+            if (key !== null) {
+              await client.query(`INSERT INTO ${prefix}request_aliases (requester, idempotency_key, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [request.requester, key, twin.id]);
             }
             await appendEvents(client, bindRequestState(undefined, checks.dedupe.events(check.request)).events);
             return { existing: twin, kind: 'deduplicated' };
-          } else if (twin) return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
+          } else return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
         }
         if (escalates && checks.budget) {
           // Counted only up to each limit: a budget costs at most `limit` index entries per create.
@@ -531,19 +608,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             return { overBudget: { kind: 'over_budget', exceeded, notified: first } };
           }
         }
-        const inserted = await client.query(
-          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), bound.state?.hash, escalates ? (checks.dedupe?.key ?? null) : null, escalates],
-        );
-        // Under the requester lock a conflict can only be a write that bypassed it (a plain create): refuse rather than guess.
-        if (inserted.rowCount === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
-        const entries = await appendEvents(client, bound.events);
-        await client.query(`UPDATE ${requests} SET audit_entry = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]]);
-        await reindex(client, request);
-        if (escalates) await client.query(`UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $1`, [request.requester]);
+        await insertCreated(client, request, bound, dedupeKey);
         await enqueue(client, outboxMessages);
-        await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
         return { created: request };
       });
       if ('overBudget' in outcome) return outcome.overBudget;
