@@ -1,4 +1,5 @@
 import { SignoffError, type ApprovalRequest } from '@signoff/core';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
@@ -77,12 +78,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // pg-pool removes its own error listener while a client is checked out; the failure still reaches the next query.
   pool.on('connect', (client) => client.on('error', () => undefined));
 
-  /** Runs `work` in one transaction on one pooled connection; rolls back on any exception and rethrows it. */
-  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+  /**
+   * Runs `work` in one transaction on one pooled connection; rolls back on any exception and rethrows it.
+   * `begin` may follow `BEGIN` with statements of its own in the same round trip (no parameters).
+   */
+  const transaction = async <T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> => {
     const client = await pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       // Its entries are committed: chain them soon (the writer does not wait for that).
@@ -286,24 +290,23 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   /**
-   * The locks a checked create takes until commit, in one round trip and always in this order (so
-   * two creates never wait on each other in a cycle): the requester's, only when a budget counts
-   * its requests; then its idempotency key's and its de-duplication key's. Creates that share none
-   * of these run side by side, on every replica; two that could take the same key, fold into the
-   * same twin, or count against the same budget go one at a time, so the reads after the lock see
-   * whatever the other committed.
+   * The locks a checked create takes until commit, sent with its `BEGIN` (one round trip) and always
+   * in this order (so two creates never wait on each other in a cycle): the requester's, only when a
+   * budget counts its requests; then its idempotency key's and its de-duplication key's. Creates
+   * that share none of these run side by side, on every replica; two that could take the same key,
+   * fold into the same twin, or count against the same budget go one at a time, so the reads after
+   * the lock see whatever the other committed. The keys' locks are 32-bit hashes computed here, so
+   * what a client sent reaches the statement only as an integer.
    */
-  const lockCreate = async (client: PoolClient, scope: { requester: string; key: string | null; dedupeKey: string | null; budget: boolean }): Promise<void> => {
+  const beginCreate = (scope: { requester: string; key: string | null; dedupeKey: string | null; budget: boolean }): string => {
     const space = `${schema ?? ''}:${scope.requester}`;
-    const locks: Array<[number, string]> = [];
-    if (scope.budget) locks.push([REQUESTER_LOCK, space]);
-    if (scope.key !== null) locks.push([IDEMPOTENCY_KEY_LOCK, `${space}:${scope.key}`]);
-    if (scope.dedupeKey !== null) locks.push([DEDUPE_KEY_LOCK, `${space}:${scope.dedupeKey}`]);
-    if (locks.length === 0) return;
-    await client.query(
-      `SELECT ${locks.map((_, index) => `pg_advisory_xact_lock($${2 * index + 1}::int, hashtext($${2 * index + 2}))`).join(', ')}`,
-      locks.flat(),
-    );
+    const hash = (text: string): number => createHash('sha256').update(text).digest().readInt32BE(0);
+    const locks: string[] = [];
+    // The requester's lock keeps `hashtext` (the agent key's name, from the config) so replicas of the previous release, which take it for every create, still exclude these.
+    if (scope.budget) locks.push(`pg_advisory_xact_lock(${REQUESTER_LOCK}, hashtext(${pg.escapeLiteral(space)}))`);
+    if (scope.key !== null) locks.push(`pg_advisory_xact_lock(${IDEMPOTENCY_KEY_LOCK}, ${hash(`${space}:${scope.key}`)})`);
+    if (scope.dedupeKey !== null) locks.push(`pg_advisory_xact_lock(${DEDUPE_KEY_LOCK}, ${hash(`${space}:${scope.dedupeKey}`)})`);
+    return locks.length === 0 ? 'BEGIN' : `BEGIN; SELECT ${locks.join(', ')}`;
   };
 
   /**
@@ -560,8 +563,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const key = request.idempotencyKey ?? null;
       const dedupeKey = escalates && checks.dedupe ? checks.dedupe.key : null;
       type Outcome = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: CheckedCreation & { kind: 'over_budget' } };
+      const begin = beginCreate({ requester: request.requester, key, dedupeKey, budget: escalates && checks.budget !== undefined });
       const outcome = await transaction(async (client): Promise<Outcome> => {
-        await lockCreate(client, { requester: request.requester, key, dedupeKey, budget: escalates && checks.budget !== undefined });
         // One read for both: the request this key already made (or was folded into), else the pending twin.
         const { rows: found } = await client.query<RequestRow & { found: 'key' | 'twin' }>({
           name: `${statementPrefix}create_lookup`,
@@ -611,7 +614,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await insertCreated(client, request, bound, dedupeKey);
         await enqueue(client, outboxMessages);
         return { created: request };
-      });
+      }, begin);
       if ('overBudget' in outcome) return outcome.overBudget;
       if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing, 'entry') };
       return { kind: 'created', request: outcome.created };
