@@ -310,31 +310,34 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   /**
-   * Writes a new request in the caller's transaction as one statement: its audit events
-   * (unsequenced), the row pointing at its state event, its actionable-index rows, the end of its
-   * requester's open budget breach, and the notification. A conflict on any unique key (a write
-   * that bypassed the checked path's locks) refuses the whole transaction rather than guess.
+   * Writes a new request in the caller's transaction as one statement, unless its id, its
+   * idempotency key (a request's or an alias's) or its pending twin is already there: its audit
+   * entries (unsequenced; ids drawn first, ascending in event order, so the row can name its state
+   * entry), the row, its actionable-index rows, the end of its requester's open budget breach, and
+   * the notification. Returns whether it wrote; if not, nothing was written.
    */
-  const insertCreated = async (client: PoolClient, request: ApprovalRequest, bound: ReturnType<typeof bindRequestState>, dedupeKey: string | null): Promise<void> => {
+  const tryInsertCreated = async (client: PoolClient, request: ApprovalRequest, bound: ReturnType<typeof bindRequestState>, dedupeKey: string | null): Promise<boolean> => {
     const index = actionableIndexOf(request) ?? { roles: [], decidedBy: [] };
     const escalates = request.status === 'pending';
-    const { rows } = await client.query<{ created: string }>({
+    const { rows } = await client.query<{ id: string }>({
       name: `${statementPrefix}create_insert`,
-      text: `WITH entries AS (
-          INSERT INTO ${audit} (body, request_id, state_hash, logged_at)
-          SELECT x.body, x.request_id, x.state_hash, clock_timestamp() FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(body, request_id, state_hash, n) ORDER BY x.n
-          RETURNING id),
+      text: `WITH ids AS MATERIALIZED (SELECT nextval(${pg.escapeLiteral(`${prefix}audit_log_entry_id`)}) AS id, n FROM generate_series(1, cardinality($1::text[])) AS n),
         created AS (
           INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated, audit_entry)
-          VALUES ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, CASE WHEN $15::int IS NULL THEN NULL ELSE (SELECT id FROM entries ORDER BY id OFFSET $15::int LIMIT 1) END)
+          SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, (SELECT id FROM ids WHERE n = $15::int + 1)
+          WHERE NOT EXISTS (SELECT 1 FROM ${prefix}request_aliases k WHERE k.requester = $5 AND k.idempotency_key = $6)
           ON CONFLICT DO NOTHING RETURNING id),
+        entries AS (
+          INSERT INTO ${audit} (id, body, request_id, state_hash, logged_at)
+          SELECT ids.id, x.body, x.request_id, x.state_hash, clock_timestamp()
+          FROM created CROSS JOIN unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(body, request_id, state_hash, n) JOIN ids ON ids.n = x.n ORDER BY x.n),
         roles AS (
           INSERT INTO ${prefix}request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool)
           SELECT id, role, $9, $10, $5, $16, $8 FROM created, unnest($17::text[]) AS role),
         decided AS (INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT id, reviewer FROM created, unnest($18::text[]) AS reviewer),
         kept AS (INSERT INTO ${prefix}request_retention (request_id, keep_until) SELECT id, $19::timestamptz FROM created WHERE $19::timestamptz IS NOT NULL),
-        closed AS (UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $5 AND open AND $14::boolean)
-        SELECT (SELECT count(*) FROM created) AS created, pg_notify($20, $4)`,
+        closed AS (UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $5 AND open AND $14::boolean AND EXISTS (SELECT 1 FROM created))
+        SELECT id, pg_notify($20, id) FROM created`,
       values: [
         bound.events.map((event) => JSON.stringify(event)),
         bound.events.map((event) => event.requestId ?? null),
@@ -358,8 +361,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         channel,
       ],
     });
+    if (rows.length === 0) return false;
     appendedIn.add(client);
-    if (Number(rows[0]?.created ?? 0) === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
+    return true;
   };
 
   /**
@@ -565,6 +569,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       type Outcome = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: CheckedCreation & { kind: 'over_budget' } };
       const begin = beginCreate({ requester: request.requester, key, dedupeKey, budget: escalates && checks.budget !== undefined });
       const outcome = await transaction(async (client): Promise<Outcome> => {
+        // Under the locks, the common case first: no key, alias or pending twin in the way (and no
+        // budget to count), so the insert is the whole create; anything in its way, and it is read below.
+        if (!(escalates && checks.budget) && (await tryInsertCreated(client, request, bound, dedupeKey))) {
+          await enqueue(client, outboxMessages);
+          return { created: request };
+        }
         // One read for both: the request this key already made (or was folded into), else the pending twin.
         const { rows: found } = await client.query<RequestRow & { found: 'key' | 'twin' }>({
           name: `${statementPrefix}create_lookup`,
@@ -611,7 +621,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             return { overBudget: { kind: 'over_budget', exceeded, notified: first } };
           }
         }
-        await insertCreated(client, request, bound, dedupeKey);
+        // Under the locks a conflict left can only be a write that bypassed them (a plain create, a reused id): refuse rather than guess.
+        if (!(await tryInsertCreated(client, request, bound, dedupeKey))) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
         await enqueue(client, outboxMessages);
         return { created: request };
       }, begin);
