@@ -20,6 +20,8 @@ const cpuProfileDir = process.argv.find((arg) => arg.startsWith('--cpu-prof='))?
 const nodeOptions = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
 const CREATE_TOTAL = quick ? 500 : 5_000;
 const CREATE_CLIENTS = 50;
+/** Agent keys of the second creates row (the first sends every create with one key). */
+const AGENT_KEYS = 50;
 const RESUME_TOTAL = quick ? 100 : 1_000;
 const POLLING_SAMPLES = quick ? 6 : 20;
 const WAITERS = quick ? 1_000 : 10_000;
@@ -48,6 +50,9 @@ async function main(): Promise<void> {
       const creates = await createsPerSecond(server);
       const latency = only === 'creates' ? ['–', '–', '–', '–'] : await measureLatency(server);
       rows.push([name, fmtRate(creates), fmtRate(floor), (creates / floor).toFixed(2), ...latency]);
+      // The same load from AGENT_KEYS agents (keys taken in turn per create): one key is the worst case for a store that orders one agent's creates.
+      const spread = await createsPerSecond({ url: server.url, agentKey: server.agentKeys });
+      rows.push([`${name}, ${AGENT_KEYS} agent keys`, fmtRate(spread), fmtRate(floor), (spread / floor).toFixed(2), '–', '–', '–', '–']);
     }
     if (name === 'SQLite' && only !== 'creates') rss = await measureWaiterRss(server);
     await server.stop();
@@ -73,7 +78,7 @@ async function measureFloor<T>(store: string, measure: (server: ServerProcess) =
 async function measureFloor(store: string, measure?: (server: ServerProcess) => Promise<unknown>): Promise<unknown> {
   const { url, child } = await spawnServer(store, { nodeOptions, script: await compiled('floor-server', new URL('./floor-server.ts', import.meta.url)) });
   try {
-    const server: ServerProcess = { url, agentKey: 'none', pid: child.pid as number, decide: () => Promise.reject(new Error('the floor has no decisions')), stop: () => Promise.resolve() };
+    const server: ServerProcess = { url, agentKey: 'none', agentKeys: [], pid: child.pid as number, decide: () => Promise.reject(new Error('the floor has no decisions')), stop: () => Promise.resolve() };
     if (measure) return await measure(server);
     // Measured twice, the second kept: a first run, with the load generator's code still cold and
     // the database file still growing, read 0.6–0.85× the second, which flattered every ratio.
@@ -88,6 +93,8 @@ async function measureFloor(store: string, measure?: (server: ServerProcess) => 
 interface ServerProcess {
   readonly url: string;
   readonly agentKey: string;
+  /** `AGENT_KEYS` further agent keys, each its own agent. */
+  readonly agentKeys: readonly string[];
   readonly pid: number;
   decide(id: string, verdict: 'approve' | 'deny'): Promise<void>;
   stop(): Promise<void>;
@@ -97,6 +104,7 @@ interface ServerProcess {
 async function startServerProcess(store: string): Promise<ServerProcess> {
   const directory = mkdtempSync(join(tmpdir(), 'signoff-bench-'));
   const agentKey = `sk_bench_agent_${randomUUID()}`;
+  const agentKeys = Array.from({ length: AGENT_KEYS }, (_, index) => `sk_bench_agent${index}_${randomUUID()}`);
   const reviewerKey = `sk_bench_ana_${randomUUID()}`;
   writeFileSync(join(directory, 'policy.yaml'), POLICY);
   writeFileSync(
@@ -108,6 +116,7 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
       'reviewers: [{ id: ana, name: Ana }]',
       'api_keys:',
       `  - { name: agent, kind: agent, key_sha256: "${sha256Hex(agentKey)}" }`,
+      ...agentKeys.map((key, index) => `  - { name: agent${index}, kind: agent, key_sha256: "${sha256Hex(key)}" }`),
       `  - { name: ana, kind: reviewer, reviewer: ana, key_sha256: "${sha256Hex(reviewerKey)}" }`,
     ].join('\n'),
   );
@@ -115,6 +124,7 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
   return {
     url,
     agentKey,
+    agentKeys,
     pid: child.pid as number,
     async decide(id, verdict) {
       const response = await fetch(`${url}/v1/approvals/${id}/decision`, {
@@ -160,9 +170,11 @@ function compiled(name: string, entry: URL): Promise<string> {
 }
 
 /** Creation throughput: 50 keep-alive clients (node:http, lighter than fetch), each creating as fast as answers come back. */
-async function createsPerSecond(server: Pick<ServerProcess, 'url' | 'agentKey'>): Promise<number> {
+async function createsPerSecond(server: { readonly url: string; readonly agentKey: string | readonly string[] }): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CREATE_CLIENTS });
-  const post = () => createOverHttp(agent, server, { tool: 'bench.op', args: { n: randomUUID() }, idempotencyKey: randomUUID() });
+  const keys = typeof server.agentKey === 'string' ? [server.agentKey] : server.agentKey;
+  let sent = 0;
+  const post = () => createOverHttp(agent, { url: server.url, agentKey: keys[sent++ % keys.length] as string }, { tool: 'bench.op', args: { n: randomUUID() }, idempotencyKey: randomUUID() });
   for (let index = 0; index < 300; index += 1) await post(); // warm-up
   let remaining = CREATE_TOTAL;
   const started = performance.now();

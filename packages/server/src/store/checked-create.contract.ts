@@ -97,6 +97,19 @@ export function describeCheckedCreateContract(name: string, factory: Pick<StoreF
       expect(verifyAuditChain(audit)).toBeUndefined();
     });
 
+    it('gives one idempotency key one request under concurrent creates, whatever their args and twins (no budget)', async () => {
+      const pending = open('apr_pend_00001', { args: { n: 1 } });
+      await create(pending, checks(start).value);
+      // The same key at once: with the pending request's args (would fold), with new args (would open), twice.
+      const racing = [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 2 }].map((args, index) => open(`apr_race_0000${index}`, { args, idempotencyKey: 'run-1:call-1' }));
+      const outcomes = await Promise.all(racing.map((opened) => create(opened, checks(start).value)));
+      const owners = await store.listRequests({ requester: 'agent-1', idempotencyKey: 'run-1:call-1' });
+      expect(owners).toHaveLength(1);
+      expect(outcomes.map((outcome) => (outcome.kind === 'over_budget' ? undefined : outcome.request.id))).toEqual(racing.map(() => owners[0]?.id));
+      expect(outcomes.filter((outcome) => outcome.kind === 'replayed')).toHaveLength(3);
+      expect(verifyAuditChain(await store.readAudit())).toBeUndefined();
+    });
+
     it('keeps other args, other tools, other agents, policy-decided calls and resolved requests apart', async () => {
       await create(open('apr_base_00001'), checks(start).value);
       expect((await create(open('apr_args_00001', { args: { to: 'acme', amount: 501 } }), checks(start).value)).kind).toBe('created');

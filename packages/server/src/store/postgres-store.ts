@@ -1,4 +1,5 @@
 import { SignoffError, type ApprovalRequest } from '@signoff/core';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { GENESIS_HASH, sealAuditEntry } from '../audit/audit-chain.js';
@@ -30,6 +31,8 @@ export interface PostgresStoreOptions {
 const DDL_LOCK = 0x5160_0001;
 const AUDIT_LOCK = 0x5160_0002;
 const REQUESTER_LOCK = 0x5160_0003;
+const IDEMPOTENCY_KEY_LOCK = 0x5160_0004;
+const DEDUPE_KEY_LOCK = 0x5160_0005;
 const CHANNEL = 'signoff_request_changed';
 const MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer channel names are truncated or refused
 const RETRY_MIN_MS = 100;
@@ -75,12 +78,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // pg-pool removes its own error listener while a client is checked out; the failure still reaches the next query.
   pool.on('connect', (client) => client.on('error', () => undefined));
 
-  /** Runs `work` in one transaction on one pooled connection; rolls back on any exception and rethrows it. */
-  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+  /**
+   * Runs `work` in one transaction on one pooled connection; rolls back on any exception and rethrows it.
+   * `begin` may follow `BEGIN` with statements of its own in the same round trip (no parameters).
+   */
+  const transaction = async <T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> => {
     const client = await pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       // Its entries are committed: chain them soon (the writer does not wait for that).
@@ -284,6 +290,83 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   /**
+   * The locks a checked create takes until commit, sent with its `BEGIN` (one round trip) and always
+   * in this order (so two creates never wait on each other in a cycle): the requester's, only when a
+   * budget counts its requests; then its idempotency key's and its de-duplication key's. Creates
+   * that share none of these run side by side, on every replica; two that could take the same key,
+   * fold into the same twin, or count against the same budget go one at a time, so the reads after
+   * the lock see whatever the other committed. The keys' locks are 32-bit hashes computed here, so
+   * what a client sent reaches the statement only as an integer.
+   */
+  const beginCreate = (scope: { requester: string; key: string | null; dedupeKey: string | null; budget: boolean }): string => {
+    const space = `${schema ?? ''}:${scope.requester}`;
+    const hash = (text: string): number => createHash('sha256').update(text).digest().readInt32BE(0);
+    const locks: string[] = [];
+    // The requester's lock keeps `hashtext` (the agent key's name, from the config) so replicas of the previous release, which take it for every create, still exclude these.
+    if (scope.budget) locks.push(`pg_advisory_xact_lock(${REQUESTER_LOCK}, hashtext(${pg.escapeLiteral(space)}))`);
+    if (scope.key !== null) locks.push(`pg_advisory_xact_lock(${IDEMPOTENCY_KEY_LOCK}, ${hash(`${space}:${scope.key}`)})`);
+    if (scope.dedupeKey !== null) locks.push(`pg_advisory_xact_lock(${DEDUPE_KEY_LOCK}, ${hash(`${space}:${scope.dedupeKey}`)})`);
+    return locks.length === 0 ? 'BEGIN' : `BEGIN; SELECT ${locks.join(', ')}`;
+  };
+
+  /**
+   * Writes a new request in the caller's transaction as one statement, unless its id, its
+   * idempotency key (a request's or an alias's) or its pending twin is already there: its audit
+   * entries (unsequenced; ids drawn first, ascending in event order, so the row can name its state
+   * entry), the row, its actionable-index rows, the end of its requester's open budget breach, and
+   * the notification. Returns whether it wrote; if not, nothing was written.
+   */
+  const tryInsertCreated = async (client: PoolClient, request: ApprovalRequest, bound: ReturnType<typeof bindRequestState>, dedupeKey: string | null): Promise<boolean> => {
+    const index = actionableIndexOf(request) ?? { roles: [], decidedBy: [] };
+    const escalates = request.status === 'pending';
+    const { rows } = await client.query<{ id: string }>({
+      name: `${statementPrefix}create_insert`,
+      text: `WITH ids AS MATERIALIZED (SELECT nextval(${pg.escapeLiteral(`${prefix}audit_log_entry_id`)}) AS id, n FROM generate_series(1, cardinality($1::text[])) AS n),
+        created AS (
+          INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated, audit_entry)
+          SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, (SELECT id FROM ids WHERE n = $15::int + 1)
+          WHERE NOT EXISTS (SELECT 1 FROM ${prefix}request_aliases k WHERE k.requester = $5 AND k.idempotency_key = $6)
+          ON CONFLICT DO NOTHING RETURNING id),
+        entries AS (
+          INSERT INTO ${audit} (id, body, request_id, state_hash, logged_at)
+          SELECT ids.id, x.body, x.request_id, x.state_hash, clock_timestamp()
+          FROM created CROSS JOIN unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(body, request_id, state_hash, n) JOIN ids ON ids.n = x.n ORDER BY x.n),
+        roles AS (
+          INSERT INTO ${prefix}request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool)
+          SELECT id, role, $9, $10, $5, $16, $8 FROM created, unnest($17::text[]) AS role),
+        decided AS (INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT id, reviewer FROM created, unnest($18::text[]) AS reviewer),
+        kept AS (INSERT INTO ${prefix}request_retention (request_id, keep_until) SELECT id, $19::timestamptz FROM created WHERE $19::timestamptz IS NOT NULL),
+        closed AS (UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $5 AND open AND $14::boolean AND EXISTS (SELECT 1 FROM created))
+        SELECT id, pg_notify($20, id) FROM created`,
+      values: [
+        bound.events.map((event) => JSON.stringify(event)),
+        bound.events.map((event) => event.requestId ?? null),
+        bound.events.map((event) => event.stateHash ?? null),
+        request.id,
+        request.requester,
+        request.idempotencyKey ?? null,
+        request.status,
+        request.tool,
+        request.createdAt,
+        request.expiresAt,
+        requestToJson(request),
+        bound.state?.hash ?? null,
+        escalates ? dedupeKey : null,
+        escalates,
+        bound.state?.index ?? null,
+        request.onBehalfOf ?? null,
+        index.roles,
+        index.decidedBy,
+        keepUntil(request) ?? null,
+        channel,
+      ],
+    });
+    if (rows.length === 0) return false;
+    appendedIn.add(client);
+    return true;
+  };
+
+  /**
    * Checks a row locked `FOR UPDATE` against its chain. The evidence is read by a second statement
    * on purpose: after waiting for the lock, PostgreSQL re-reads the locked row but evaluates the
    * rest of that statement in its old snapshot, which cannot see the audit entry the writer we
@@ -481,31 +564,38 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const bound = bindRequestState(request, events);
       const escalates = request.status === 'pending';
       const now = checks.now;
+      const key = request.idempotencyKey ?? null;
+      const dedupeKey = escalates && checks.dedupe ? checks.dedupe.key : null;
       type Outcome = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: CheckedCreation & { kind: 'over_budget' } };
+      const begin = beginCreate({ requester: request.requester, key, dedupeKey, budget: escalates && checks.budget !== undefined });
       const outcome = await transaction(async (client): Promise<Outcome> => {
-        // One create per requester at a time, on every replica: counts, twins and keys read below cannot race another create.
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REQUESTER_LOCK, `${schema ?? ''}:${request.requester}`]);
-        const select = selectRows;
-        if (request.idempotencyKey !== undefined) {
-          const { rows } = await client.query<RequestRow>(
-            `${select} WHERE r.requester = $1 AND (r.idempotency_key = $2 OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.requester = $1 AND k.idempotency_key = $2))`,
-            [request.requester, request.idempotencyKey],
-          );
-          if (rows[0]) return { existing: rows[0], kind: 'replayed' };
+        // Under the locks, the common case first: no key, alias or pending twin in the way (and no
+        // budget to count), so the insert is the whole create; anything in its way, and it is read below.
+        if (!(escalates && checks.budget) && (await tryInsertCreated(client, request, bound, dedupeKey))) {
+          await enqueue(client, outboxMessages);
+          return { created: request };
         }
-        if (escalates && checks.dedupe) {
-          const { rows } = await client.query<RequestRow>(`${select} WHERE r.requester = $1 AND r.dedupe_key = $2 AND r.status = 'pending'`, [request.requester, checks.dedupe.key]);
-          const twin = rows[0];
-          const check = twin && checkRequestRowColumns(twin, 'entry');
+        // One read for both: the request this key already made (or was folded into), else the pending twin.
+        const { rows: found } = await client.query<RequestRow & { found: 'key' | 'twin' }>({
+          name: `${statementPrefix}create_lookup`,
+          text: `(SELECT 'key' AS found, q.* FROM (${selectRows} WHERE r.requester = $1 AND (r.idempotency_key = $2 OR r.id IN (SELECT k.request_id FROM ${prefix}request_aliases k WHERE k.requester = $1 AND k.idempotency_key = $2)) LIMIT 1) AS q)
+            UNION ALL (SELECT 'twin', t.* FROM (${selectRows} WHERE r.requester = $1 AND r.dedupe_key = $3 AND r.status = 'pending' LIMIT 1) AS t)`,
+          values: [request.requester, key, dedupeKey],
+        });
+        const replayed = found.find((row) => row.found === 'key');
+        if (replayed) return { existing: replayed, kind: 'replayed' };
+        const twin = found.find((row) => row.found === 'twin');
+        if (twin && checks.dedupe) {
+          const check = checkRequestRowColumns(twin, 'entry');
           // An overdue twin is about to expire: it leaves the de-duplication index and a new request opens.
-          if (twin && check?.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET dedupe_key = NULL WHERE id = $1`, [twin.id]);
-          else if (twin && check?.ok) {
-            if (request.idempotencyKey !== undefined) {
-              await client.query(`INSERT INTO ${prefix}request_aliases (requester, idempotency_key, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [request.requester, request.idempotencyKey, twin.id]);
+          if (check.ok && Date.parse(check.request.expiresAt) <= now.getTime()) await client.query(`UPDATE ${requests} SET dedupe_key = NULL WHERE id = $1`, [twin.id]);
+          else if (check.ok) {
+            if (key !== null) {
+              await client.query(`INSERT INTO ${prefix}request_aliases (requester, idempotency_key, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [request.requester, key, twin.id]);
             }
             await appendEvents(client, bindRequestState(undefined, checks.dedupe.events(check.request)).events);
             return { existing: twin, kind: 'deduplicated' };
-          } else if (twin) return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
+          } else return { existing: twin, kind: 'deduplicated' }; // tampered: reading it below refuses, fail-closed
         }
         if (escalates && checks.budget) {
           // Counted only up to each limit: a budget costs at most `limit` index entries per create.
@@ -531,21 +621,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             return { overBudget: { kind: 'over_budget', exceeded, notified: first } };
           }
         }
-        const inserted = await client.query(
-          `INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-          [request.id, request.requester, request.idempotencyKey ?? null, request.status, request.tool, request.createdAt, request.expiresAt, requestToJson(request), bound.state?.hash, escalates ? (checks.dedupe?.key ?? null) : null, escalates],
-        );
-        // Under the requester lock a conflict can only be a write that bypassed it (a plain create): refuse rather than guess.
-        if (inserted.rowCount === 0) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
-        const entries = await appendEvents(client, bound.events);
-        await client.query(`UPDATE ${requests} SET audit_entry = $2 WHERE id = $1`, [request.id, bound.state && entries[bound.state.index]]);
-        await reindex(client, request);
-        if (escalates) await client.query(`UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $1`, [request.requester]);
+        // Under the locks a conflict left can only be a write that bypassed them (a plain create, a reused id): refuse rather than guess.
+        if (!(await tryInsertCreated(client, request, bound, dedupeKey))) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
         await enqueue(client, outboxMessages);
-        await client.query('SELECT pg_notify($1, $2)', [channel, request.id]);
         return { created: request };
-      });
+      }, begin);
       if ('overBudget' in outcome) return outcome.overBudget;
       if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing, 'entry') };
       return { kind: 'created', request: outcome.created };
