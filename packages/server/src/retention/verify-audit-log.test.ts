@@ -125,6 +125,38 @@ describe.each(stores)('audit verify on $name', ({ skip, open }) => {
     );
   });
 
+  it.skipIf(skip)('names log index columns changed behind the log, and still compares their requests by the hashed bodies', async () => {
+    const { store, sql, pointAt } = subject;
+    const ids = ['apr_hidden', 'apr_moved', 'apr_intact'];
+    await store.createRequests(ids.map((id) => newRequest(id)));
+    for (const id of ids) await store.updateRequest(id, denial);
+    const audit = await store.readAudit();
+    const stateEntries = (id: string) => audit.filter((entry) => entry.requestId === id && entry.stateHash);
+    const [hiddenCreated, hiddenDenied] = stateEntries('apr_hidden');
+    const movedDenied = stateEntries('apr_moved').at(-1);
+    // The denial's index row no longer says it is a state (reads would take the creation for newest), and the row is rolled back to it.
+    await sql('UPDATE audit_log SET state_hash = NULL WHERE sequence = ?', hiddenDenied?.sequence);
+    const asCreated = newRequest('apr_hidden').request;
+    await sql('UPDATE approval_requests SET body = ?, state_hash = ?, status = ? WHERE id = ?', JSON.stringify(asCreated), hashRequestState(asCreated), 'pending', 'apr_hidden');
+    await pointAt('apr_hidden', hiddenCreated?.sequence as number);
+    // Another request's denial filed under a made-up id, and its row deleted.
+    await sql('UPDATE audit_log SET request_id = ? WHERE sequence = ?', 'apr_elsewhere', movedDenied?.sequence);
+    await sql('DELETE FROM approval_requests WHERE id = ?', 'apr_moved');
+
+    const columns = (sequence: number | undefined) => `audit entry #${sequence}: its request_id/state_hash columns (which reads of a request look up) differ from its body: changed outside Signoff`;
+    const report = await verifyAuditLog({ store });
+    expect([...report.problems].sort()).toEqual(
+      [
+        columns(hiddenDenied?.sequence),
+        columns(movedDenied?.sequence),
+        `request apr_hidden does not match the audit log: the row body is not the state logged last, at entry #${hiddenDenied?.sequence}; ` +
+          `the row's state_hash ${hashRequestState(asCreated).slice(0, 12)}… is not the logged ${hiddenDenied?.stateHash?.slice(0, 12)}…; ` +
+          `the row points at entry #${hiddenCreated?.sequence}, but its newest logged state is #${hiddenDenied?.sequence}`,
+        `request apr_moved does not match the audit log: the log holds states of this request (newest at entry #${movedDenied?.sequence}) but it has no row: the row was deleted`,
+      ].sort(),
+    );
+  });
+
   it.skipIf(skip)('compares a live row whose older states were archived, and names it once its row is gone', async () => {
     const { store, sql } = subject;
     const old = newRequest('apr_old', { now: new Date(NOW.getTime() - 100 * DAY) });
