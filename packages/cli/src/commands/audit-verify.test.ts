@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createGuard, parsePolicy } from '@signoff/core';
 import { archiveResolved, openApprovalRequest, openSqliteStore } from '@signoff/server';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,4 +45,29 @@ describe('signoff audit verify across a retention archive', () => {
     expect(await run('audit', 'verify', '--store', store_, '--archive-dir', join(directory, 'archive'))).toMatchObject({ code: 0 });
     expect(await run('audit', 'verify', '--store', store_)).toMatchObject({ code: 1, err: expect.stringContaining('pass the archive directory') });
   });
+});
+
+describe('signoff audit verify in bounded memory', () => {
+  it('verifies 100,000 requests with a 48 MB heap: rows are compared through the store, not held in memory', async () => {
+    // Measured with bench:audit: the verify before (every request's newest state in a Map) aborts out of
+    // memory on this store under this cap; this one passes at 100,000 and 200,000 requests alike.
+    const file = join(directory, 'many.db');
+    const store = openSqliteStore(file);
+    const guard = createGuard(parsePolicy('rules: [{ tool: "**", action: escalate }]'));
+    const at = new Date(Date.now() - 86_400_000);
+    for (let start = 0; start < 100_000; start += 5_000) {
+      await store.createRequests(
+        Array.from({ length: 5_000 }, (_, offset) => {
+          const args = { n: start + offset };
+          const opened = openApprovalRequest({ tool: 'payment.send', args }, { id: `apr_many${String(start + offset).padStart(8, '0')}`, requester: 'agent', now: at, decision: guard('payment.send', args), defaultTimeoutMs: 60_000 });
+          return { request: { ...opened.request, status: 'denied' as const, resolvedAt: at.toISOString() }, events: opened.events };
+        }),
+      );
+    }
+    await store.close();
+    const bin = fileURLToPath(new URL('../../bin/signoff.js', import.meta.url));
+    const verified = spawnSync(process.execPath, [bin, 'audit', 'verify', '--store', `sqlite:${file}`], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=48' } });
+    expect({ status: verified.status, out: verified.stdout }).toMatchObject({ status: 0, out: expect.stringContaining('audit log verified: 100000 entries, chain head 100000:') });
+    expect(verified.stdout).toContain('100000 requests match their logged state');
+  }, 180_000);
 });

@@ -19,7 +19,7 @@ export async function auditVerify(argv: readonly string[], io: CliIo): Promise<n
     typeof values['archive-dir'] === 'string' ? values['archive-dir'] : typeof values.store === 'string' ? undefined : archiveDirOf(typeof values.config === 'string' ? values.config : 'signoff.yaml');
   const store = await openAuditStore(values);
   try {
-    // Read a page (or line) at a time: memory holds the previous hash and each request's newest state, never the whole log.
+    // Read a page (or line) at a time; rows are compared with the log through the store's index, so memory does not grow with it.
     const started = performance.now();
     const report = await verifyAuditLog({ store, ...(archiveDirectory === undefined ? {} : { archiveDirectory }), ...(expectedHead ? { expectedHead } : {}) });
     const seconds = (performance.now() - started) / 1000;

@@ -52,13 +52,33 @@ export function compareRowsWithStates(newestState: NewestStates, rows: Iterable<
   const seen = new Set<string>();
   for (const row of rows) {
     seen.add(row.id);
-    const problems = rowProblems(row, newestState.get(row.id));
-    if (problems.length > 0) mismatches.push({ requestId: row.id, problems });
+    const mismatch = compareRowWithState(row, newestState.get(row.id));
+    if (mismatch) mismatches.push(mismatch);
   }
-  for (const [requestId, logged] of newestState) {
-    if (!seen.has(requestId)) mismatches.push({ requestId, problems: [`the log holds states of this request (newest at entry #${logged.sequence}) but it has no row: the row was deleted`] });
-  }
+  for (const [requestId, logged] of newestState) if (!seen.has(requestId)) mismatches.push(stateWithoutRow(requestId, logged.sequence));
   return mismatches;
+}
+
+/**
+ * One row against its request's newest logged state (`undefined`: the log holds none): what
+ * {@link compareRowsWithStates} says of it, or `undefined` when they agree.
+ *
+ * @example
+ * const mismatch = compareRowWithState(row, { sequence: 42, stateHash });
+ */
+export function compareRowWithState(row: StoredRequestState, logged: { sequence: number; stateHash: string } | undefined): RequestStateMismatch | undefined {
+  const problems = rowProblems(row, logged);
+  return problems.length > 0 ? { requestId: row.id, problems } : undefined;
+}
+
+/**
+ * A request whose newest logged state is at entry `sequence` but that has no row.
+ *
+ * @example
+ * problems.push(stateWithoutRow('apr_1', 42).problems[0]);
+ */
+export function stateWithoutRow(requestId: string, sequence: number): RequestStateMismatch {
+  return { requestId, problems: [`the log holds states of this request (newest at entry #${sequence}) but it has no row: the row was deleted`] };
 }
 
 function rowProblems(row: StoredRequestState, logged: { sequence: number; stateHash: string } | undefined): string[] {

@@ -1,6 +1,6 @@
-import { createAuditChainVerifier, readAuditPages } from '../audit/audit-chain.js';
+import { createAuditChainVerifier } from '../audit/audit-chain.js';
 import type { AuditEntry } from '../audit/audit-event.js';
-import { compareRowsWithStates, noteState, type NewestStates } from '../audit/compare-request-states.js';
+import { compareRowsWithStates, compareRowWithState, noteState, stateWithoutRow, type NewestStates } from '../audit/compare-request-states.js';
 import type { Store } from '../store/store.js';
 import { findArchiveChain, readArchiveFile, type ArchiveHeader, type ArchiveLine } from './archive-file.js';
 
@@ -26,11 +26,21 @@ export interface AuditLogReport {
   readonly leftovers: readonly string[];
 }
 
+/** Rows and index rows are read this many at a time. */
+const PAGE = 5_000;
+
 /**
  * Verifies the whole audit log a page (or line) at a time: the archive files in order, then the hot
  * log, as one hash chain from entry 1; each archive file must be the one a `retention.archived`
  * entry names (same sha256 and range); every request row, archived or live, must be the state its
- * newest state event committed to. Memory holds the previous hash and each request's newest state.
+ * newest state event committed to.
+ *
+ * Memory does not grow with the hot log or its rows: live rows are compared with their request's
+ * newest state entry found through the database's index columns (`request_id`, `state_hash`), after
+ * the chain pass checked those columns against every entry's hashed body (an entry whose columns
+ * differ is reported, and its request replayed from the bodies). What stays in memory: the previous
+ * hash, the states of one archive file's requests until its rows, and the states of requests whose
+ * older entries were archived while their row stayed live (those in flight at an archive boundary).
  *
  * @example
  * const report = await verifyAuditLog({ store, archiveDirectory: './archive' });
@@ -39,9 +49,13 @@ export interface AuditLogReport {
 export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<AuditLogReport> {
   const { store, expectedHead } = options;
   const verifier = createAuditChainVerifier();
+  // States read from archive files; after them, those of requests with no archived row (still live, or deleted).
   const newest: NewestStates = new Map();
   const problems: string[] = [];
   const namedArchives = new Map<string, { sha256: unknown; from: unknown; to: unknown }>();
+  // Hot entries whose index columns differ from their body, as the body says (grows only with what is reported).
+  const corrected = new Map<number, { requestId: string | undefined; stateHash: string | undefined }>();
+  const replayed = new Set<string>();
   let broken = false;
   let atExpected: AuditEntry | undefined;
   let last: AuditEntry | undefined;
@@ -53,7 +67,6 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
     }
     if (expectedHead && entry.sequence === expectedHead.sequence) atExpected = entry;
     if (entry.type === 'retention.archived' && typeof entry.detail.file === 'string') namedArchives.set(entry.detail.file, { sha256: entry.detail.sha256, from: entry.detail.from, to: entry.detail.to });
-    noteState(newest, entry);
     last = entry;
   };
 
@@ -79,8 +92,10 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
         continue;
       }
       const item = line as ArchiveLine;
-      if ('entry' in item) onEntry(item.entry);
-      else {
+      if ('entry' in item) {
+        onEntry(item.entry);
+        noteState(newest, item.entry);
+      } else {
         // Every state event of an archived request precedes its row in the file: compare now, then forget it.
         const logged = newest.get(item.request.id);
         for (const mismatch of compareRowsWithStates(new Map(logged ? [[item.request.id, logged]] : []), [item.request])) {
@@ -92,7 +107,20 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
     }
     archived.push({ name: file.name, sha256: reader.sha256(), from: file.from, to: file.to });
   }
-  for await (const entry of readAuditPages(store)) onEntry(entry);
+  // The hot log, with the index columns stored beside each entry: rows are compared through them below.
+  for (let after = 0; ; ) {
+    const page = await store.readAuditIndexPage(after, PAGE);
+    for (const { entry, requestId, stateHash } of page) {
+      onEntry(entry);
+      if (requestId !== entry.requestId || stateHash !== entry.stateHash) {
+        problems.push(`audit entry #${entry.sequence}: its request_id/state_hash columns (which reads of a request look up) differ from its body: changed outside Signoff`);
+        corrected.set(entry.sequence, { requestId: entry.requestId, stateHash: entry.stateHash });
+        for (const id of [requestId, entry.requestId]) if (id !== undefined) replayed.add(id);
+      }
+    }
+    if (page.length < PAGE) break;
+    after = (page.at(-1) as { entry: AuditEntry }).entry.sequence;
+  }
   for (const file of archived) {
     const named = namedArchives.get(file.name);
     if (!named) problems.push(`archive ${file.name} is not named by any retention.archived entry: it is not the file retention wrote`);
@@ -106,23 +134,54 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
       problems.push(`audit log CUT: entry #${expectedHead.sequence} has hash ${atExpected.hash.slice(0, 16)}…, not the expected ${expectedHead.hash.slice(0, 16)}…: the log was rewritten`);
     }
   }
-  // Rows a page at a time: each is compared with its newest state, which is then forgotten, so what
-  // is left at the end are states logged for requests that have no row.
+
+  // Only entries the chain pass read count (a server writing meanwhile appends after them).
+  const through = (last as AuditEntry | undefined)?.sequence ?? 0;
+  const hotStart = liveStart ?? Number.POSITIVE_INFINITY;
+  /** A request whose entries' columns were changed: its newest state from the bodies (its entries by the index, plus those whose body names it). */
+  const replay = async (requestId: string) => {
+    let found = newest.get(requestId);
+    const consider = (sequence: number, body: { readonly requestId?: string | undefined; readonly stateHash?: string | undefined }) => {
+      if (sequence >= hotStart && sequence <= through && body.requestId === requestId && body.stateHash !== undefined && (!found || sequence > found.sequence)) found = { sequence, stateHash: body.stateHash };
+    };
+    for (const entry of await store.readRequestAudit(requestId)) consider(entry.sequence, entry);
+    for (const [sequence, body] of corrected) consider(sequence, body);
+    return found;
+  };
+
+  // Rows a page at a time, each with its newest state as the index finds it (or, with none in the hot log, as archived).
   let liveRequests = 0;
+  const replayedWithRow = new Set<string>();
   for (let afterId = ''; ; ) {
-    const page = await store.readRequestStatesPage(afterId, 5_000);
-    const logged: NewestStates = new Map();
+    const page = await store.readRequestStatesPage(afterId, PAGE, through);
     for (const row of page) {
-      const state = newest.get(row.id);
-      if (state) logged.set(row.id, state);
+      let logged = row.newestState ?? newest.get(row.id);
+      if (replayed.has(row.id)) (logged = await replay(row.id), replayedWithRow.add(row.id));
       newest.delete(row.id);
+      const mismatch = compareRowWithState(row, logged);
+      if (mismatch) problems.push(`request ${mismatch.requestId} does not match the audit log: ${mismatch.problems.join('; ')}`);
     }
-    for (const mismatch of compareRowsWithStates(logged, page)) problems.push(`request ${mismatch.requestId} does not match the audit log: ${mismatch.problems.join('; ')}`);
     liveRequests += page.length;
-    if (page.length < 5_000) break;
+    if (page.length < PAGE) break;
     afterId = (page.at(-1) as { id: string }).id;
   }
-  for (const mismatch of compareRowsWithStates(newest, [])) problems.push(`request ${mismatch.requestId} does not match the audit log: ${mismatch.problems.join('; ')}`);
+  // States logged for requests that have no row: in the hot log (found by an anti-join), then only archived.
+  const noRow = (requestId: string, sequence: number) => problems.push(`request ${requestId} does not match the audit log: ${stateWithoutRow(requestId, sequence).problems.join('; ')}`);
+  for (let afterId = ''; ; ) {
+    const page = await store.readStatesWithoutRows(afterId, PAGE, through);
+    for (const { requestId, sequence } of page) {
+      if (replayed.has(requestId)) continue;
+      newest.delete(requestId);
+      noRow(requestId, sequence);
+    }
+    if (page.length < PAGE) break;
+    afterId = (page.at(-1) as { requestId: string }).requestId;
+  }
+  for (const [requestId, logged] of newest) if (!replayed.has(requestId)) noRow(requestId, logged.sequence);
+  for (const requestId of replayed) {
+    const logged = replayedWithRow.has(requestId) ? undefined : await replay(requestId);
+    if (logged) noRow(requestId, logged.sequence);
+  }
   return {
     problems,
     verified: verifier.verified,

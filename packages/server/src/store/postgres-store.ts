@@ -11,7 +11,7 @@ import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from 
 import type { OutboxMessageInput } from './outbox-message.js';
 import { digestUnclaimed, dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import { requestFromJson, requestToJson } from './request-json.js';
-import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
+import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toIndexedEntry, toStoredRequestState, withNewestState, type IndexedRow, type RequestRow, type RowWithNewest } from './request-row.js';
 import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
 import { overBudget } from './over-budget.js';
@@ -970,12 +970,32 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await sequenced(() => pool.query<RequestRow>(`SELECT r.id, r.body, r.state_hash, a.sequence AS audit_sequence FROM ${requests} r LEFT JOIN ${audit} a ON a.id = r.audit_entry ORDER BY r.id`));
       return rows.map(toStoredRequestState);
     },
-    async readRequestStatesPage(afterId, limit) {
-      const { rows } = await pool.query<RequestRow>(
-        `SELECT r.id, r.body, r.state_hash, a.sequence AS audit_sequence FROM ${requests} r LEFT JOIN ${audit} a ON a.id = r.audit_entry WHERE r.id > $1 ORDER BY r.id LIMIT $2`,
-        [afterId, limit],
+    async readRequestStatesPage(afterId, limit, through) {
+      // Each row's newest state entry by chain sequence, through the (request_id, id) index: a request has a few entries.
+      const { rows } = await pool.query<RowWithNewest>(
+        `SELECT r.id, r.body, r.state_hash, a.sequence AS audit_sequence, n.sequence AS newest_sequence, n.state_hash AS newest_state_hash
+         FROM (SELECT id, body, state_hash, audit_entry FROM ${requests} WHERE id > $1 ORDER BY id LIMIT $2) r
+         LEFT JOIN ${audit} a ON a.id = r.audit_entry
+         LEFT JOIN LATERAL (SELECT sequence, state_hash FROM ${audit} WHERE request_id = r.id AND state_hash IS NOT NULL AND sequence <= $3 ORDER BY sequence DESC LIMIT 1) n ON true
+         ORDER BY r.id`,
+        [afterId, limit, through],
       );
-      return rows.map(toStoredRequestState);
+      return rows.map(withNewestState);
+    },
+    async readAuditIndexPage(after, limit) {
+      // As readAuditPage: the first page sequences what is committed first.
+      const read = () => pool.query<IndexedRow>(`SELECT body, request_id, state_hash FROM ${audit} WHERE sequence > $1 ORDER BY sequence LIMIT $2`, [after, limit]);
+      const { rows } = await (after === 0 ? sequenced(read) : read());
+      return rows.map(toIndexedEntry);
+    },
+    async readStatesWithoutRows(afterId, limit, through) {
+      const { rows } = await pool.query<{ request_id: string; sequence: string }>(
+        `SELECT a.request_id, max(a.sequence) AS sequence FROM ${audit} a
+         WHERE a.request_id > $1 AND a.state_hash IS NOT NULL AND a.sequence <= $2 AND NOT EXISTS (SELECT 1 FROM ${requests} r WHERE r.id = a.request_id)
+         GROUP BY a.request_id ORDER BY a.request_id LIMIT $3`,
+        [afterId, through, limit],
+      );
+      return rows.map((row) => ({ requestId: row.request_id, sequence: Number(row.sequence) }));
     },
     onRequestChanged(listener) {
       listeners.add(listener);

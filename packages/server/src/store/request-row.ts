@@ -1,6 +1,8 @@
 import type { ApprovalRequest } from '@signoff/core';
 import { checkRequestRow, type AuditReference, type RequestRowCheck } from '../audit/check-request-row.js';
 import { stateTamperedError } from './state-tampered.js';
+import type { AuditEntry } from '../audit/audit-event.js';
+import type { IndexedAuditEntry, RequestStateWithNewest } from './store.js';
 import type { StoredRequestState } from './stored-request-state.js';
 
 /** A request row joined with the audit evidence its check needs, as both SQL stores select it. */
@@ -71,4 +73,21 @@ export function checkedRequest(row: RequestRow, reference: AuditReference = 'seq
 /** A row of `readRequestStates`, unchecked. */
 export function toStoredRequestState(row: { id: string; body: string; state_hash: string | null; audit_sequence: number | string | null }): StoredRequestState {
   return { id: row.id, body: row.body, stateHash: row.state_hash ?? undefined, auditSequence: row.audit_sequence === null ? undefined : Number(row.audit_sequence) };
+}
+
+/** A row of `readRequestStatesPage`: the row and its request's newest state entry (null columns: none). */
+export type RowWithNewest = { id: string; body: string; state_hash: string | null; audit_sequence: number | string | null; newest_sequence: number | string | null; newest_state_hash: string | null };
+
+/** A `readRequestStatesPage` row, unchecked. */
+export function withNewestState(row: RowWithNewest): RequestStateWithNewest {
+  const newestState = row.newest_sequence === null || row.newest_state_hash === null ? undefined : { sequence: Number(row.newest_sequence), stateHash: row.newest_state_hash };
+  return { ...toStoredRequestState(row), newestState };
+}
+
+/** A row of `readAuditIndexPage`: the entry's body and the index columns beside it. */
+export type IndexedRow = { body: string; request_id: string | null; state_hash: string | null };
+
+/** A `readAuditIndexPage` row, parsed. */
+export function toIndexedEntry(row: IndexedRow): IndexedAuditEntry {
+  return { entry: JSON.parse(row.body) as AuditEntry, requestId: row.request_id ?? undefined, stateHash: row.state_hash ?? undefined };
 }

@@ -9,7 +9,7 @@ import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { digestUnclaimed, dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { requestFromJson, requestToJson } from './request-json.js';
-import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toStoredRequestState, type RequestRow } from './request-row.js';
+import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toIndexedEntry, toStoredRequestState, withNewestState, type IndexedRow, type RequestRow, type RowWithNewest } from './request-row.js';
 import { isoInstant } from './iso-instant.js';
 import { stateTampered } from './state-tampered.js';
 import { overBudget } from './over-budget.js';
@@ -262,6 +262,19 @@ export function openSqliteStore(file: string): Store {
     newestEventOf: db.prepare('SELECT body FROM audit_log WHERE request_id = ? ORDER BY sequence DESC LIMIT 1'),
     readAudit: db.prepare('SELECT body FROM audit_log ORDER BY sequence'),
     readAuditPage: db.prepare('SELECT body FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?'),
+    readAuditIndexPage: db.prepare('SELECT body, request_id, state_hash FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?'),
+    // Each row's newest state entry through the (request_id, sequence) index, walked down from `through`.
+    statesWithNewest: db.prepare(
+      `SELECT r.id, r.body, r.state_hash, r.audit_sequence, n.sequence AS newest_sequence, n.state_hash AS newest_state_hash
+       FROM (SELECT id, body, state_hash, audit_sequence FROM approval_requests WHERE id > ? ORDER BY id LIMIT ?) r
+       LEFT JOIN audit_log n ON n.sequence = (SELECT a.sequence FROM audit_log a WHERE a.request_id = r.id AND a.state_hash IS NOT NULL AND a.sequence <= ? ORDER BY a.sequence DESC LIMIT 1)
+       ORDER BY r.id`,
+    ),
+    statesWithoutRows: db.prepare(
+      `SELECT a.request_id, max(a.sequence) AS sequence FROM audit_log a
+       WHERE a.request_id > ? AND a.state_hash IS NOT NULL AND a.sequence <= ? AND NOT EXISTS (SELECT 1 FROM approval_requests r WHERE r.id = a.request_id)
+       GROUP BY a.request_id ORDER BY a.request_id LIMIT ?`,
+    ),
     requestAudit: db.prepare('SELECT body FROM audit_log WHERE request_id = ? ORDER BY sequence'),
     head: db.prepare('SELECT body FROM audit_log ORDER BY sequence DESC LIMIT 1'),
     states: db.prepare('SELECT id, body, state_hash, audit_sequence FROM approval_requests ORDER BY id'),
@@ -691,8 +704,14 @@ export function openSqliteStore(file: string): Store {
     async readRequestStates() {
       return (statements.states.all() as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>).map(toStoredRequestState);
     },
-    async readRequestStatesPage(afterId, limit) {
-      return (db.prepare('SELECT id, body, state_hash, audit_sequence FROM approval_requests WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as Array<{ id: string; body: string; state_hash: string | null; audit_sequence: number | null }>).map(toStoredRequestState);
+    async readRequestStatesPage(afterId, limit, through) {
+      return (statements.statesWithNewest.all(afterId, limit, through) as RowWithNewest[]).map(withNewestState);
+    },
+    async readAuditIndexPage(after, limit) {
+      return (statements.readAuditIndexPage.all(after, limit) as IndexedRow[]).map(toIndexedEntry);
+    },
+    async readStatesWithoutRows(afterId, limit, through) {
+      return (statements.statesWithoutRows.all(afterId, through, limit) as Array<{ request_id: string; sequence: number }>).map((row) => ({ requestId: row.request_id, sequence: row.sequence }));
     },
     onRequestChanged(listener) {
       changes.on('change', listener);

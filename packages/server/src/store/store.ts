@@ -208,8 +208,19 @@ export interface Store {
   readAuditHead(): Promise<AuditHead | undefined>;
   /** Every request row as stored, unchecked, with its binding columns, by id — for `audit verify` to compare with the log. */
   readRequestStates(): Promise<StoredRequestState[]>;
-  /** The same rows `limit` at a time, in id order after `afterId`: a million rows read in bounded memory. */
-  readRequestStatesPage(afterId: string, limit: number): Promise<StoredRequestState[]>;
+  /**
+   * The same rows `limit` at a time, in id order after `afterId`, each with its request's newest state
+   * entry at or before sequence `through`, found by the log's index columns (`request_id`, `state_hash`):
+   * `audit verify` compares rows with the log through the database, in bounded memory.
+   */
+  readRequestStatesPage(afterId: string, limit: number, through: number): Promise<RequestStateWithNewest[]>;
+  /** Up to `limit` entries after sequence `after`, in order, each with the index columns stored beside it (not covered by its hash). */
+  readAuditIndexPage(after: number, limit: number): Promise<IndexedAuditEntry[]>;
+  /**
+   * Requests (in id order after `afterId`, `limit` at a time) that have a state entry at or before
+   * `through` — by the index columns — and no row, with the sequence of their newest one.
+   */
+  readStatesWithoutRows(afterId: string, limit: number, through: number): Promise<{ readonly requestId: string; readonly sequence: number }[]>;
   /**
    * Calls `listener(id)` after a change to a request commits — from this process or, where the store
    * can tell, another replica. `listener(ANY_REQUEST)` means changes may have been missed (a
@@ -217,6 +228,18 @@ export interface Store {
    */
   onRequestChanged(listener: (id: string) => void): () => void;
   close(): Promise<void>;
+}
+
+/** A request row with the newest state entry the log's index finds for it (`undefined`: none). */
+export interface RequestStateWithNewest extends StoredRequestState {
+  readonly newestState: { readonly sequence: number; readonly stateHash: string } | undefined;
+}
+
+/** An audit entry with the `request_id` and `state_hash` columns stored beside it, which reads of a request look up. */
+export interface IndexedAuditEntry {
+  readonly entry: AuditEntry;
+  readonly requestId: string | undefined;
+  readonly stateHash: string | undefined;
 }
 
 /** Which limit refused a new pending request, the limit, and how many the requester already had. */
