@@ -2,6 +2,7 @@ import { ToolMessage } from '@langchain/core/messages';
 import { interrupt, isGraphInterrupt } from '@langchain/langgraph';
 import { checkApproval, SignoffError, type ApprovalRequest, type Decision, type ExecutionGrant, type Signoff } from '@signoff/core';
 import { createMiddleware, type AgentMiddleware, type ToolCallRequest } from 'langchain';
+import { callKey } from './call-key.js';
 import { checkFrameworkVersions } from './check-framework-versions.js';
 import { refusalReason, runGranted } from './run-granted.js';
 import type { SignoffInterrupt } from './signoff-interrupt.js';
@@ -54,12 +55,11 @@ export function signoffMiddleware(signoff: Signoff, options: SignoffMiddlewareOp
     async wrapToolCall(request, handler) {
       const { toolCall } = request;
       const threadId = request.runtime.configurable?.thread_id;
-      // The call's idempotency key also names it when reported: guarded here and in a wrapTool gate, it counts once.
-      const callId = threadId && toolCall.id ? { callId: `${threadId}:${toolCall.id}` } : undefined;
-      const decision = signoff.guard(toolCall.name, toolCall.args, options.context?.(request), callId);
+      const key = threadId && toolCall.id ? callKey(threadId, toolCall.id) : undefined;
+      const decision = signoff.guard(toolCall.name, toolCall.args, options.context?.(request), key === undefined ? undefined : { callId: key });
       if (decision.action === 'allow') return handler(request);
       if (decision.action === 'deny') return refusal(request, decision.reason);
-      if (!threadId || !toolCall.id) {
+      if (key === undefined || !toolCall.id) {
         throw new SignoffError('INVALID_ARGUMENT', `escalated call ${toolCall.name} needs a thread_id in the run's configurable and a tool call id`);
       }
       // Without a checkpointer interrupt() cannot pause: say so before asking anyone, so no request
@@ -69,7 +69,7 @@ export function signoffMiddleware(signoff: Signoff, options: SignoffMiddlewareOp
       }
       const gated = isGatedTool(request.tool);
       const verdict = await settle(signoff, decision, {
-        idempotencyKey: `${threadId}:${toolCall.id}`,
+        idempotencyKey: key,
         toolCallId: toolCall.id,
         onBehalfOf: options.onBehalfOf?.(request),
         inboxUrl: options.inboxUrl,

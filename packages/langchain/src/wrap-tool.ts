@@ -2,6 +2,7 @@ import { ToolMessage, type ToolCall } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { DynamicStructuredTool, type StructuredToolInterface, type ToolRunnableConfig } from '@langchain/core/tools';
 import { checkApproval, hashArgs, type ApprovalCheck, type ApprovalRequest, type ExecutionGrant, type Signoff } from '@signoff/core';
+import { callKey } from './call-key.js';
 import { checkFrameworkVersions } from './check-framework-versions.js';
 import { refusalReason, runGranted } from './run-granted.js';
 import { ToolDeniedError } from './tool-denied-error.js';
@@ -68,12 +69,13 @@ export function wrapTool<TTool extends StructuredToolInterface>(tool: TTool, sig
       }
       // The args as the model (or a hook) sent them: what the middleware's request was made with.
       const args = toolCall.args;
-      const decision = signoff.guard(tool.name, args, options.context, threadId ? { callId: `${threadId}:${toolCall.id}` } : undefined);
+      const key = threadId ? callKey(threadId, toolCall.id) : undefined;
+      const decision = signoff.guard(tool.name, args, options.context, key === undefined ? undefined : { callId: key });
       if (decision.action === 'deny') return refusal(toolCall, decision.reason);
       if (decision.action === 'allow' && !approvalId) return run(args);
       const verdict = await claim(signoff, tool.name, args, {
         approvalId,
-        idempotencyKey: `${threadId}:${toolCall.id}`,
+        idempotencyKey: key,
         needs: decision.reason,
         signal: runConfig.signal,
       });
@@ -101,7 +103,8 @@ function approvalIdOf(toolCall: ToolCall | undefined): string | undefined {
 
 interface ClaimOptions {
   readonly approvalId: string | undefined;
-  readonly idempotencyKey: string;
+  /** Set whenever `approvalId` is not (a call with neither takes the blocking path). */
+  readonly idempotencyKey: string | undefined;
   /** Why the policy escalates, for the message when nobody asked for approval yet. */
   readonly needs: string;
   readonly signal: AbortSignal | undefined;
@@ -113,7 +116,9 @@ interface ClaimOptions {
  */
 async function claim(signoff: Signoff, tool: string, args: unknown, options: ClaimOptions): Promise<{ granted: true; grant: ExecutionGrant } | { granted: false; reason: string }> {
   try {
-    const approval = options.approvalId ? await signoff.getApproval(options.approvalId, options.signal) : await signoff.findApproval(options.idempotencyKey, options.signal);
+    const approval = options.approvalId
+      ? await signoff.getApproval(options.approvalId, options.signal)
+      : options.idempotencyKey && (await signoff.findApproval(options.idempotencyKey, options.signal));
     if (!approval) {
       return { granted: false, reason: `Not run: this call needs approval (${options.needs}) and none was requested for it; gate the agent with signoffMiddleware so the run pauses until reviewers decide` };
     }

@@ -1,6 +1,7 @@
 import type { Signoff } from '@signoff/core';
 import type { ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
+import { callKey } from './call-key.js';
 import { askForApproval } from './ask-for-approval.js';
 import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
@@ -67,7 +68,7 @@ async function gateOne(call: ToolCallIdentity, options: GateToolCallsOptions): P
   const parsed = call.kind === 'custom' ? ({ ok: true, args: call.input } as const) : parseArguments(call.input);
   if (!parsed.ok) return rejectToolCall(call, call.input, `its arguments are not valid JSON (${parsed.error}); call it again with a JSON object`);
   if (!toolHandler(options.tools, call.tool)) return rejectToolCall(call, parsed.args, `there is no tool named ${call.tool}`);
-  const idempotencyKey = options.runId ? `${options.runId}:${call.callId}` : call.callId;
+  const idempotencyKey = callKey(options.runId, call.callId);
   const decision = options.signoff.guard(call.tool, parsed.args, options.context, { callId: idempotencyKey });
   if (decision.action === 'allow') return settleToolCall(call, parsed.args, { kind: 'allowed', reason: decision.reason }, options);
   if (decision.action === 'deny') return settleToolCall(call, parsed.args, { kind: 'refused', reason: decision.reason }, options);

@@ -1,5 +1,6 @@
 import type { Agent, RunContext, RunResult, RunState, RunToolApprovalItem } from '@openai/agents';
 import type { ApprovalRequest, Signoff } from '@signoff/core';
+import { callKey } from './call-key.js';
 import { askForApproval, type ApprovalVerdict } from './ask-for-approval.js';
 import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
@@ -67,7 +68,7 @@ export async function resolveInterruptions<TContext, TAgent extends Agent<any, a
       if (item.rawItem.type !== 'function_call' || !item.name) return 'skip';
       const parsed = parseArguments(item.rawItem.arguments);
       if (!parsed.ok) return { kind: 'refused', reason: `its arguments are not valid JSON (${parsed.error})` };
-      const idempotencyKey = runId ? `${runId}:${item.rawItem.callId}` : item.rawItem.callId;
+      const idempotencyKey = callKey(runId, item.rawItem.callId);
       const decision = signoff.guard(item.name, parsed.args, options.context?.(runContext), { callId: idempotencyKey });
       if (decision.action === 'allow') return 'skip';
       if (decision.action === 'deny') return { kind: 'refused', reason: decision.reason };

@@ -1,6 +1,7 @@
 // Type-only imports: raw-loop users need not install @openai/agents, and the guardrail is a plain object.
 import type { FunctionTool, RunContext, Tool, ToolGuardrailFunctionOutput, ToolInputGuardrailDefinition } from '@openai/agents';
 import type { Decision, Signoff } from '@signoff/core';
+import { callKey } from './call-key.js';
 import { findApprovalFor } from './ask-for-approval.js';
 import { assertSupportedFramework } from './assert-supported-framework.js';
 import { parseArguments } from './parse-arguments.js';
@@ -74,7 +75,7 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
   // The guardrail, needsApproval and invoke each decide the same call: named by its key, an allowed call is reported once.
   const decide = (runContext: RunContext<TContext>, args: unknown, callId: string | undefined): Decision => {
     const runId = callId === undefined ? undefined : options.runId?.(runContext);
-    return signoff.guard(tool.name, args, options.context?.(runContext), callId === undefined ? undefined : { callId: runId ? `${runId}:${callId}` : callId });
+    return signoff.guard(tool.name, args, options.context?.(runContext), callId === undefined ? undefined : { callId: callKey(runId, callId) });
   };
 
   // Local policy only: the model hears "denied" early; the control plane is asked in invoke, once.
@@ -106,7 +107,7 @@ export function withSignoff<TTool extends FunctionTool<any, any, any>, TContext 
       const runId = options.runId?.(runContext);
       const onBehalfOf = options.onBehalfOf?.(runContext);
       const verdict = await findApprovalFor(signoff, decision, {
-        idempotencyKey: runId ? `${runId}:${callId}` : callId,
+        idempotencyKey: callKey(runId, callId),
         wait: mode === 'block',
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(details?.signal ? { signal: details.signal } : {}),
