@@ -1,6 +1,7 @@
 import type { HistoryQuery, RecordedCall } from '@signoff/core';
 import pg from 'pg';
 import { createKeyLocks, MAX_CALLS_PER_READ, type CallHistory } from './call-history.js';
+import { pgTransaction } from './pg-transaction.js';
 
 const DDL_LOCK = 0x5160_0003;
 
@@ -41,21 +42,7 @@ export async function openPostgresCallHistory(options: { readonly connectionStri
   }
   setup.release();
 
-  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      broken = await client.query('ROLLBACK').then(() => false, () => true);
-      throw error;
-    } finally {
-      client.release(broken);
-    }
-  };
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => pgTransaction(pool, work);
   const localLocks = createKeyLocks();
   const toRows = (rows: { body: string }[]) => rows.map((row) => JSON.parse(row.body) as RecordedCall);
 

@@ -7,6 +7,7 @@ import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import type { RequestRowCheck } from '../audit/check-request-row.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
+import { pgTransaction } from './pg-transaction.js';
 import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
 import { digestUnclaimed, dueAtOf, fromOutboxRow, newOutboxId, toOutboxColumns, type OutboxRow } from './outbox-row.js';
@@ -78,28 +79,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // pg-pool removes its own error listener while a client is checked out; the failure still reaches the next query.
   pool.on('connect', (client) => client.on('error', () => undefined));
 
-  /**
-   * Runs `work` in one transaction on one pooled connection; rolls back on any exception and rethrows it.
-   * `begin` may follow `BEGIN` with statements of its own in the same round trip (no parameters).
-   */
-  const transaction = async <T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> => {
-    const client = await pool.connect();
-    let broken = false;
-    try {
-      await client.query(begin);
-      const result = await work(client);
-      await client.query('COMMIT');
+  /** {@link pgTransaction} on this pool; `begin` may add statements to `BEGIN`'s round trip. Audit entries it appended are chained after it commits. */
+  const transaction = <T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> =>
+    pgTransaction(pool, work, {
+      begin,
       // Its entries are committed: chain them soon (the writer does not wait for that).
-      if (appendedIn.delete(client)) requestSequencing();
-      return result;
-    } catch (error) {
-      appendedIn.delete(client);
-      broken = await client.query('ROLLBACK').then(() => false, () => true); // a dead connection is discarded, not pooled
-      throw error;
-    } finally {
-      client.release(broken);
-    }
-  };
+      committed: (client) => {
+        if (appendedIn.delete(client)) requestSequencing();
+      },
+      failed: (client) => appendedIn.delete(client),
+    });
   /** Connections whose open transaction appended audit entries. */
   const appendedIn = new WeakSet<PoolClient>();
 
