@@ -3,7 +3,7 @@ import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { formatArgsForReview } from '../format-args-for-review.js';
 import { reviewElsewhere } from '../review-elsewhere.js';
-import { decisionButtons, requestFacts } from './email-parts.js';
+import { decisionButtons, emailPage, requestFacts } from './email-parts.js';
 import { html } from './safe-html.js';
 import { summarizeRequest } from './summarize-request.js';
 
@@ -89,11 +89,7 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
     '',
   ].join('\n');
 
-  const body = html`<!doctype html>
-<html><head><meta charset="utf-8"><title>${subject}</title></head>
-<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;max-width:640px;margin:0 auto;padding:16px">
-<p>Hi ${reviewer.name},</p>
-<p><strong>${summary.requestedBy}</strong> wants to run <code>${summary.tool}</code> and needs approval.</p>
+  const body = emailPage(subject, reviewer.name, html`<p><strong>${summary.requestedBy}</strong> wants to run <code>${summary.tool}</code> and needs approval.</p>
 <table style="border-collapse:collapse;margin:12px 0">
 ${facts.map(([label, value]) => html`<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${label}</th><td style="padding:4px 0">${value}</td></tr>
 `)}</table>
@@ -103,7 +99,6 @@ ${summary.originalArgsText ? html`<p style="margin-bottom:4px">A reviewer edited
 ${approveUrl ? '' : html`<p>This email cannot show the whole args, so it cannot approve them.${elsewhere.url ? '' : html` ${elsewhere.text}`}</p>`}
 <p style="margin:20px 0">${decisionButtons({ approveUrl, elsewhere, denyUrl }, 'large')}</p>
 <p style="color:#59636e;font-size:13px">${footer.join(' ')}</p>
-</body></html>
-`;
+`);
   return { subject, text, html: body.value };
 }

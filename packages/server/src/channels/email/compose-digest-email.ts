@@ -2,7 +2,7 @@ import type { ApprovalRequest } from '@signoff/core';
 import type { Reviewer } from '../../engine/reviewer.js';
 import { formatTime } from '../format-time.js';
 import { reviewElsewhere } from '../review-elsewhere.js';
-import { decisionButtons, requestFacts } from './email-parts.js';
+import { decisionButtons, emailPage, requestFacts } from './email-parts.js';
 import { html } from './safe-html.js';
 import { summarizeRequest } from './summarize-request.js';
 import type { ApprovalEmail } from './compose-approval-email.js';
@@ -71,11 +71,7 @@ export function composeDigestEmail(input: DigestEmailInput): ApprovalEmail {
     '',
   ].join('\n');
 
-  const body = html`<!doctype html>
-<html><head><meta charset="utf-8"><title>${subject}</title></head>
-<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;max-width:640px;margin:0 auto;padding:16px">
-<p>Hi ${reviewer.name},</p>
-<p>${count} request${count === 1 ? '' : 's'} wait${count === 1 ? 's' : ''} for your decision.</p>
+  const body = emailPage(subject, reviewer.name, html`<p>${count} request${count === 1 ? '' : 's'} wait${count === 1 ? 's' : ''} for your decision.</p>
 ${entries.map(
   ({ item, summary, approveUrl, elsewhere, facts, linksExpire }, index) => html`<div style="border:1px solid #d0d7de;border-radius:8px;padding:12px;margin:16px 0">
 <p style="margin:0 0 8px"><strong>${index + 1}. <code>${summary.tool}</code></strong> <span style="color:#59636e">${item.request.id}</span></p>
@@ -90,7 +86,6 @@ ${facts.map(([label, value]) => html`<tr><th style="text-align:left;vertical-ali
 )}
 ${moreLine ? html`<p>${moreLine}</p>` : ''}
 <p style="color:#59636e;font-size:13px">${footer}</p>
-</body></html>
-`;
+`);
   return { subject, text, html: body.value };
 }

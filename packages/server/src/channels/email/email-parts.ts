@@ -31,3 +31,13 @@ export function decisionButtons(links: { approveUrl: string | undefined; elsewhe
       : '';
   return html`${first}${emailButton(links.denyUrl, 'Deny', '#cf222e', size)}`;
 }
+
+/** The HTML document both emails share: title, inline page style, the greeting, then `content`. */
+export function emailPage(subject: string, reviewerName: string, content: SafeHtml): SafeHtml {
+  return html`<!doctype html>
+<html><head><meta charset="utf-8"><title>${subject}</title></head>
+<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;max-width:640px;margin:0 auto;padding:16px">
+<p>Hi ${reviewerName},</p>
+${content}</body></html>
+`;
+}
