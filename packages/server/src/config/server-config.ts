@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { formatPolicyIssue, parseDuration, SignoffError, strictMapping, validateYaml } from '@signoff/core';
+import { formatPolicyIssue, parseDuration, SignoffError, strictMapping, validateYaml, type ValidateYamlOptions } from '@signoff/core';
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { callbackAllowEntryProblem } from '../channels/callback-policy.js';
@@ -270,15 +270,28 @@ export interface ServerConfig {
  * const store = await openStore(storeUrlOf('signoff.yaml'));
  */
 export function storeUrlOf(file: string): string {
+  return resolveStoreUrl(readConfigFile(file, z.looseObject({ store: ConfigSchema.shape.store })).store, file);
+}
+
+/**
+ * Reads a config file and validates what `schema` picks (`check`: cross-field checks), every
+ * problem with file, line and column (`CONFIG_INVALID`). The store-only readers pick one key, so the
+ * rest of the config (keys from the environment) need not be set.
+ */
+function readConfigFile<T>(file: string, schema: z.ZodType<T>, check?: ValidateYamlOptions['check']): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
   }
-  const result = validateYaml(text, z.looseObject({ store: ConfigSchema.shape.store }), { file });
+  const result = validateYaml(text, schema, check ? { file, check } : { file });
   if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
-  const store = result.data.store;
+  return result.data;
+}
+
+/** A `sqlite:` store's path resolved against the config file's folder; other URLs as written. */
+function resolveStoreUrl(store: string, file: string): string {
   return store.startsWith('sqlite:') ? `sqlite:${resolve(dirname(resolve(file)), store.slice('sqlite:'.length))}` : store;
 }
 
@@ -290,15 +303,7 @@ export function storeUrlOf(file: string): string {
  * const archiveDirectory = archiveDirOf('signoff.yaml');
  */
 export function archiveDirOf(file: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
-  }
-  const result = validateYaml(text, z.looseObject({ retention: z.looseObject({ archive_dir: RetentionSchema.shape.archive_dir }).optional() }), { file });
-  if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
-  const directory = result.data.retention?.archive_dir;
+  const directory = readConfigFile(file, z.looseObject({ retention: z.looseObject({ archive_dir: RetentionSchema.shape.archive_dir }).optional() })).retention?.archive_dir;
   return directory === undefined ? undefined : resolve(dirname(resolve(file)), directory);
 }
 
@@ -311,15 +316,7 @@ export function archiveDirOf(file: string): string | undefined {
  * const retentionMs = historyRetentionOf('signoff.yaml');
  */
 export function historyRetentionOf(file: string): number {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
-  }
-  const result = validateYaml(text, z.looseObject({ call_history: ConfigSchema.shape.call_history }), { file });
-  if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
-  return parseDuration(result.data.call_history.retention) as number;
+  return parseDuration(readConfigFile(file, z.looseObject({ call_history: ConfigSchema.shape.call_history })).call_history.retention) as number;
 }
 
 /**
@@ -330,17 +327,9 @@ export function historyRetentionOf(file: string): number {
  * const config = loadServerConfig('signoff.yaml');
  */
 export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SignoffError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`);
-  }
-  const result = validateYaml(text, ConfigSchema, { file, check: (data) => crossReferenceIssues(data, env) });
-  if (!result.ok) throw new SignoffError('CONFIG_INVALID', result.issues.map(formatPolicyIssue).join('\n'));
-  const config = result.data;
+  const config = readConfigFile(file, ConfigSchema, (data) => crossReferenceIssues(data, env));
   const base = dirname(resolve(file));
-  const store = config.store.startsWith('sqlite:') ? `sqlite:${resolve(base, config.store.slice('sqlite:'.length))}` : config.store;
+  const store = resolveStoreUrl(config.store, file);
   const [host, port] = config.listen.split(':') as [string, string];
   return {
     file,
