@@ -365,7 +365,9 @@ export function createApprovalService(options: ApprovalServiceOptions) {
 
   /** A one-shot wake-up for the next committed change to `id` (or shutdown). */
   function nextChange(id: string) {
-    let wake: (why: 'change' | 'shutdown') => void = () => {};
+    // One promise, settled by whichever comes first: a change, shutdown, or the timer (10,000
+    // sleeping waits hold 10,000 of these, so no race of several promises).
+    let wake: (why: 'change' | 'shutdown' | 'timer') => void = () => {};
     const woken = new Promise<'change' | 'shutdown' | 'timer'>((resolve) => (wake = resolve));
     const listeners = waiters.get(id) ?? new Set();
     waiters.set(id, listeners.add(wake));
@@ -375,13 +377,12 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     };
     return {
       cancel,
-      async wait(ms: number): Promise<'change' | 'shutdown' | 'timer'> {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), ms)));
-        const why = await Promise.race([woken, timedOut]);
-        clearTimeout(timer);
-        cancel();
-        return why;
+      wait(ms: number): Promise<'change' | 'shutdown' | 'timer'> {
+        const timer = setTimeout(wake, ms, 'timer');
+        return woken.finally(() => {
+          clearTimeout(timer);
+          cancel();
+        });
       },
     };
   }
