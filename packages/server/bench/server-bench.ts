@@ -145,7 +145,9 @@ async function startServerProcess(store: string): Promise<ServerProcess> {
 
 /**
  * The server as it runs when installed: plain JavaScript (the published bin runs compiled dist),
- * not through a TypeScript loader, which alone adds ~100 MB of RSS. Built once per run.
+ * not through a TypeScript loader, which alone adds ~100 MB of RSS. Built once per run. Only the
+ * workspace's own code is bundled; every npm dependency is loaded from node_modules, as in an
+ * install, so a dependency the server loads only when used (Slack, email, OIDC) costs what it does there.
  */
 const builds = new Map<string, Promise<string>>();
 function compiled(name: string, entry: URL): Promise<string> {
@@ -159,7 +161,7 @@ function compiled(name: string, entry: URL): Promise<string> {
       platform: 'node',
       format: 'esm',
       outfile,
-      external: ['better-sqlite3', 'pg'],
+      external: npmDependencies(),
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
       logLevel: 'warning',
     });
@@ -167,6 +169,12 @@ function compiled(name: string, entry: URL): Promise<string> {
   })();
   builds.set(name, built);
   return built;
+}
+
+/** The npm packages the server depends on (not the workspace's `@signoff/*`; core's own are bundled with it, as pnpm keeps them out of the server's reach). */
+function npmDependencies(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
+  return Object.keys(manifest.dependencies ?? {}).filter((name) => !name.startsWith('@signoff/'));
 }
 
 /** Creation throughput: 50 keep-alive clients (node:http, lighter than fetch), each creating as fast as answers come back. */

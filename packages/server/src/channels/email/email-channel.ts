@@ -2,7 +2,7 @@ import { SignoffError, type ApprovalRequest, type Policy } from '@signoff/core';
 import { limitBody } from '../../http/limit-body.js';
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { ApprovalService } from '../../approval-service.js';
 import type { AuditEventInput } from '../../audit/audit-event.js';
 import type { RefusalCode } from '../../engine/apply-decision.js';
@@ -82,7 +82,10 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
   const ownersOf = options.ownersOf ?? (() => []);
   const testedPathsOf = createTestedPathsLookup(options.policy);
   const view = (request: ApprovalRequest) => ({ testedPaths: testedPathsOf(request.ruleId), ...(options.inboxBaseUrl ? { inboxBaseUrl: options.inboxBaseUrl } : {}) });
-  const transport = createTransport({ url: options.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  // Loaded on first mail: nodemailer costs a server that sends none nothing.
+  let loadedTransport: Promise<Transporter> | undefined;
+  const transport = (): Promise<Transporter> =>
+    (loadedTransport ??= import('nodemailer').then(({ createTransport }) => createTransport({ url: options.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 })));
 
   /** Who gets mail: reviewers with an address, holding a needed role, who did not ask for the call. */
   const mailable = (request: ApprovalRequest): Reviewer[] => {
@@ -145,7 +148,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
       });
       if (items.length === 0) return;
       const email = composeDigestEmail({ reviewer, items, more: waiting.length - items.length, now: at, ...(options.inboxBaseUrl ? { inboxBaseUrl: options.inboxBaseUrl } : {}) });
-      await transport.sendMail({
+      await (await transport()).sendMail({
         from,
         to: { name: reviewer.name, address: message.target },
         ...email,
@@ -163,7 +166,7 @@ export function createEmailChannel(options: EmailChannelOptions): Channel {
       const links = linksFor(request, reviewer, at);
       if (!links) return;
       const email = composeApprovalEmail({ request, reviewer, ...view(request), ...links, now: at });
-      await transport.sendMail({
+      await (await transport()).sendMail({
         from,
         to: { name: reviewer.name, address: message.target },
         ...email,

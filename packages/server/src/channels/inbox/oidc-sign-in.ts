@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { Reviewer } from '../../engine/reviewer.js';
 
 /** The inbox's OpenID Connect client settings (`inbox.oidc` in the server config). */
@@ -57,6 +57,9 @@ const TRANSACTION_SECONDS = 600;
 /** Plain http is accepted only for a provider on this machine (tests, local development). */
 const LOOPBACK = /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d+)?(\/|$)/;
 
+/** openid-client, loaded when a reviewer first signs in: a server without OIDC never loads it. */
+const loadOidc = (): Promise<typeof Oidc> => import('openid-client');
+
 /**
  * Signs reviewers in to the inbox with OpenID Connect: authorization code flow with PKCE (S256),
  * `state` and `nonce`, built on `openid-client` (discovery, code exchange, and ID token signature,
@@ -78,9 +81,10 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
   const byEmail = new Map(environment.reviewers.flatMap((reviewer) => (reviewer.email ? [[reviewer.email.toLowerCase(), reviewer.id] as const] : [])));
   const reviewerOf = (subject: string): string | undefined => explicit.get(subject) ?? (mapBy === 'email' ? byEmail.get(subject) : undefined);
 
-  let configuration: Promise<oidc.Configuration> | undefined;
-  const discover = (): Promise<oidc.Configuration> => {
+  let configuration: Promise<Oidc.Configuration> | undefined;
+  const discover = (): Promise<Oidc.Configuration> => {
     configuration ??= (async () => {
+      const oidc = await loadOidc();
       const issuer = new URL(options.issuer);
       const insecure = LOOPBACK.test(issuer.href);
       const config = await oidc.discovery(
@@ -106,6 +110,7 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
     label: options.label ?? 'Sign in with single sign-on',
     reviewerOf,
     async start(next, now) {
+      const oidc = await loadOidc();
       const config = await discover();
       const transaction: OidcTransaction = {
         state: oidc.randomState(),
@@ -125,6 +130,7 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
       return { url, transaction };
     },
     async finish(callbackUrl, transaction, now) {
+      const oidc = await loadOidc();
       const providerError = callbackUrl.searchParams.get('error');
       if (providerError) {
         const description = callbackUrl.searchParams.get('error_description');
@@ -135,7 +141,7 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
         return { ok: false, reason: 'this sign-in response does not belong to the sign-in this browser started (state mismatch)', detail: { reason: 'state mismatch' } };
       }
       const config = await discover();
-      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+      let tokens: Awaited<ReturnType<typeof Oidc.authorizationCodeGrant>>;
       try {
         // The callback URL as the provider was told it (behind a proxy the request URL may differ).
         const current = new URL(redirectUri);
@@ -147,7 +153,7 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
           idTokenExpected: true,
         });
       } catch (error) {
-        return { ok: false, ...describeFailure(error) };
+        return { ok: false, ...describeFailure(error, oidc) };
       }
       const claims = tokens.claims();
       const idToken = tokens.id_token;
@@ -163,7 +169,7 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
             const userInfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
             email = { email: userInfo.email, email_verified: userInfo.email_verified };
           } catch (error) {
-            return { ok: false, ...describeFailure(error) };
+            return { ok: false, ...describeFailure(error, oidc) };
           }
         }
         const { email: address, email_verified: verified } = email;
@@ -182,6 +188,7 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
       return { ok: true, reviewerId, subject, idToken };
     },
     async endSessionUrl(input) {
+      const oidc = await loadOidc();
       const config = await discover().catch(() => undefined);
       if (!config?.serverMetadata().end_session_endpoint) return undefined;
       return oidc.buildEndSessionUrl(config, {
@@ -194,7 +201,7 @@ export function createOidcSignIn(options: OidcSignInOptions, environment: { read
 }
 
 /** What went wrong in the code exchange or the ID token checks, for the refusal page and the audit. */
-function describeFailure(error: unknown): { reason: string; detail: Record<string, unknown> } {
+function describeFailure(error: unknown, oidc: typeof Oidc): { reason: string; detail: Record<string, unknown> } {
   const code = (error as { code?: unknown }).code;
   const cause = (error as { cause?: unknown }).cause;
   const why = cause instanceof Error && cause.message !== (error as Error).message ? `${(error as Error).message}: ${cause.message}` : String((error as Error).message ?? error);

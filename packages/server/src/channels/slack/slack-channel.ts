@@ -1,6 +1,6 @@
 import type { ApprovalRequest, Policy } from '@signoff/core';
 import { limitBody } from '../../http/limit-body.js';
-import { LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { Hono } from 'hono';
 import * as z from 'zod';
 import type { ApprovalService } from '../../approval-service.js';
@@ -79,14 +79,20 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
   const testedPathsOf = createTestedPathsLookup(options.policy);
   const reviewersBySlackId = new Map(options.reviewers.flatMap((reviewer) => (reviewer.slackUserId ? [[reviewer.slackUserId, reviewer] as const] : [])));
   // No retries in the client: the outbox retries with backoff, and a rate limit is just a failed attempt.
-  const client = new WebClient(options.botToken, {
-    slackApiUrl: options.apiUrl ?? 'https://slack.com/api/',
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    timeout: options.timeoutMs ?? 10_000,
-    logLevel: LogLevel.ERROR,
-    allowAbsoluteUrls: false,
-  });
+  // Loaded on first use: the Slack SDK (and its HTTP stack) costs a server without Slack calls nothing.
+  let loadedClient: Promise<WebClient> | undefined;
+  const slackClient = (): Promise<WebClient> =>
+    (loadedClient ??= import('@slack/web-api').then(
+      ({ WebClient, LogLevel }) =>
+        new WebClient(options.botToken, {
+          slackApiUrl: options.apiUrl ?? 'https://slack.com/api/',
+          retryConfig: { retries: 0 },
+          rejectRateLimitedCalls: true,
+          timeout: options.timeoutMs ?? 10_000,
+          logLevel: LogLevel.ERROR,
+          allowAbsoluteUrls: false,
+        }),
+    ));
 
   const messageFor = (request: ApprovalRequest) => ({
     ...composeSlackMessage({
@@ -101,7 +107,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
   // Clicks are bound to this app's workspace; learned once from the token when not configured.
   let team: Promise<string | undefined> | undefined = options.teamId ? Promise.resolve(options.teamId) : undefined;
   const ourTeam = (): Promise<string | undefined> => {
-    team ??= client.auth.test().then(
+    team ??= slackClient().then((client) => client.auth.test()).then(
       (answer) => answer.team_id,
       (error: unknown) => {
         team = undefined; // ask again on the next click; this one fails closed
@@ -117,24 +123,24 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     const fromPayload = approvalIdOf(payload.message);
     if (fromPayload) return fromPayload;
     if (!where.channel || !where.ts) return undefined;
-    const history = await client.conversations
+    const history = await (await slackClient()).conversations
       .history({ channel: where.channel, latest: where.ts, oldest: where.ts, inclusive: true, limit: 1, include_all_metadata: true })
       .catch(() => undefined); // unknown → the click is refused, never counted
     return approvalIdOf(history?.messages?.[0]);
   }
 
   const post = async (request: ApprovalRequest) => {
-    await client.chat.postMessage({ channel, ...messageFor(request), unfurl_links: false, unfurl_media: false });
+    await (await slackClient()).chat.postMessage({ channel, ...messageFor(request), unfurl_links: false, unfurl_media: false });
   };
   const update = async (where: { channel: string; ts: string }, request: ApprovalRequest) => {
-    await client.chat.update({ channel: where.channel, ts: where.ts, ...messageFor(request) });
+    await (await slackClient()).chat.update({ channel: where.channel, ts: where.ts, ...messageFor(request) });
   };
 
   /** The message posted for a request: searched from its creation time on, by the metadata we attached. */
   async function findMessage(request: ApprovalRequest): Promise<{ channel: string; ts: string } | undefined> {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_PAGES; page += 1) {
-      const history = await client.conversations.history({
+      const history = await (await slackClient()).conversations.history({
         channel,
         oldest: String(Math.floor(Date.parse(request.createdAt) / 1000) - 60), // a minute of clock skew
         inclusive: true,
@@ -179,7 +185,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     async deliverNotice(message: NoticeOutboxMessage) {
       if (message.topic !== 'budget.exceeded') throw Object.assign(new Error(`Slack does not deliver ${message.topic}`), { permanent: true });
       const text = escapeMrkdwn(budgetNoticeText(message.notice));
-      await client.chat.postMessage({ channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:warning: ${text}` } }], unfurl_links: false, unfurl_media: false });
+      await (await slackClient()).chat.postMessage({ channel, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:warning: ${text}` } }], unfurl_links: false, unfurl_media: false });
     },
     routes(app: Hono, service: ApprovalService) {
       app.use(SLACK_INTERACTIONS_PATH, limitBody(256 * 1024, (context) => apiError(context, 413, 'BODY_TOO_LARGE', 'interaction payload too large')));
@@ -221,7 +227,7 @@ export function createSlackChannel(options: SlackChannelOptions): Channel {
     const user = payload.user.id;
     const where = { channel: payload.channel?.id ?? payload.container?.channel_id, ts: payload.container?.message_ts };
     const tell = (text: string) => async () => {
-      if (where.channel) await client.chat.postEphemeral({ channel: where.channel, user, text: escapeMrkdwn(text) });
+      if (where.channel) await (await slackClient()).chat.postEphemeral({ channel: where.channel, user, text: escapeMrkdwn(text) });
     };
     /** Redraws the clicked message from the latest state (the request may have moved on meanwhile). */
     const refresh = async (fallback: ApprovalRequest) => {
