@@ -33,4 +33,27 @@ describe('checkRequestRow', () => {
     expect(problemsOf(checkRequestRow(row, { ...evidence, entryBody: JSON.stringify(foreign) }))).toEqual(['audit entry #3 belongs to apr_2, not apr_1']);
     expect(problemsOf(checkRequestRow(row, { ...evidence, newestStateSequence: 9 }))).toEqual(['a newer state of this request was logged at entry #9: the row was rolled back']);
   });
+
+  it('checks a row in full again whenever any input differs from the one it found matching', () => {
+    expect(checkRequestRow(row, evidence).ok).toBe(true); // now remembered as matching
+    const approved = JSON.stringify({ ...state, status: 'approved', granted: true });
+    const variants: Array<[string, Parameters<typeof checkRequestRow>]> = [
+      ['body', [{ ...row, body: approved }, evidence]],
+      ['state hash', [{ ...row, stateHash: hashRequestState(JSON.parse(approved)) }, evidence]],
+      ['audit sequence', [{ ...row, auditSequence: 2 }, evidence]],
+      ['entry', [row, { ...evidence, entryBody: JSON.stringify({ ...entry, actor: 'mallory' }) }]],
+      ['newest state', [row, { ...evidence, newestStateSequence: 4 }]],
+      ['entry place', [row, { ...evidence, reference: 'entry', entrySequence: 7 }]],
+    ];
+    for (const [what, [changedRow, changedEvidence]] of variants) expect(checkRequestRow(changedRow, changedEvidence).ok, what).toBe(false);
+    expect(checkRequestRow(row, evidence).ok).toBe(true);
+  });
+
+  it('gives every reader its own request object, also for a row it found matching before', () => {
+    const first = checkRequestRow(row, evidence);
+    const second = checkRequestRow(row, evidence);
+    if (!first.ok || !second.ok) throw new Error('expected both to match');
+    expect(second.request).not.toBe(first.request);
+    expect(second.request).toEqual(first.request);
+  });
 });

@@ -43,6 +43,7 @@ export type RequestRowCheck =
  * if (!check.ok) throw new SignoffError('STATE_TAMPERED', check.problems.join('; '));
  */
 export function checkRequestRow(row: StoredRequestState, evidence: StateEvidence): RequestRowCheck {
+  if (matchesVerified(row, evidence)) return { ok: true, request: requestFromJson(JSON.parse(row.body) as object) };
   const problems: string[] = [];
   const body = parseJson(row.body);
   if (body === undefined) problems.push('the row body is not valid JSON');
@@ -62,7 +63,46 @@ export function checkRequestRow(row: StoredRequestState, evidence: StateEvidence
     }
   }
   if (problems.length > 0) return { ok: false, problems };
+  rememberVerified(row, evidence);
   return { ok: true, request: requestFromJson(body as object) };
+}
+
+/**
+ * Rows recently found to match their chain, with exactly what was checked. The check is a pure
+ * function of these inputs, so a row read again unchanged with unchanged evidence (a reviewer's
+ * list, read page after page) is not hashed again; any difference in any input — a byte of the
+ * body or of the entry — is checked in full. Whole strings are compared, never a digest of them,
+ * so nothing weaker than the check itself decides. Bounded; the least recently used go first.
+ */
+const verified = new Map<string, { readonly row: StoredRequestState; readonly evidence: StateEvidence }>();
+const VERIFIED_ROWS = 500; // ~1 MB of row and entry text
+
+function matchesVerified(row: StoredRequestState, evidence: StateEvidence): boolean {
+  const seen = verified.get(row.id);
+  if (
+    seen === undefined ||
+    seen.row.body !== row.body ||
+    seen.row.stateHash !== row.stateHash ||
+    seen.row.auditSequence !== row.auditSequence ||
+    seen.evidence.entryBody !== evidence.entryBody ||
+    seen.evidence.newestStateSequence !== evidence.newestStateSequence ||
+    (seen.evidence.reference ?? 'sequence') !== (evidence.reference ?? 'sequence') ||
+    seen.evidence.entrySequence !== evidence.entrySequence
+  ) {
+    return false;
+  }
+  verified.delete(row.id); // re-inserted as the most recently used
+  verified.set(row.id, seen);
+  return true;
+}
+
+function rememberVerified(row: StoredRequestState, evidence: StateEvidence): void {
+  verified.delete(row.id);
+  verified.set(row.id, {
+    row: { id: row.id, body: row.body, stateHash: row.stateHash, auditSequence: row.auditSequence },
+    evidence: { entryBody: evidence.entryBody, newestStateSequence: evidence.newestStateSequence, reference: evidence.reference, entrySequence: evidence.entrySequence },
+  });
+  if (verified.size > VERIFIED_ROWS) verified.delete(verified.keys().next().value as string);
 }
 
 /** What is wrong with the entry a row says produced it. */
