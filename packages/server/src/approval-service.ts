@@ -87,7 +87,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   const reviewerById = new Map(options.reviewers.map((reviewer) => [reviewer.id, reviewer]));
   const ownersOf = options.ownersOf ?? (() => []);
   const ownedBy = options.ownedBy ?? (() => []);
-  const waiters = new Map<string, Set<(why: 'change' | 'shutdown') => void>>();
+  const waiters = new Map<string, Set<(why: 'change' | 'shutdown' | 'timer') => void>>();
   const channels = options.channels ?? [];
   const defaults = { timeoutMs: options.defaultTimeoutMs, grantTtlMs: options.defaultGrantTtlMs ?? DEFAULT_GRANT_TTL_MS };
   let closing = false;
@@ -365,24 +365,27 @@ export function createApprovalService(options: ApprovalServiceOptions) {
 
   /** A one-shot wake-up for the next committed change to `id` (or shutdown). */
   function nextChange(id: string) {
-    // One promise, settled by whichever comes first: a change, shutdown, or the timer (10,000
-    // sleeping waits hold 10,000 of these, so no race of several promises).
-    let wake: (why: 'change' | 'shutdown' | 'timer') => void = () => {};
-    const woken = new Promise<'change' | 'shutdown' | 'timer'>((resolve) => (wake = resolve));
+    // One promise, settled by whichever comes first: a change, shutdown, or the timer; whichever
+    // it is also cleans up (10,000 sleeping waits hold 10,000 of these, so nothing chained to it).
+    let settle: (why: 'change' | 'shutdown' | 'timer') => void = () => {};
+    const woken = new Promise<'change' | 'shutdown' | 'timer'>((resolve) => (settle = resolve));
+    let timer: NodeJS.Timeout | undefined;
     const listeners = waiters.get(id) ?? new Set();
-    waiters.set(id, listeners.add(wake));
     const cancel = () => {
+      clearTimeout(timer);
       listeners.delete(wake);
       if (listeners.size === 0 && waiters.get(id) === listeners) waiters.delete(id);
     };
+    const wake = (why: 'change' | 'shutdown' | 'timer') => {
+      cancel();
+      settle(why);
+    };
+    waiters.set(id, listeners.add(wake));
     return {
       cancel,
       wait(ms: number): Promise<'change' | 'shutdown' | 'timer'> {
-        const timer = setTimeout(wake, ms, 'timer');
-        return woken.finally(() => {
-          clearTimeout(timer);
-          cancel();
-        });
+        timer = setTimeout(wake, ms, 'timer');
+        return woken;
       },
     };
   }
