@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,14 @@ describe('signoff policy check', () => {
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/valid — 4 rules \(2 allow, 0 deny, 2 escalate\), default deny/);
     expect(result.out).not.toContain('warning');
+  });
+
+  it('names the file as it was typed, not its absolute path', async () => {
+    const typed = relative(process.cwd(), seed);
+    const result = await run('policy', 'check', typed);
+    expect(result.out.startsWith(`${typed}: valid — 4 rules`)).toBe(true);
+    const invalid = relative(process.cwd(), fixture('invalid.policy.yaml'));
+    expect((await run('policy', 'check', invalid)).err).toContain(`${invalid}:6:7: unknown condition 'amount'`);
   });
 
   it('prints every error with file:line:column and exits 1', async () => {

@@ -1,5 +1,5 @@
 import { formatPolicyIssue, PolicyError, SignoffError } from '@signoff/core';
-import { mcp } from './commands/mcp.js';
+import { MCP_USAGE, mcp } from './commands/mcp.js';
 import { exitQuietlyOnBrokenPipe, processIo, UsageError, type CliIo } from './cli-io.js';
 import { policyCheck } from './commands/policy-check.js';
 import { policyExplain } from './commands/policy-explain.js';
@@ -27,9 +27,7 @@ Commands:
   approvals list [--all | --status S] [--order newest|deadline] [--limit N] [--cursor C] | show <id> | approve <id> [--comment C] [--args JSON] [--args-hash H] | deny <id> [--comment C]
       Review from a terminal. Connect with --url (or SIGNOFF_URL) and --key (or SIGNOFF_API_KEY),
       or --as <reviewer> (key from SIGNOFF_KEY_<REVIEWER> or --keys-file, default .signoff/reviewer-keys.json).
-  mcp --policy <policy.yaml> --control-plane <url> [--hold-seconds N] [--http PORT] [--restart N] -- <upstream MCP server command>
-  mcp --policy <policy.yaml> --control-plane <url> --upstream-url <url> [--upstream-header "Name: value"]
-      Put the policy in front of an MCP server (needs @signoff/mcp; signoff mcp --help for all options).
+${MCP_USAGE}
   audit verify [--config signoff.yaml | --store URL] [--archive-dir DIR] [--expect-head <sequence>:<hash>]
       Check the hash-chained audit log and that every request row is its newest logged state;
       with --expect-head, that the log still holds a head recorded earlier. Exit 1 naming each problem.

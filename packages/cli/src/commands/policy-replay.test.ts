@@ -62,6 +62,16 @@ describe('signoff policy replay', () => {
     expect(json).toMatchObject({ calls: 6, unchanged: 3, flips: [{ from: 'allow', to: 'escalate', count: 2 }, { from: 'deny', to: 'escalate', count: 1 }] });
   });
 
+  it('says why a history is empty: calls are recorded only under history conditions or shadow rules', async () => {
+    const database = join(directory, 'empty.db');
+    await openSqliteCallHistory(database).close();
+    const candidate = join(directory, 'candidate-empty.yaml');
+    writeFileSync(candidate, 'rules: [{ tool: a, action: allow }]\n');
+    const { code, out } = await run('policy', 'replay', candidate, '--store', `sqlite:${database}`);
+    expect(code).toBe(0);
+    expect(out.slice(1)).toEqual(['0 unchanged, 0 would flip.', expect.stringContaining('records calls only while its policy has history conditions')]);
+  });
+
   it('refuses a store where nothing was recorded, and a bad --since', async () => {
     const candidate = join(directory, 'plain.yaml');
     writeFileSync(candidate, 'rules: [{ tool: a, action: allow }]\n');

@@ -6,6 +6,10 @@ import { STORE_FLAGS } from '../open-audit-store.js';
 import { parseCommand } from '../parse-command.js';
 import { readPolicyFile } from '../read-policy-file.js';
 
+/** Why a history can be empty: a control plane records calls only while its policy needs them. */
+const NOTHING_RECORDED =
+  'Nothing recorded yet: the control plane records calls only while its policy has history conditions (window, after, not_after) or shadow rules (mode: shadow); add a shadow rule to record what a candidate needs.';
+
 /**
  * `signoff policy replay <candidate.yaml> [--config signoff.yaml | --store URL] [--since 24h] [--json]`:
  * runs a candidate policy over the control plane's recorded call history and prints which past
@@ -42,6 +46,7 @@ export async function policyReplay(argv: readonly string[], io: CliIo): Promise<
   const flipped = report.calls - report.unchanged;
   io.out(`Replayed ${report.calls} recorded call${report.calls === 1 ? '' : 's'} against ${candidate.file} (policy ${candidate.hash.slice(0, 12)}).`);
   io.out(`${report.unchanged} unchanged, ${flipped} would flip${flipped === 0 ? '.' : ':'}`);
+  if (report.calls === 0) io.out(NOTHING_RECORDED);
   for (const flip of report.flips) {
     io.out(`  ${flip.from} → ${flip.to}: ${flip.count}`);
     for (const { call, ruleId } of flip.examples) {
