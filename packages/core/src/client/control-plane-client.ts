@@ -1,6 +1,7 @@
 import type { ApprovalRequest } from '../spec/approval-request.js';
 import { SignoffError, type SignoffErrorCode } from '../errors/signoff-error.js';
 import { sleep } from './sleep.js';
+import { controlPlaneBase, jsonBody } from './request-parts.js';
 
 /** Where the control plane is and how to reach it. */
 export interface ControlPlaneOptions {
@@ -41,7 +42,7 @@ const TRANSIENT_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
  * `ESCALATION_BUDGET_EXCEEDED` (429: the agent key is over its escalation budget; not retried).
  */
 export function createControlPlaneClient(options: ControlPlaneOptions) {
-  const base = options.url.replace(/\/+$/, '');
+  const base = controlPlaneBase(options.url);
   const doFetch = options.fetch ?? fetch;
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const maxAttempts = options.maxAttempts ?? 5;
@@ -53,6 +54,7 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
 
   async function send(method: 'GET' | 'POST', path: string, init: { body?: unknown; signal?: AbortSignal; waitMs?: number }): Promise<string> {
     let lastProblem = 'no attempt made';
+    const body = init.body ? jsonBody(init.body, `${method} ${path}`) : undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
       init.signal?.throwIfAborted();
       const timeout = AbortSignal.timeout(requestTimeoutMs + (init.waitMs ?? 0));
@@ -60,8 +62,8 @@ export function createControlPlaneClient(options: ControlPlaneOptions) {
       try {
         const response = await doFetch(`${base}${path}`, {
           method,
-          headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
-          ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+          headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body }),
           signal,
         });
         const text = await response.text();

@@ -1,6 +1,7 @@
 import { SignoffError } from '../errors/signoff-error.js';
 import type { ApprovalRequest } from '../spec/approval-request.js';
 import type { ApprovalStatus } from '../spec/approval-status.js';
+import { controlPlaneBase, jsonBody } from './request-parts.js';
 
 export interface ReviewerClientOptions {
   /** Base URL of the control plane. */
@@ -23,34 +24,35 @@ export interface ReviewerClientOptions {
  * for (const request of await reviewer.list({ actionable: true })) await reviewer.decide(request.id, 'approve');
  */
 export function createReviewerClient(options: ReviewerClientOptions) {
-  const base = options.url.replace(/\/+$/, '');
+  const base = controlPlaneBase(options.url);
   const doFetch = options.fetch ?? fetch;
 
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : jsonBody(body, `${method} ${path}`);
     let response: Response;
     try {
       response = await doFetch(`${base}${path}`, {
         method,
         headers: { authorization: `Bearer ${options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(payload === undefined ? {} : { body: payload }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
     } catch (error) {
       throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', `control plane at ${base} unreachable: ${(error as Error).message}`, { cause: error });
     }
     const text = await response.text();
-    let json: unknown;
+    let answer: unknown;
     try {
-      json = JSON.parse(text);
+      answer = JSON.parse(text);
     } catch {
       throw new SignoffError('CONTROL_PLANE_UNAVAILABLE', `control plane answered ${response.status} with malformed JSON`);
     }
     if (!response.ok) {
-      const error = (json as { error?: { code?: string; message?: string } }).error;
+      const error = (answer as { error?: { code?: string; message?: string } }).error;
       const failure = new SignoffError('CONTROL_PLANE_REJECTED', `${error?.code ?? response.status}: ${error?.message ?? text.slice(0, 200)}`);
       throw Object.assign(failure, { status: response.status, serverCode: error?.code });
     }
-    return json as T;
+    return answer as T;
   }
 
   async function listPage(filter: ReviewerListFilter = {}): Promise<{ data: ApprovalRequest[]; nextCursor: string | null }> {
