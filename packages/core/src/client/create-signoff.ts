@@ -215,7 +215,12 @@ export function createSignoff(options: SignoffOptions) {
     authorizeOptions: RequestApprovalOptions & WaitOptions & { context?: Readonly<Record<string, unknown>> } = {},
   ): Promise<Authorization> {
     // The idempotency key names this call: a retried authorize of an allowed call is reported once.
-    const decision = guard(tool, args, authorizeOptions.context, authorizeOptions.idempotencyKey === undefined ? undefined : { callId: authorizeOptions.idempotencyKey });
+    let decision: Decision;
+    try {
+      decision = guard(tool, args, authorizeOptions.context, authorizeOptions.idempotencyKey === undefined ? undefined : { callId: authorizeOptions.idempotencyKey });
+    } catch (error) {
+      return unreadableCall(tool, args, authorizeOptions.context, guard.policy.hash, error);
+    }
     if (decision.action === 'allow') return { granted: true, args, reason: decision.reason, decision };
     if (decision.action === 'deny') return { granted: false, args, reason: decision.reason, decision };
     try {
@@ -237,6 +242,23 @@ export function createSignoff(options: SignoffOptions) {
 }
 
 export type Signoff = ReturnType<typeof createSignoff>;
+
+/** A call whose args or context threw when `guard()` read them: not decided, so denied (`INVALID_ARGUMENT`). */
+function unreadableCall(tool: string, args: unknown, context: Readonly<Record<string, unknown>> | undefined, policyHash: string, error: unknown): Authorization {
+  const reason = `Not run (fail-closed): the call's args or context could not be read (${error instanceof Error ? error.message : String(error)})`;
+  const decision: Decision = {
+    action: 'deny',
+    reason,
+    ruleId: null,
+    unknownPath: null,
+    tool,
+    args,
+    context,
+    approval: undefined,
+    receipt: { id: randomUUID(), policyHash, at: new Date().toISOString() },
+  };
+  return { granted: false, args, reason, decision, errorCode: 'INVALID_ARGUMENT' };
+}
 
 /** The one place the client turns any failure into "not granted", with the reason and code. */
 function failClosed(decision: Decision, error: unknown): Authorization {

@@ -3,7 +3,7 @@ import { SignoffError } from '../errors/signoff-error.js';
 import { createSignoff } from './create-signoff.js';
 import { createReviewerClient } from './create-reviewer-client.js';
 
-const POLICY = 'version: 1\ndefault: deny\nrules:\n  - { id: pay, tool: payment_send, action: escalate }\n';
+const POLICY = 'version: 1\ndefault: deny\nrules:\n  - { id: pay, tool: payment_send, action: escalate }\n  - { id: refund, tool: refund_create, action: allow, when: { args.amount: { lt: 100 } } }\n';
 
 describe('what the control-plane clients refuse before sending', () => {
   it('refuses a control plane URL that cannot work at creation, with CONFIG_INVALID', () => {
@@ -29,4 +29,17 @@ describe('what the control-plane clients refuse before sending', () => {
     }
     expect(sent).toBe(0);
   });
+
+  it('never throws from authorize(): args that throw when read are denied with INVALID_ARGUMENT', async () => {
+    let sent = 0;
+    const fetch = async () => ((sent += 1), new Response('{}', { status: 503 }));
+    const signoff = createSignoff({ policy: POLICY, controlPlane: { url: 'http://127.0.0.1:9', apiKey: 'k', fetch } });
+    const hostile = new Proxy({}, { get: () => { throw new Error('trap'); }, has: () => { throw new Error('trap'); } });
+    const authorization = await signoff.authorize('refund_create', hostile);
+    // Plain reads only: a matcher walking the result would touch the Proxy in `args`.
+    expect([authorization.granted, authorization.errorCode, authorization.decision.action]).toEqual([false, 'INVALID_ARGUMENT', 'deny']);
+    expect(authorization.reason).toContain('could not be read (trap)');
+    expect(sent).toBe(0);
+  });
 });
+

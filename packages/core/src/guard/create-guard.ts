@@ -27,7 +27,10 @@ export interface GuardCallOptions {
 
 /** Decides tool calls against one policy. Call it like a function; it is synchronous. */
 export interface Guard {
-  /** Decides a call and returns the {@link Decision} with its receipt. Never throws for a decision. */
+  /**
+   * Decides a call and returns the {@link Decision} with its receipt. It throws only when reading
+   * the args or context throws (a getter, a `Proxy`): then nothing was decided, and nothing may run.
+   */
   (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>, options?: GuardCallOptions): Decision;
   /** The policy it decides with. */
   readonly policy: Policy;
@@ -58,20 +61,11 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
   // cost several times the evaluation itself, and most callers never read the receipt. So the
   // decision holds the clock reading, and the receipt makes its id, time and argsHash when read.
   const guard = (tool: string, args: unknown, context?: Readonly<Record<string, unknown>>): Decision => {
-    let match: PolicyMatch;
-    let reason: string;
-    try {
-      match = compiled.evaluate(tool, args, context);
-      reason = compiled.renderReason(match, args, context);
-    } catch (error) {
-      // Args or context that throw when read (a getter, a Proxy) cannot be judged: deny, never throw.
-      match = UNREADABLE;
-      reason = `The call's args or context could not be read (${error instanceof Error ? error.message : String(error)}): denied (fail-closed)`;
-    }
+    const match = compiled.evaluate(tool, args, context);
     const ms = now();
     const decision: Decision = {
       action: match.action,
-      reason,
+      reason: compiled.renderReason(match, args, context),
       ruleId: match.ruleId,
       unknownPath: match.unknownPath,
       tool,
@@ -86,9 +80,6 @@ export function createGuard(source: Policy | string | URL, options: CreateGuardO
   };
   return Object.assign(guard, { policy, evaluate: compiled.evaluate });
 }
-
-/** What decides a call whose args or context throw when read. */
-const UNREADABLE: PolicyMatch = Object.freeze({ action: 'deny', ruleId: null, unknownPath: null, reasonTemplate: '', approval: null });
 
 // The last ISO time built, shared by every guard: receipts read within the same millisecond reuse it.
 let lastMs = Number.NaN;
