@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { compilePolicy, gatherHistoryFacts, hashArgs, historyKeysOf, type ApprovalRequest, type Decision, type Guard, type RecordedCall } from '@signoff/core';
 import type { CallHistory, CallToRecord } from './store/call-history.js';
 import { applyDecision, type DecisionInput, type DecisionOutcome } from './engine/apply-decision.js';
@@ -11,6 +11,7 @@ import type { AuditEventInput } from './audit/audit-event.js';
 import type { Channel } from './channels/channel.js';
 import type { EscalationBudget } from './config/server-config.js';
 import type { BudgetNotice, OutboxMessageInput, RequestTopic } from './store/outbox-message.js';
+import { timeOrderedId } from './store/time-ordered-id.js';
 import { ANY_REQUEST, type ApprovalFilter, type BudgetExceeded, type RequestChange, type Store } from './store/store.js';
 
 /** A waiter re-reads its request at least this often, whatever notifications say. */
@@ -152,7 +153,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
     return history.serialize(keys, async () => {
       const at = now().getTime();
       // A retried create (same key) records nothing new; a new call gets a new id.
-      const id = input.idempotencyKey === undefined ? `req_${randomBytes(15).toString('base64url')}` : `req_${sha256OfText(`${principal.name}\0${input.idempotencyKey}`)}`;
+      const id = input.idempotencyKey === undefined ? timeOrderedId('req_', at) : `req_${sha256OfText(`${principal.name}\0${input.idempotencyKey}`)}`;
       const facts = await gatherHistoryFacts(compiled, call, history, at, { excludeId: id });
       const match = compiled.evaluateWithHistory(call.tool, call.args, call.context, facts);
       const local = guard(input.tool, input.args, input.context);
@@ -205,7 +206,7 @@ export function createApprovalService(options: ApprovalServiceOptions) {
 
   async function createDecided(principal: Principal, input: ApprovalRequestInput, decision: Pick<Decision, 'action' | 'ruleId' | 'reason' | 'approval' | 'receipt'>): Promise<CreateOutcome> {
     const { request, events } = openApprovalRequest(input, {
-      id: `apr_${randomBytes(15).toString('base64url')}`,
+      id: timeOrderedId('apr_', now().getTime()),
       requester: principal.name,
       now: now(),
       decision,

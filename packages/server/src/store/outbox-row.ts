@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { AuditHead } from '../audit/audit-head.js';
 import type { BudgetNotice, DigestNotice, OutboxMessage, OutboxMessageInput, RequestTopic } from './outbox-message.js';
+import { timeOrderedId } from './time-ordered-id.js';
 
 /** An outbox row as both SQL stores select it. */
 export interface OutboxRow {
@@ -15,9 +15,9 @@ export interface OutboxRow {
   readonly payload: string | null;
 }
 
-/** A new delivery id (`msg_…`), sent as `webhook-id`. */
+/** A new delivery id (`msg_…`), sent as `webhook-id`; time-ordered so a batch's outbox rows share index pages. */
 export function newOutboxId(): string {
-  return `msg_${randomBytes(15).toString('base64url')}`;
+  return timeOrderedId('msg_');
 }
 
 /**

@@ -216,6 +216,9 @@ export function openSqliteStore(file: string): Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes; an OS crash may lose the last commits
     db.pragma('busy_timeout = 5000');
+    // Savepoint journals in memory: each create of a group commit runs in a savepoint, and a temp-file
+    // journal cost ~25 page writes per create (47 pwrite calls, half the create's system time).
+    db.pragma('temp_store = MEMORY');
   } catch (error) {
     throw new SignoffError('STORAGE_UNAVAILABLE', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
   }
