@@ -110,6 +110,16 @@ export function describeCheckedCreateContract(name: string, factory: Pick<StoreF
       expect(verifyAuditChain(await store.readAudit())).toBeUndefined();
     });
 
+    it('tells listeners of every request it created once committed, when many are created at once', async () => {
+      const heard = new Set<string>();
+      const stop = store.onRequestChanged((id) => heard.add(id));
+      const opened = Array.from({ length: 250 }, (_, index) => open(`apr_heard_${String(index).padStart(5, '0')}`, { args: { n: index } }));
+      const outcomes = await Promise.all(opened.map((item) => create(item, checks(start).value)));
+      expect(outcomes.every((outcome) => outcome.kind === 'created')).toBe(true);
+      await expect.poll(() => opened.filter((item) => heard.has(item.request.id)).length).toBe(opened.length);
+      stop();
+    });
+
     it('keeps other args, other tools, other agents, policy-decided calls and resolved requests apart', async () => {
       await create(open('apr_base_00001'), checks(start).value);
       expect((await create(open('apr_args_00001', { args: { to: 'acme', amount: 501 } }), checks(start).value)).kind).toBe('created');

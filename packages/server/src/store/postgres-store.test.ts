@@ -93,6 +93,14 @@ describe.skipIf(!url)('PostgreSQL store', () => {
       await expect.poll(() => seen.filter((id) => id === 'apr_cross').length).toBe(2);
     });
 
+    it('tells the other replica of every request it created, many at once (announced after commit, several per NOTIFY)', async () => {
+      const heard = new Set<string>();
+      replicaA.onRequestChanged((id) => heard.add(id));
+      const created = Array.from({ length: 450 }, (_, index) => newRequest(`apr_heard_${String(index).padStart(4, '0')}`));
+      await Promise.all(created.map(({ request, events }) => replicaB.createRequestChecked(request, events, [], { now: new Date() })));
+      await expect.poll(() => created.filter(({ request }) => heard.has(request.id)).length).toBe(created.length);
+    });
+
     it('lets exactly one of 50 decisions split across replicas make the transition, with one unbroken audit chain', async () => {
       const { request, events } = newRequest('apr_race');
       await replicaA.createRequest(request, events);
