@@ -11,6 +11,7 @@ import type { OutboxMessageInput } from './outbox-message.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toIndexedEntry, toStoredRequestState, withNewestState, type IndexedRow, type RequestRow, type RowWithNewest } from './request-row.js';
 import { isoInstant } from './iso-instant.js';
+import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { stateTampered } from './state-tampered.js';
 import { overBudget } from './over-budget.js';
 import { BUDGET_NOTICE_QUIET_MS, type ActionableQuery, type ApprovalFilter, type BudgetExceeded, type CheckedCreation, type CreateChecks, type RequestChange, type Store } from './store.js';
@@ -240,6 +241,8 @@ export function openSqliteStore(file: string): Store {
     throw new SignoffError('STORAGE_UNAVAILABLE', `cannot prepare the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
   }
 
+  // A file database checkpoints on a worker thread; an in-memory one has no WAL.
+  const checkpointer = file === ':memory:' ? undefined : startSqliteCheckpointer(db, file);
   const reindex = createActionableIndexer(db);
   const statements = {
     insert: db.prepare(
@@ -723,6 +726,7 @@ export function openSqliteStore(file: string): Store {
     async close() {
       changes.removeAllListeners();
       if (batch.length > 0) flushBatch();
+      await checkpointer?.stop();
       db.close();
     },
   };
