@@ -67,6 +67,8 @@ export function startSqliteCheckpointer(db: Database.Database, file: string): Sq
     async stop() {
       if (stopping) return exited;
       stopping = true;
+      // Held by the event loop while it stops: an unref'd worker would let a process that awaits this exit first.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
       if (db.open) db.pragma(`wal_autocheckpoint = ${INLINE_AUTOCHECKPOINT_PAGES}`);
