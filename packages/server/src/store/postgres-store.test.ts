@@ -72,6 +72,24 @@ describe.skipIf(!url)('PostgreSQL store', () => {
   describeStoreContract('PostgreSQL', factory);
   describeActionableContract('PostgreSQL', factory, { seeded: 2_000 });
 
+  it('fails only the create PostgreSQL refuses when creates arrive together (the batch is retried one by one)', async () => {
+    const store = await openPostgresStore({ connectionString, schema: freshSchema() });
+    try {
+      const opened = ['apr_batch_00001', 'apr_batch_00002', 'apr_batch_00003', 'apr_batch_00004'].map((id) => newRequest(id));
+      // A deadline PostgreSQL cannot read as a time fails the one statement the four would share.
+      const unreadable = opened[2] as (typeof opened)[number];
+      const broken = { ...unreadable, request: { ...unreadable.request, expiresAt: 'not a time' } };
+      const outcomes = await Promise.allSettled([opened[0], opened[1], broken, opened[3]].map((item) => store.createRequestChecked(item!.request, item!.events, [], { now: new Date() })));
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect(String((outcomes[2] as PromiseRejectedResult).reason)).toMatch(/not a time/);
+      for (const index of [0, 1, 3]) expect((await store.getRequest(opened[index]!.request.id))?.status).toBe('pending');
+      expect(await store.getRequest('apr_batch_00003')).toBeUndefined();
+      expect(verifyAuditChain(await store.readAudit())).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   describe('with two replicas on one database', () => {
     let replicaA: Store;
     let replicaB: Store;

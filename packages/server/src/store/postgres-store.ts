@@ -7,7 +7,7 @@ import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import type { RequestRowCheck } from '../audit/check-request-row.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
-import { pgLiteral, type PgLiteralValue } from './pg-literal.js';
+import { CREATE_BATCH_TYPES, createBatchArguments, createBatchItem, createBatchSql, type CreateBatchItem } from './postgres-create-batch.js';
 import { pgTransaction } from './pg-transaction.js';
 import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
@@ -35,6 +35,8 @@ const AUDIT_LOCK = 0x5160_0002;
 const REQUESTER_LOCK = 0x5160_0003;
 const IDEMPOTENCY_KEY_LOCK = 0x5160_0004;
 const DEDUPE_KEY_LOCK = 0x5160_0005;
+/** An advisory lock a create takes: its kind, and its key as SQL (an integer, or `hashtext` of a literal). */
+type CreateLock = readonly [lock: number, key: string];
 const CHANNEL = 'signoff_request_changed';
 const MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer channel names are truncated or refused
 const RETRY_MIN_MS = 100;
@@ -317,94 +319,63 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
    * the lock see whatever the other committed. The keys' locks are 32-bit hashes computed here, so
    * what a client sent reaches the statement only as an integer.
    */
-  const createLocks = (scope: { requester: string; key: string | null; dedupeKey: string | null; budget: boolean }): string => {
+  const createLocks = (scope: { requester: string; key: string | null; dedupeKey: string | null; budget: boolean }): CreateLock[] => {
     const space = `${schema ?? ''}:${scope.requester}`;
-    const hash = (text: string): number => createHash('sha256').update(text).digest().readInt32BE(0);
-    const locks: string[] = [];
+    const hash = (text: string): string => String(createHash('sha256').update(text).digest().readInt32BE(0));
+    const locks: CreateLock[] = [];
     // The requester's lock keeps `hashtext` (the agent key's name, from the config) so replicas of the previous release, which take it for every create, still exclude these.
-    if (scope.budget) locks.push(`pg_advisory_xact_lock(${REQUESTER_LOCK}, hashtext(${pg.escapeLiteral(space)}))`);
-    if (scope.key !== null) locks.push(`pg_advisory_xact_lock(${IDEMPOTENCY_KEY_LOCK}, ${hash(`${space}:${scope.key}`)})`);
-    if (scope.dedupeKey !== null) locks.push(`pg_advisory_xact_lock(${DEDUPE_KEY_LOCK}, ${hash(`${space}:${scope.dedupeKey}`)})`);
-    // The create's insert has the same plan whatever its values: planning it again for each create cost more than running it.
-    return `SET LOCAL plan_cache_mode = force_generic_plan${locks.length === 0 ? '' : `; SELECT ${locks.join(', ')}`}`;
+    if (scope.budget) locks.push([REQUESTER_LOCK, `hashtext(${pg.escapeLiteral(space)})`]);
+    if (scope.key !== null) locks.push([IDEMPOTENCY_KEY_LOCK, hash(`${space}:${scope.key}`)]);
+    if (scope.dedupeKey !== null) locks.push([DEDUPE_KEY_LOCK, hash(`${space}:${scope.dedupeKey}`)]);
+    return locks;
+  };
+  /**
+   * What a create's message starts with: its locks, taken in one order by every create (by kind,
+   * then key: a batch holding several never waits on another in a cycle), and the create's
+   * insert set to run with its generic plan — it is the same whatever the values, and planning it
+   * again for each create cost more than running it.
+   */
+  const lockStatements = (locks: readonly CreateLock[]): string => {
+    const ordered = [...new Map(locks.map((lock) => [`${lock[0]}:${lock[1]}`, lock])).values()].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    return `SET LOCAL plan_cache_mode = force_generic_plan${ordered.length === 0 ? '' : `; SELECT ${ordered.map(([lock, key]) => `pg_advisory_xact_lock(${lock}, ${key})`).join(', ')}`}`;
   };
 
-  /**
-   * Writes a new request in the caller's transaction as one statement, unless its id, its
-   * idempotency key (a request's or an alias's) or its pending twin is already there: its audit
-   * entries (unsequenced; ids drawn first, ascending in event order, so the row can name its state
-   * entry), the row, its actionable-index rows, the end of its requester's open budget breach, and
-   * the notification. Returns whether it wrote; if not, nothing was written.
-   */
-  const createInsertText = `WITH ids AS MATERIALIZED (SELECT nextval(${pg.escapeLiteral(`${prefix}audit_log_entry_id`)}) AS id, n FROM generate_series(1, cardinality($1::text[])) AS n),
-        created AS (
-          INSERT INTO ${requests} (id, requester, idempotency_key, status, tool, created_at, expires_at, body, state_hash, dedupe_key, escalated, audit_entry)
-          SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, (SELECT id FROM ids WHERE n = $15::int + 1)
-          WHERE NOT EXISTS (SELECT 1 FROM ${prefix}request_aliases k WHERE k.requester = $5 AND k.idempotency_key = $6)
-          ON CONFLICT DO NOTHING RETURNING id),
-        entries AS (
-          INSERT INTO ${audit} (id, body, request_id, state_hash, logged_at)
-          SELECT ids.id, x.body, x.request_id, x.state_hash, clock_timestamp()
-          FROM created CROSS JOIN unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(body, request_id, state_hash, n) JOIN ids ON ids.n = x.n ORDER BY x.n),
-        roles AS (
-          INSERT INTO ${prefix}request_roles (request_id, role, created_at, expires_at, requester, on_behalf_of, tool)
-          SELECT id, role, $9, $10, $5, $16, $8 FROM created, unnest($17::text[]) AS role),
-        decided AS (INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT id, reviewer FROM created, unnest($18::text[]) AS reviewer),
-        kept AS (INSERT INTO ${prefix}request_retention (request_id, keep_until) SELECT id, $19::timestamptz FROM created WHERE $19::timestamptz IS NOT NULL),
-        closed AS (UPDATE ${prefix}budget_breaches SET open = false WHERE requester = $5 AND open AND $14::boolean AND EXISTS (SELECT 1 FROM created))
-        SELECT id FROM created`;
-  /** The parameter types of {@link createInsertText}, declared for the copy each connection `PREPARE`s for one-round-trip creates. */
-  const createInsertTypes = 'text[], text[], text[], text, text, text, text, text, timestamptz, timestamptz, text, text, text, boolean, int, text, text[], text[], timestamptz';
-  const createInsertValues = (request: ApprovalRequest, bound: ReturnType<typeof bindRequestState>, dedupeKey: string | null): PgLiteralValue[] => {
-    const index = actionableIndexOf(request) ?? { roles: [], decidedBy: [] };
-    const escalates = request.status === 'pending';
-    return [
-        bound.events.map((event) => JSON.stringify(event)),
-        bound.events.map((event) => event.requestId ?? null),
-        bound.events.map((event) => event.stateHash ?? null),
-        request.id,
-        request.requester,
-        request.idempotencyKey ?? null,
-        request.status,
-        request.tool,
-        request.createdAt,
-        request.expiresAt,
-        requestToJson(request),
-        bound.state?.hash ?? null,
-        escalates ? dedupeKey : null,
-        escalates,
-        bound.state?.index ?? null,
-        request.onBehalfOf ?? null,
-        index.roles,
-        index.decidedBy,
-        keepUntil(request) ?? null,
-    ];
+  const createBatchStatement = `${statementPrefix}create_batch`;
+  const createBatchText = createBatchSql(prefix);
+  const preparedCreate = new WeakSet<PoolClient>();
+  /** Runs {@link createBatchSql} on this connection after `before`, in one message; returns the ids it wrote. Each connection prepares it once. */
+  const executeCreates = async (client: PoolClient, items: readonly CreateBatchItem[], before: string): Promise<Set<string>> => {
+    if (!preparedCreate.has(client)) {
+      await client.query(`PREPARE ${createBatchStatement} (${CREATE_BATCH_TYPES.join(', ')}) AS ${createBatchText}`);
+      preparedCreate.add(client);
+    }
+    const answer = (await client.query(`${before}; EXECUTE ${createBatchStatement}(${createBatchArguments(items)})`)) as unknown as pg.QueryResult<{ id: string }>[];
+    return new Set(answer.at(-1)?.rows.map((row) => row.id));
   };
-  const tryInsertCreated = async (client: PoolClient, request: ApprovalRequest, bound: ReturnType<typeof bindRequestState>, dedupeKey: string | null): Promise<boolean> => {
-    const { rows } = await client.query<{ id: string }>({ name: `${statementPrefix}create_insert`, text: createInsertText, values: createInsertValues(request, bound, dedupeKey) });
-    if (rows.length === 0) return false;
+  /** Writes a new request in the caller's transaction, unless something is in its way (see {@link createBatchSql}). Returns whether it wrote. */
+  const tryInsertCreated = async (client: PoolClient, item: CreateBatchItem): Promise<boolean> => {
+    if (!(await executeCreates(client, [item], 'SET LOCAL plan_cache_mode = force_generic_plan')).has(item.id)) return false;
     appendedIn.add(client);
     return true;
   };
 
   /**
-   * The common create in one round trip: its locks and {@link createInsertText} as one message, which
-   * PostgreSQL runs as one transaction (each statement in a snapshot taken after the ones before it,
-   * so the insert sees what a lock holder committed). Returns whether it wrote; if not, nothing was
-   * written and the caller takes the full path. Each connection prepares the insert once.
+   * Group commit of the common create (no budget to count, nothing queued for a channel): the
+   * creates that arrive in one turn of the event loop are sent as one message — their locks, then
+   * one insert of all of them — which PostgreSQL runs as one transaction, each statement in a
+   * snapshot taken after the ones before it (so the insert sees what a lock holder committed).
+   * Each resolves with whether it was written; one that was not (a key, alias or twin in its way)
+   * takes the full path. A batch whose statement fails is retried one create at a time, so a create
+   * that cannot be written fails alone. Round trips, parsing and commits are shared by the batch.
    */
-  const preparedCreate = new WeakSet<PoolClient>();
-  const createAlone = async (locks: string, values: PgLiteralValue[]): Promise<boolean> => {
+  type WaitingCreate = { readonly item: CreateBatchItem; readonly locks: readonly CreateLock[]; resolve: (created: boolean) => void; reject: (error: unknown) => void };
+  let waitingCreates: WaitingCreate[] = [];
+  const createTogether = async (items: readonly CreateBatchItem[], locks: readonly CreateLock[]): Promise<Set<string>> => {
     const client = await pool.connect();
     let failed = false;
     try {
-      if (!preparedCreate.has(client)) {
-        await client.query(`PREPARE ${statementPrefix}create_alone (${createInsertTypes}) AS ${createInsertText}`);
-        preparedCreate.add(client);
-      }
-      const results = (await client.query(`${locks}; EXECUTE ${statementPrefix}create_alone(${values.map(pgLiteral).join(', ')})`)) as unknown as pg.QueryResult[];
-      const created = (results.at(-1)?.rows.length ?? 0) > 0;
-      if (created) requestSequencing();
+      const created = await executeCreates(client, items, lockStatements(locks));
+      if (created.size > 0) requestSequencing();
       return created;
     } catch (error) {
       failed = true;
@@ -413,6 +384,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       client.release(failed);
     }
   };
+  const flushCreates = (): void => {
+    const batch = waitingCreates;
+    waitingCreates = [];
+    const settle = (waiting: WaitingCreate, attempt: Promise<Set<string>>) => attempt.then((created) => waiting.resolve(created.has(waiting.item.id)), waiting.reject);
+    createTogether(
+      batch.map((waiting) => waiting.item),
+      batch.flatMap((waiting) => waiting.locks),
+    ).then(
+      (created) => {
+        for (const waiting of batch) waiting.resolve(created.has(waiting.item.id));
+      },
+      (error: unknown) => {
+        if (batch.length === 1) batch[0]?.reject(error);
+        else for (const waiting of batch) void settle(waiting, createTogether([waiting.item], waiting.locks));
+      },
+    );
+  };
+  const createSoon = (item: CreateBatchItem, locks: readonly CreateLock[]): Promise<boolean> =>
+    new Promise((resolve, reject) => {
+      if (waitingCreates.push({ item, locks, resolve, reject }) === 1) setImmediate(flushCreates);
+    });
 
   /**
    * Checks a row locked `FOR UPDATE` against its chain. The evidence is read by a second statement
@@ -617,14 +609,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const dedupeKey = escalates && checks.dedupe ? checks.dedupe.key : null;
       type Outcome = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: CheckedCreation & { kind: 'over_budget' } };
       const locks = createLocks({ requester: request.requester, key, dedupeKey, budget: escalates && checks.budget !== undefined });
-      if (!(escalates && checks.budget) && outboxMessages.length === 0 && (await createAlone(locks, createInsertValues(request, bound, dedupeKey)))) {
+      const item = createBatchItem(request, bound, dedupeKey);
+      if (!(escalates && checks.budget) && outboxMessages.length === 0 && (await createSoon(item, locks))) {
         announceCreated(request.id);
         return { kind: 'created', request };
       }
       const outcome = await transaction(async (client): Promise<Outcome> => {
         // Under the locks, the common case first: no key, alias or pending twin in the way (and no
         // budget to count), so the insert is the whole create; anything in its way, and it is read below.
-        if (!(escalates && checks.budget) && (await tryInsertCreated(client, request, bound, dedupeKey))) {
+        if (!(escalates && checks.budget) && (await tryInsertCreated(client, item))) {
           await enqueue(client, outboxMessages);
           return { created: request };
         }
@@ -675,10 +668,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           }
         }
         // Under the locks a conflict left can only be a write that bypassed them (a plain create, a reused id): refuse rather than guess.
-        if (!(await tryInsertCreated(client, request, bound, dedupeKey))) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
+        if (!(await tryInsertCreated(client, item))) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
         await enqueue(client, outboxMessages);
         return { created: request };
-      }, `BEGIN; ${locks}`);
+      }, `BEGIN; ${lockStatements(locks)}`);
       if ('overBudget' in outcome) return outcome.overBudget;
       if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing, 'entry') };
       announceCreated(request.id);
