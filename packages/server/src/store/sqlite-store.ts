@@ -217,8 +217,8 @@ export function openSqliteStore(file: string): Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes; an OS crash may lose the last commits
     db.pragma('busy_timeout = 5000');
-    // Savepoint journals in memory: each create of a group commit runs in a savepoint, and a temp-file
-    // journal cost ~25 page writes per create (47 pwrite calls, half the create's system time).
+    // Statement and savepoint journals in memory: a temp-file journal cost ~25 page writes per
+    // create of a group commit when each ran in a savepoint (47 pwrite calls, half its system time).
     db.pragma('temp_store = MEMORY');
   } catch (error) {
     throw new SignoffError('STORAGE_UNAVAILABLE', `cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
@@ -367,7 +367,7 @@ export function openSqliteStore(file: string): Store {
 
   type Checked = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: BudgetExceeded; notified: boolean };
   // BEGIN IMMEDIATE serializes every writer, so the counts below cannot race another create.
-  const createChecked = db.transaction((request: ApprovalRequest, events: readonly AuditEventInput[], outbox: readonly OutboxMessageInput[], checks: CreateChecks): Checked => {
+  const createChecked = (request: ApprovalRequest, events: readonly AuditEventInput[], outbox: readonly OutboxMessageInput[], checks: CreateChecks): Checked => {
     if (request.idempotencyKey !== undefined) {
       const existing = (statements.byIdempotencyKey.get(request.requester, request.idempotencyKey) ?? statements.byAlias.get(request.requester, request.idempotencyKey)) as RequestRow | undefined;
       if (existing) return { existing, kind: 'replayed' };
@@ -406,47 +406,43 @@ export function openSqliteStore(file: string): Store {
     enqueue(outbox);
     if (escalates) statements.closeBreaches.run(request.requester);
     return { created: request };
-  });
+  };
+  const createCheckedAlone = db.transaction(createChecked);
 
   /**
    * Group commit of checked creates: the creates that arrive in one turn of the event loop run
-   * one after another in one `BEGIN IMMEDIATE` transaction, each in its own savepoint (a create
-   * that throws rolls back alone and rejects alone), and all resolve after the one COMMIT: nothing
-   * is acknowledged before it is durable, each request is written with its audit entries
+   * one after another in one `BEGIN IMMEDIATE` transaction, and all resolve after the one COMMIT:
+   * nothing is acknowledged before it is durable, each request is written with its audit entries
    * atomically, and the chain order is the order of the creates. The commit's page writes — a
-   * create's largest cost after the HTTP work — are shared by the batch. A failed COMMIT rejects
-   * every create of the batch (nothing of it was written).
+   * create's largest cost after the HTTP work — are shared by the batch. If any create of it
+   * throws, the whole batch rolls back and each create runs again in its own transaction, so one
+   * that throws fails alone. (Savepoints would also isolate it, at the cost of journaling every
+   * page a create touches: ~10% of a create, paid for a failure that almost never happens.)
    */
   type CheckedItem = { request: ApprovalRequest; events: readonly AuditEventInput[]; outbox: readonly OutboxMessageInput[]; checks: CreateChecks };
   let batch: Array<{ item: CheckedItem; resolve: (result: Checked) => void; reject: (error: unknown) => void }> = [];
-  const commitBatch = db.transaction((items: typeof batch) =>
-    items.map(({ item }): { result: Checked } | { error: unknown } => {
-      try {
-        return { result: createChecked(item.request, item.events, item.outbox, item.checks) };
-      } catch (error) {
-        // Some errors (a full disk, I/O) roll back the whole transaction, not just the savepoint:
-        // then nothing of the batch stands, and every create of it is refused.
-        if (!db.inTransaction) throw error;
-        return { error };
-      }
-    }),
-  );
+  const commitBatch = db.transaction((items: typeof batch) => items.map(({ item }) => createChecked(item.request, item.events, item.outbox, item.checks)));
   const flushBatch = (): void => {
     const items = batch;
     batch = [];
     if (items.length === 0) return;
-    let outcomes: Array<{ result: Checked } | { error: unknown }>;
+    let outcomes: Checked[];
     try {
       outcomes = commitBatch.immediate(items);
     } catch (error) {
-      for (const { reject } of items) reject(error);
+      if (items.length === 1) items[0]?.reject(error);
+      else {
+        for (const { item, resolve, reject } of items) {
+          try {
+            resolve(createCheckedAlone.immediate(item.request, item.events, item.outbox, item.checks));
+          } catch (itsError) {
+            reject(itsError);
+          }
+        }
+      }
       return;
     }
-    outcomes.forEach((outcome, index) => {
-      const waiting = items[index] as (typeof items)[number];
-      if ('error' in outcome) waiting.reject(outcome.error);
-      else waiting.resolve(outcome.result);
-    });
+    outcomes.forEach((outcome, index) => (items[index] as (typeof items)[number]).resolve(outcome));
   };
   const groupCommit = (item: CheckedItem): Promise<Checked> =>
     new Promise((resolve, reject) => {
