@@ -2,6 +2,19 @@ import { SignoffError } from './errors/signoff-error.js';
 
 /** Keys JSON can quote without escaping, so quoting them needs no `JSON.stringify`. */
 const PLAIN_KEY = /^[\w $.@:/-]*$/;
+/** Keys already quoted: the same few keys (`id`, `tool`, `args`, …) recur in every request and entry. */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_KEPT = 4_096;
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key);
+    if (quotedKeys.size >= QUOTED_KEYS_KEPT) quotedKeys.clear();
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
 
 /**
  * Serializes a JSON value with object keys sorted (by UTF-16 code units) and no whitespace: the
@@ -52,7 +65,7 @@ function write(value: unknown, ancestors: object[]): string | undefined {
       const member = write((object as Record<string, unknown>)[key], ancestors);
       if (member === undefined) continue;
       if (text.length > 1) text += ',';
-      text += `${PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key)}:${member}`;
+      text += `${quoteKey(key)}:${member}`;
     }
     text += '}';
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { compilePolicy, gatherHistoryFacts, hashArgs, historyKeysOf, type ApprovalRequest, type Decision, type Guard, type RecordedCall } from '@signoff/core';
 import type { CallHistory, CallToRecord } from './store/call-history.js';
 import { applyDecision, type DecisionInput, type DecisionOutcome } from './engine/apply-decision.js';
@@ -471,5 +471,5 @@ export function createApprovalService(options: ApprovalServiceOptions) {
 export type ApprovalService = ReturnType<typeof createApprovalService>;
 
 function sha256OfText(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return oneShotHash('sha256', text, 'hex');
 }

@@ -1,5 +1,5 @@
 import { canonicalJson } from '@signoff/core';
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { AuditEntry, AuditEventInput } from './audit-event.js';
 
 /** The `previousHash` of the first entry. */
@@ -102,5 +102,5 @@ export function entryHashMatches(entry: AuditEntry): boolean {
 }
 
 function hashEntry(unsealed: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(canonicalJson(unsealed)).digest('hex');
+  return oneShotHash('sha256', canonicalJson(unsealed), 'hex');
 }

@@ -1,5 +1,5 @@
 import { canonicalJson } from '@signoff/core';
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 /**
  * The hash that binds a stored request to the audit event that produced it: sha256 (hex) of the
@@ -10,5 +10,5 @@ import { createHash } from 'node:crypto';
  * const stateHash = hashRequestState(JSON.parse(row.body));
  */
 export function hashRequestState(request: unknown): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+  return oneShotHash('sha256', canonicalJson(request), 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatPolicyIssue, parseDuration, SignoffError, strictMapping, validateYaml, type ValidateYamlOptions } from '@signoff/core';
@@ -521,5 +521,5 @@ function crossReferenceIssues(data: unknown, env: NodeJS.ProcessEnv) {
 
 /** sha256 (hex) of an API key, as stored in config (`key_sha256`). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShotHash('sha256', text, 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { ApprovalService, Principal } from '../approval-service.js';
 import type { ApiKey } from '../config/server-config.js';
 
@@ -17,7 +17,7 @@ export function createPrincipalResolver(service: Pick<ApprovalService, 'reviewer
   const keysByHash = new Map(apiKeys.map((key) => [key.keySha256, key]));
   return (authorization) => {
     const token = BEARER.exec(authorization ?? '')?.[1];
-    const key = token === undefined ? undefined : keysByHash.get(createHash('sha256').update(token).digest('hex'));
+    const key = token === undefined ? undefined : keysByHash.get(oneShotHash('sha256', token, 'hex'));
     if (!key) return undefined;
     const reviewer = key.reviewer === undefined ? undefined : service.reviewerById(key.reviewer);
     return { name: reviewer?.id ?? key.name, kind: key.kind, ...(reviewer ? { reviewer } : {}) };
