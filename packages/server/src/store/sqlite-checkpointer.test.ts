@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
+import { createSqliteCheckpointer } from './sqlite-checkpointer.js';
 
 const directories: string[] = [];
 function walDatabase(): { db: Database.Database; file: string } {
@@ -29,10 +29,24 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('startSqliteCheckpointer', () => {
-  it('copies committed pages into the database file from its own thread, while the writer never checkpoints', async () => {
+describe('createSqliteCheckpointer', () => {
+  it('leaves checkpoints to the writer until creates arrive in a burst', async () => {
     const { db, file } = walDatabase();
-    const checkpointer = startSqliteCheckpointer(db, file);
+    const checkpointer = createSqliteCheckpointer(db, file);
+    checkpointer.committed(1);
+    checkpointer.committed(50);
+    expect(checkpointer.running).toBe(false);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+    await checkpointer.stop();
+    db.close();
+  });
+
+  it('copies committed pages into the database file from its own thread during a burst, while the writer never checkpoints', async () => {
+    const { db, file } = walDatabase();
+    const checkpointer = createSqliteCheckpointer(db, file);
+    checkpointer.committed(150);
+    checkpointer.committed(50);
+    expect(checkpointer.running).toBe(true);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     const before = statSync(file).size;
     write(db);
@@ -44,13 +58,27 @@ describe('startSqliteCheckpointer', () => {
     db.close();
   });
 
-  it('hands checkpoints back to the writer when the worker fails, so the WAL never grows unchecked', async () => {
+  it('stops the worker after a quiet spell and hands checkpoints back to the writer', async () => {
+    const { db, file } = walDatabase();
+    const checkpointer = createSqliteCheckpointer(db, file, { idleStopMs: 100 });
+    checkpointer.committed(200);
+    expect(checkpointer.running).toBe(true);
+    await expect.poll(() => checkpointer.running, { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => db.pragma('wal_autocheckpoint', { simple: true }), { timeout: 5_000 }).toBe(1_000);
+    await checkpointer.stop();
+    db.close();
+  });
+
+  it('hands checkpoints back to the writer when the worker fails, and starts no other, so the WAL never grows unchecked', async () => {
     const { db, file } = walDatabase();
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     // The worker opens the database with fileMustExist: a path that is not there makes it fail at once.
-    const checkpointer = startSqliteCheckpointer(db, join(file, 'missing.db'));
+    const checkpointer = createSqliteCheckpointer(db, join(file, 'missing.db'));
+    checkpointer.committed(200);
     await expect.poll(() => db.pragma('wal_autocheckpoint', { simple: true }), { timeout: 5_000 }).toBe(1_000);
     expect(errors.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/checkpoint worker failed .*checkpointing on the main thread/);
+    checkpointer.committed(200);
+    expect(checkpointer.running).toBe(false);
     write(db);
     expect(statSync(file).size).toBeGreaterThan(3_000_000);
     await checkpointer.stop();

@@ -2,12 +2,16 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
-/** How often the checkpointer copies committed WAL frames into the database file. */
+/** How often the worker copies committed WAL frames into the database file. */
 const CHECKPOINT_INTERVAL_MS = 100;
-/** SQLite's own default, restored on the writer's connection if the checkpointer stops unasked. */
+/** SQLite's own default: the writer checkpoints inline whenever no worker does. */
 const INLINE_AUTOCHECKPOINT_PAGES = 1_000;
 /** The WAL file is cut back to this after a checkpoint has copied all of it (it otherwise keeps its largest size). */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Creates committed within one second that start the worker: below this, inline checkpoints cost little. */
+const BURST_CREATES_PER_SECOND = 200;
+/** A worker left this long without a burst stops (a worker thread holds ~10–16 MB). */
+const DEFAULT_IDLE_STOP_MS = 60_000;
 
 // Runs in the worker thread (evaluated as CommonJS, so it needs no file of its own next to a bundle):
 // its own connection to the database, a PASSIVE checkpoint every interval — it copies what is
@@ -28,50 +32,105 @@ parentPort.on('message', () => {
 });
 `;
 
+export interface SqliteCheckpointerOptions {
+  /** How long a worker may go without a burst of creates before it stops (default 60 s). */
+  readonly idleStopMs?: number;
+}
+
 export interface SqliteCheckpointer {
-  /** Stops the worker after a last checkpoint; the writer's connection checkpoints inline again. */
+  /** Tells it a group commit of this many creates succeeded: a burst starts the worker. */
+  committed(creates: number): void;
+  /** Whether a worker is checkpointing now (the writer is not). */
+  readonly running: boolean;
+  /** Stops the worker after a last checkpoint; the writer checkpoints inline again. */
   stop(): Promise<void>;
 }
 
 /**
- * Moves WAL checkpoints off the writer's thread. SQLite otherwise checkpoints inside the commit
- * that crosses 1,000 WAL pages: copying pages into the database file and two `fsync`s while every
- * request waits (a third of the time of a create burst here). A worker thread with its own
- * connection checkpoints instead, and the writer's connection stops doing it; if the worker fails
- * or exits, the writer checkpoints inline again, so the WAL never grows unchecked. Durability is
- * unchanged: a commit is in the WAL when it returns, and a checkpoint only copies committed pages.
+ * Moves WAL checkpoints off the writer's thread while creates arrive in bursts. SQLite otherwise
+ * checkpoints inside the commit that crosses 1,000 WAL pages: copying pages into the database file
+ * and two `fsync`s while every request waits (a third of the time of a create burst here). From
+ * the first second with {@link BURST_CREATES_PER_SECOND} creates, a worker thread with its own
+ * connection checkpoints instead and the writer's connection stops doing it; after a quiet spell
+ * the worker stops and the writer checkpoints inline again (a worker thread's memory is paid only
+ * under load). If the worker fails, the writer takes over at once and no worker starts again, so
+ * the WAL never grows unchecked. Durability is unchanged: a commit is in the WAL when it returns,
+ * and a checkpoint only copies committed pages.
  *
  * @example
- * const checkpointer = startSqliteCheckpointer(db, './signoff.db');
+ * const checkpointer = createSqliteCheckpointer(db, './signoff.db');
+ * checkpointer.committed(batch.length); // after each group commit
  * await checkpointer.stop(); // before db.close()
  */
-export function startSqliteCheckpointer(db: Database.Database, file: string): SqliteCheckpointer {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } });
-  worker.unref();
-  let stopping = false;
-  const checkpointInline = (why: string): void => {
-    if (stopping || !db.open) return;
-    console.error(`signoff: SQLite checkpoint worker ${why}; checkpointing on the main thread`);
-    db.pragma(`wal_autocheckpoint = ${INLINE_AUTOCHECKPOINT_PAGES}`);
+export function createSqliteCheckpointer(db: Database.Database, file: string, options: SqliteCheckpointerOptions = {}): SqliteCheckpointer {
+  const idleStopMs = options.idleStopMs ?? DEFAULT_IDLE_STOP_MS;
+  let worker: { readonly thread: Worker; readonly exited: Promise<void>; stopping: boolean } | undefined;
+  let broken = false;
+  let closed = false;
+  let windowStart = 0;
+  let windowCreates = 0;
+  let lastBurst = 0;
+
+  const checkpointInline = (): void => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${INLINE_AUTOCHECKPOINT_PAGES}`);
   };
-  db.pragma('wal_autocheckpoint = 0');
-  worker.on('error', (error) => checkpointInline(`failed (${error.message})`));
-  const exited = new Promise<void>((resolve) =>
-    worker.once('exit', (code) => {
-      if (code !== 0) checkpointInline(`exited with code ${code}`);
-      resolve();
-    }),
-  );
+  const start = (): void => {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const thread = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } });
+    thread.unref();
+    const failed = (why: string): void => {
+      if (running?.stopping) return;
+      broken = true;
+      worker = undefined;
+      console.error(`signoff: SQLite checkpoint worker ${why}; checkpointing on the main thread`);
+      checkpointInline();
+    };
+    thread.on('error', (error) => failed(`failed (${error.message})`));
+    const exited = new Promise<void>((resolve) =>
+      thread.once('exit', (code) => {
+        if (code !== 0) failed(`exited with code ${code}`);
+        resolve();
+      }),
+    );
+    const running = { thread, exited, stopping: false };
+    worker = running;
+    db.pragma('wal_autocheckpoint = 0');
+  };
+  const stopWorker = async (): Promise<void> => {
+    const running = worker;
+    if (!running) return;
+    worker = undefined;
+    running.stopping = true;
+    // Held by the event loop while it stops: an unref'd worker would let a process that awaits this exit first.
+    running.thread.ref();
+    running.thread.postMessage('stop');
+    await running.exited;
+    checkpointInline();
+  };
+  const idleCheck = setInterval(() => {
+    if (worker && Date.now() - lastBurst >= idleStopMs) void stopWorker();
+  }, Math.max(10, idleStopMs / 4));
+  idleCheck.unref();
+
   return {
+    committed(creates) {
+      const now = Date.now();
+      if (now - windowStart >= 1_000) {
+        windowStart = now;
+        windowCreates = 0;
+      }
+      windowCreates += creates;
+      if (windowCreates < BURST_CREATES_PER_SECOND) return;
+      lastBurst = now;
+      if (!worker && !broken && !closed) start();
+    },
+    get running() {
+      return worker !== undefined;
+    },
     async stop() {
-      if (stopping) return exited;
-      stopping = true;
-      // Held by the event loop while it stops: an unref'd worker would let a process that awaits this exit first.
-      worker.ref();
-      worker.postMessage('stop');
-      await exited;
-      if (db.open) db.pragma(`wal_autocheckpoint = ${INLINE_AUTOCHECKPOINT_PAGES}`);
+      closed = true;
+      clearInterval(idleCheck);
+      await stopWorker();
     },
   };
 }

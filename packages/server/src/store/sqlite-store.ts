@@ -11,7 +11,7 @@ import type { OutboxMessageInput } from './outbox-message.js';
 import { requestFromJson, requestToJson } from './request-json.js';
 import { checkedRequest, checkRequestRowColumns, checkRequestRows, selectRequestRows, toIndexedEntry, toStoredRequestState, withNewestState, type IndexedRow, type RequestRow, type RowWithNewest } from './request-row.js';
 import { isoInstant } from './iso-instant.js';
-import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
+import { createSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { stateTampered } from './state-tampered.js';
 import { overBudget } from './over-budget.js';
 import { BUDGET_NOTICE_QUIET_MS, type ActionableQuery, type ApprovalFilter, type BudgetExceeded, type CheckedCreation, type CreateChecks, type RequestChange, type Store } from './store.js';
@@ -241,8 +241,8 @@ export function openSqliteStore(file: string): Store {
     throw new SignoffError('STORAGE_UNAVAILABLE', `cannot prepare the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
   }
 
-  // A file database checkpoints on a worker thread; an in-memory one has no WAL.
-  const checkpointer = file === ':memory:' ? undefined : startSqliteCheckpointer(db, file);
+  // A file database checkpoints on a worker thread under bursts of creates; an in-memory one has no WAL.
+  const checkpointer = file === ':memory:' ? undefined : createSqliteCheckpointer(db, file);
   const reindex = createActionableIndexer(db);
   const statements = {
     insert: db.prepare(
@@ -442,6 +442,7 @@ export function openSqliteStore(file: string): Store {
       }
       return;
     }
+    checkpointer?.committed(items.length);
     outcomes.forEach((outcome, index) => (items[index] as (typeof items)[number]).resolve(outcome));
   };
   const groupCommit = (item: CheckedItem): Promise<Checked> =>
