@@ -120,6 +120,22 @@ export function describeCheckedCreateContract(name: string, factory: Pick<StoreF
       stop();
     });
 
+    it('queues the outbox messages of creates made together with each request, and none for one not created', async () => {
+      const message = (requestId: string): OutboxMessageInput => ({ channel: 'webhook', topic: 'approval.created', requestId, target: 'https://example.com/hook' });
+      const later = new Date(Date.now() + 60_000);
+      const held: OutboxMessageInput = { channel: 'webhook', topic: 'budget.exceeded', notice: { agent: 'agent-1', budget: 'max_pending', limit: 1, count: 1, tool: 'payment.send', at: start.toISOString() }, target: 'https://ops.example.com/hook', dueAt: later };
+      const opened = [open('apr_out_000001', { args: { n: 1 } }), open('apr_out_000002', { args: { n: 2 } }), open('apr_out_000003', { args: { n: 1 } })];
+      const outcomes = await Promise.all(
+        opened.map((item, index) => store.createRequestChecked(item.request, item.events, index === 1 ? [message(item.request.id), held] : [message(item.request.id)], { ...checks(start).value, dedupe: { ...checks(start).value.dedupe!, key: JSON.stringify(item.request.args) } })),
+      );
+      expect(outcomes.map((outcome) => outcome.kind)).toEqual(['created', 'created', 'deduplicated']);
+      const due = await store.claimOutbox(new Date(Date.now() + 1_000), 10, 300_000);
+      expect(due.map((queued) => (queued.topic === 'approval.created' ? queued.requestId : queued.topic)).sort()).toEqual(['apr_out_000001', 'apr_out_000002']);
+      // The held-back notice waits for its time.
+      const whenDue = await store.claimOutbox(new Date(later.getTime() + 1_000), 10, 30_000);
+      expect(whenDue.map((queued) => queued.topic)).toEqual(['budget.exceeded']);
+    });
+
     it('keeps other args, other tools, other agents, policy-decided calls and resolved requests apart', async () => {
       await create(open('apr_base_00001'), checks(start).value);
       expect((await create(open('apr_args_00001', { args: { to: 'acme', amount: 501 } }), checks(start).value)).kind).toBe('created');

@@ -2,6 +2,8 @@ import type { ApprovalRequest } from '@signoff/core';
 import pg from 'pg';
 import { actionableIndexOf, keepUntil } from './actionable-index.js';
 import type { BoundEvents } from './bind-request-state.js';
+import type { OutboxMessageInput } from './outbox-message.js';
+import { newOutboxId, toOutboxColumns } from './outbox-row.js';
 import { pgLiteral } from './pg-literal.js';
 import { requestToJson } from './request-json.js';
 
@@ -13,13 +15,16 @@ export const CREATE_BATCH_TYPES = [
   'int[]', 'text[]', 'text[]', 'text[]',
   // one per actionable role, one per reviewer who already decided
   'int[]', 'text[]', 'int[]', 'text[]',
+  // one per outbox message (its request by position, id, channel, topic, request id, target, payload, due)
+  'int[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]', 'timestamptz[]',
 ] as const;
 
 /**
  * Writes new requests as one statement, each unless its id, its idempotency key (a request's or an
  * alias's) or its pending twin is already there: its audit entries (unsequenced; ids drawn first,
  * ascending in event order across the batch, so each row can name its state entry), the row, its
- * actionable-index rows, the end of its requester's open budget breach. Rows are tried in batch
+ * actionable-index rows, the end of its requester's open budget breach, its outbox messages (not
+ * digests: joining a digest takes a read first, see `enqueueDigest`). Rows are tried in batch
  * order, so of two twins in one batch the first is written. Returns the ids it wrote; a request
  * not returned wrote nothing.
  *
@@ -50,9 +55,17 @@ export function createBatchSql(prefix: string): string {
     decided AS (
       INSERT INTO ${prefix}request_decided (request_id, reviewer) SELECT made.id, d.reviewer FROM unnest($21::int[], $22::text[]) AS d(n, reviewer) JOIN made ON made.n = d.n),
     kept AS (INSERT INTO ${prefix}request_retention (request_id, keep_until) SELECT id, keep_until FROM made WHERE keep_until IS NOT NULL),
-    closed AS (UPDATE ${prefix}budget_breaches SET open = false WHERE open AND requester IN (SELECT requester FROM made WHERE escalated))
+    closed AS (UPDATE ${prefix}budget_breaches SET open = false WHERE open AND requester IN (SELECT requester FROM made WHERE escalated)),
+    queued AS (
+      INSERT INTO ${prefix}outbox (id, channel, topic, request_id, target, next_attempt_at, created_at, payload)
+      SELECT o.id, o.channel, o.topic, o.request_id, o.target, coalesce(o.due_at, now()), now(), o.payload
+      FROM unnest($23::int[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[], $30::timestamptz[]) AS o(n, id, channel, topic, request_id, target, payload, due_at)
+      JOIN made ON made.n = o.n)
     SELECT id FROM created`;
 }
+
+/** An outbox message a batch can queue: any but a digest. */
+export type PlainOutboxMessage = Exclude<OutboxMessageInput, { readonly topic: 'email.digest' }>;
 
 /** One request of a batch, its values already written as SQL literals (the costly part, done once). */
 export interface CreateBatchItem {
@@ -65,6 +78,8 @@ export interface CreateBatchItem {
   readonly events: ReadonlyArray<readonly [string, string, string]>;
   readonly roles: readonly string[];
   readonly decidedBy: readonly string[];
+  /** Literals of each outbox message's id, channel, topic, request id, target, payload and due time ($24–$30). */
+  readonly outbox: ReadonlyArray<readonly string[]>;
 }
 
 /**
@@ -74,7 +89,7 @@ export interface CreateBatchItem {
  * @example
  * const item = createBatchItem(request, bindRequestState(request, events), dedupeKey);
  */
-export function createBatchItem(request: ApprovalRequest, bound: BoundEvents, dedupeKey: string | null): CreateBatchItem {
+export function createBatchItem(request: ApprovalRequest, bound: BoundEvents, dedupeKey: string | null, outbox: readonly PlainOutboxMessage[] = []): CreateBatchItem {
   const index = actionableIndexOf(request) ?? { roles: [], decidedBy: [] };
   const escalates = request.status === 'pending';
   return {
@@ -99,6 +114,10 @@ export function createBatchItem(request: ApprovalRequest, bound: BoundEvents, de
     events: bound.events.map((event) => [pgLiteral(JSON.stringify(event)), pgLiteral(event.requestId ?? null), pgLiteral(event.stateHash ?? null)] as const),
     roles: index.roles.map(pgLiteral),
     decidedBy: index.decidedBy.map(pgLiteral),
+    outbox: outbox.map((message) => {
+      const columns = toOutboxColumns(message);
+      return [newOutboxId(), columns.channel, columns.topic, columns.requestId, columns.target, columns.payload, 'dueAt' in message && message.dueAt ? message.dueAt.toISOString() : null].map(pgLiteral);
+    }),
   };
 }
 
@@ -130,6 +149,10 @@ export function createBatchArguments(items: readonly CreateBatchItem[]): string 
     for (const reviewer of item.decidedBy) {
       push(21, n);
       push(22, reviewer);
+    }
+    for (const message of item.outbox) {
+      push(23, n);
+      message.forEach((literal, column) => push(24 + column, literal));
     }
   });
   return columns.map((literals, column) => `${literals.length === 0 ? "'{}'" : `ARRAY[${literals.join(',')}]`}::${CREATE_BATCH_TYPES[column]}`).join(', ');

@@ -7,7 +7,7 @@ import type { AuditEntry, AuditEventInput } from '../audit/audit-event.js';
 import type { RequestRowCheck } from '../audit/check-request-row.js';
 import { adoptionEvent, bindRequestState } from './bind-request-state.js';
 import { postgresMigrations, postgresSchemaSql } from './postgres-schema.js';
-import { CREATE_BATCH_TYPES, createBatchArguments, createBatchItem, createBatchSql, type CreateBatchItem } from './postgres-create-batch.js';
+import { CREATE_BATCH_TYPES, createBatchArguments, createBatchItem, createBatchSql, type CreateBatchItem, type PlainOutboxMessage } from './postgres-create-batch.js';
 import { pgTransaction } from './pg-transaction.js';
 import { actionableCountSql, actionableIndexOf, actionableSql, keepUntil } from './actionable-index.js';
 import type { OutboxMessageInput } from './outbox-message.js';
@@ -360,7 +360,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   /**
-   * Group commit of the common create (no budget to count, nothing queued for a channel): the
+   * Group commit of the common create (no budget to count, no digest to join): the
    * creates that arrive in one turn of the event loop are sent as one message — their locks, then
    * one insert of all of them — which PostgreSQL runs as one transaction, each statement in a
    * snapshot taken after the ones before it (so the insert sees what a lock holder committed).
@@ -609,8 +609,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const dedupeKey = escalates && checks.dedupe ? checks.dedupe.key : null;
       type Outcome = { existing: RequestRow; kind: 'replayed' | 'deduplicated' } | { created: ApprovalRequest } | { overBudget: CheckedCreation & { kind: 'over_budget' } };
       const locks = createLocks({ requester: request.requester, key, dedupeKey, budget: escalates && checks.budget !== undefined });
-      const item = createBatchItem(request, bound, dedupeKey);
-      if (!(escalates && checks.budget) && outboxMessages.length === 0 && (await createSoon(item, locks))) {
+      // Digests are joined with a read first (enqueueDigest); every other message is written with the request.
+      const digests = outboxMessages.filter((message) => message.topic === 'email.digest');
+      const item = createBatchItem(request, bound, dedupeKey, outboxMessages.filter((message): message is PlainOutboxMessage => message.topic !== 'email.digest'));
+      if (!(escalates && checks.budget) && digests.length === 0 && (await createSoon(item, locks))) {
         announceCreated(request.id);
         return { kind: 'created', request };
       }
@@ -618,7 +620,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         // Under the locks, the common case first: no key, alias or pending twin in the way (and no
         // budget to count), so the insert is the whole create; anything in its way, and it is read below.
         if (!(escalates && checks.budget) && (await tryInsertCreated(client, item))) {
-          await enqueue(client, outboxMessages);
+          await enqueue(client, digests);
           return { created: request };
         }
         // One read for both: the request this key already made (or was folded into), else the pending twin.
@@ -669,7 +671,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         }
         // Under the locks a conflict left can only be a write that bypassed them (a plain create, a reused id): refuse rather than guess.
         if (!(await tryInsertCreated(client, item))) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
-        await enqueue(client, outboxMessages);
+        await enqueue(client, digests);
         return { created: request };
       }, `BEGIN; ${lockStatements(locks)}`);
       if ('overBudget' in outcome) return outcome.overBudget;
