@@ -90,6 +90,24 @@ describe.skipIf(!url)('PostgreSQL store', () => {
     }
   });
 
+  it('lets creates sent together commit and chains them when it closes at once', async () => {
+    const schema = freshSchema();
+    const store = await openPostgresStore({ connectionString, schema });
+    const opened = Array.from({ length: 20 }, (_, index) => newRequest(`apr_closing_${String(index).padStart(4, '0')}`));
+    const creating = opened.map(({ request, events }) => store.createRequestChecked(request, events, [], { now: new Date() }));
+    await store.close();
+    expect((await Promise.all(creating)).map((outcome) => outcome.kind)).toEqual(opened.map(() => 'created'));
+    // Chained before close returned: nothing left for another replica or the next start.
+    const unsequenced = await withClient(connectionString, async (client) => (await client.query(`SELECT count(*)::int AS count FROM ${pg.escapeIdentifier(schema)}.audit_log WHERE sequence IS NULL`)).rows[0]?.count);
+    expect(unsequenced).toBe(0);
+    const reopened = await openPostgresStore({ connectionString, schema });
+    try {
+      expect((await reopened.readAudit()).filter((entry) => entry.type === 'request.created')).toHaveLength(opened.length);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   describe('with two replicas on one database', () => {
     let replicaA: Store;
     let replicaB: Store;

@@ -384,22 +384,35 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       client.release(failed);
     }
   };
+  /** Batches sent and not yet settled: `close` lets them commit before its last sequencing pass. */
+  const creatingBatches = new Set<Promise<void>>();
+  const settleBatch = async (batch: readonly WaitingCreate[]): Promise<void> => {
+    try {
+      const created = await createTogether(
+        batch.map((waiting) => waiting.item),
+        batch.flatMap((waiting) => waiting.locks),
+      );
+      for (const waiting of batch) waiting.resolve(created.has(waiting.item.id));
+    } catch (error) {
+      if (batch.length === 1) return batch[0]?.reject(error);
+      await Promise.all(
+        batch.map(async (waiting) => {
+          try {
+            waiting.resolve((await createTogether([waiting.item], waiting.locks)).has(waiting.item.id));
+          } catch (itsError) {
+            waiting.reject(itsError);
+          }
+        }),
+      );
+    }
+  };
   const flushCreates = (): void => {
     const batch = waitingCreates;
     waitingCreates = [];
-    const settle = (waiting: WaitingCreate, attempt: Promise<Set<string>>) => attempt.then((created) => waiting.resolve(created.has(waiting.item.id)), waiting.reject);
-    createTogether(
-      batch.map((waiting) => waiting.item),
-      batch.flatMap((waiting) => waiting.locks),
-    ).then(
-      (created) => {
-        for (const waiting of batch) waiting.resolve(created.has(waiting.item.id));
-      },
-      (error: unknown) => {
-        if (batch.length === 1) batch[0]?.reject(error);
-        else for (const waiting of batch) void settle(waiting, createTogether([waiting.item], waiting.locks));
-      },
-    );
+    if (batch.length === 0) return;
+    const settled = settleBatch(batch);
+    creatingBatches.add(settled);
+    void settled.finally(() => creatingBatches.delete(settled));
   };
   const createSoon = (item: CreateBatchItem, locks: readonly CreateLock[]): Promise<boolean> =>
     new Promise((resolve, reject) => {
@@ -1056,6 +1069,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       clearTimeout(retryTimer);
       clearInterval(liveness);
       clearInterval(sequencerSweep);
+      flushCreates();
+      await Promise.all(creatingBatches);
       // Leave nothing this replica committed unsequenced (another replica, or the next start, would chain it otherwise).
       await sequencing;
       await sequenceCommitted().catch(() => undefined);
