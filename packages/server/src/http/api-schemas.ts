@@ -10,15 +10,19 @@ const JsonObject = z.custom<Record<string, unknown>>((value) => typeof value ===
 
 const Sha256 = z.string({ error: 'expected a sha256 hex digest' }).regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest (64 lowercase hex digits)');
 
+/** Text stored in a column of its own (not inside JSON): PostgreSQL's text cannot hold U+0000, so neither store takes it. */
+const NO_NUL = /^[^\u0000]*$/;
+const NO_NUL_MESSAGE = 'must not contain U+0000 (NUL)';
+
 export const CreateApprovalBody = z.strictObject({
-  tool: z.string({ error: 'expected the tool name as a string' }).min(1, 'expected a non-empty tool name').max(200),
+  tool: z.string({ error: 'expected the tool name as a string' }).min(1, 'expected a non-empty tool name').max(200).regex(NO_NUL, NO_NUL_MESSAGE),
   args: Json.default({}),
   context: JsonObject.optional(),
   reason: z.string().max(2_000).optional().describe('The agent’s own reason; the server records its policy’s reason.'),
-  idempotencyKey: z.string().min(1).max(200).optional().describe('Replays with the same key return the same request.'),
+  idempotencyKey: z.string().min(1).max(200).regex(NO_NUL, NO_NUL_MESSAGE).optional().describe('Replays with the same key return the same request.'),
   requestId: z.string().max(200).optional().describe('The client receipt id of the decision (recorded, not trusted).'),
   callbackUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
-  onBehalfOf: z.string().min(1).max(200).optional().describe('The user the agent acts for; they cannot approve it.'),
+  onBehalfOf: z.string().min(1).max(200).regex(NO_NUL, NO_NUL_MESSAGE).optional().describe('The user the agent acts for; they cannot approve it.'),
   reviewers: z.array(z.string().min(1).max(200)).max(50).optional().describe('Reviewer ids or roles to notify as well; never lowers the requirements.'),
 });
 
@@ -42,9 +46,9 @@ export const ReportBody = z.strictObject({
 
 export const ListQuery = z.strictObject({
   status: z.enum(['pending', 'approved', 'denied', 'expired', 'executed']).optional(),
-  tool: z.string().max(200).optional(),
+  tool: z.string().max(200).regex(NO_NUL, NO_NUL_MESSAGE).optional(),
   actionable: z.enum(['true', 'false']).optional().describe('Reviewer keys: only requests this reviewer can decide now.'),
-  idempotencyKey: z.string().min(1).max(200).optional().describe('The request this key created (agents: their own).'),
+  idempotencyKey: z.string().min(1).max(200).regex(NO_NUL, NO_NUL_MESSAGE).optional().describe('The request this key created (agents: their own).'),
   limit: z.coerce.number().int().min(1).max(1_000).optional(),
   order: z.enum(['newest', 'deadline']).optional().describe('newest first (default), or deadline: soonest expiresAt first.'),
   cursor: z.string().regex(/^[\w-]{1,400}$/, 'expected the nextCursor of an earlier page').optional().describe('Continue after the last request of an earlier page (its nextCursor).'),

@@ -60,6 +60,9 @@ describe('the /v1 API', () => {
     ['an unknown field', { tool: 'payment.send', args: {}, approvals: 0 }, 'INVALID_REQUEST', 'approvals'],
     ['a wrong type', { tool: 42 }, 'INVALID_REQUEST', 'tool'],
     ['a bad callback URL', { tool: 'x', callbackUrl: 'ftp://x' }, 'INVALID_REQUEST', 'callbackUrl'],
+    ['a NUL in an idempotency key', { tool: 'payment.send', idempotencyKey: 'run-1\u0000call-1' }, 'INVALID_REQUEST', 'idempotencyKey'],
+    ['a NUL in onBehalfOf', { tool: 'payment.send', onBehalfOf: 'ana\u0000' }, 'INVALID_REQUEST', 'onBehalfOf'],
+    ['a NUL in the tool name', { tool: 'payment.send\u0000' }, 'INVALID_REQUEST', 'tool'],
   ])('answers %s with a 400 naming the field', async (_name, body, code, field) => {
     const response = await agent('POST', '/v1/approvals', body);
     expect(response.status).toBe(400);
