@@ -84,4 +84,20 @@ describe('createSqliteCheckpointer', () => {
     await checkpointer.stop();
     db.close();
   });
+
+  it('stays inline when no worker can start (the driver cannot be found from a bundle), and creates go on', async () => {
+    const { db, file } = walDatabase();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const checkpointer = createSqliteCheckpointer(db, file, {
+      resolveDriver: () => {
+        throw new Error("Cannot find module 'better-sqlite3'");
+      },
+    });
+    expect(() => checkpointer.committed(200)).not.toThrow();
+    expect(checkpointer.running).toBe(false);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+    expect(errors.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/could not start .*Cannot find module/);
+    await checkpointer.stop();
+    db.close();
+  });
 });

@@ -35,6 +35,8 @@ parentPort.on('message', () => {
 export interface SqliteCheckpointerOptions {
   /** How long a worker may go without a burst of creates before it stops (default 60 s). */
   readonly idleStopMs?: number;
+  /** Where the worker loads better-sqlite3 from (default: resolved from this module). */
+  readonly resolveDriver?: () => string;
 }
 
 export interface SqliteCheckpointer {
@@ -75,7 +77,7 @@ export function createSqliteCheckpointer(db: Database.Database, file: string, op
     if (db.open) db.pragma(`wal_autocheckpoint = ${INLINE_AUTOCHECKPOINT_PAGES}`);
   };
   const start = (): void => {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const driver = (options.resolveDriver ?? (() => createRequire(import.meta.url).resolve('better-sqlite3')))();
     const thread = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } });
     thread.unref();
     const failed = (why: string): void => {
@@ -122,7 +124,15 @@ export function createSqliteCheckpointer(db: Database.Database, file: string, op
       windowCreates += creates;
       if (windowCreates < BURST_CREATES_PER_SECOND) return;
       lastBurst = now;
-      if (!worker && !broken && !closed) start();
+      if (worker || broken || closed) return;
+      try {
+        start();
+      } catch (error) {
+        // The driver cannot be found from here (a bundle without node_modules) or no thread can start: stay inline.
+        broken = true;
+        console.error(`signoff: SQLite checkpoint worker could not start (${error instanceof Error ? error.message : String(error)}); checkpointing on the main thread`);
+        checkpointInline();
+      }
     },
     get running() {
       return worker !== undefined;

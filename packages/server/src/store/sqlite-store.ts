@@ -442,8 +442,8 @@ export function openSqliteStore(file: string): Store {
       }
       return;
     }
-    checkpointer?.committed(items.length);
     outcomes.forEach((outcome, index) => (items[index] as (typeof items)[number]).resolve(outcome));
+    checkpointer?.committed(items.length);
   };
   const groupCommit = (item: CheckedItem): Promise<Checked> =>
     new Promise((resolve, reject) => {
