@@ -45,6 +45,8 @@ const LIVENESS_INTERVAL_MS = 10_000;
 const LIVENESS_TIMEOUT_MS = 5_000;
 /** Entries the sequencer chains per transaction. */
 const SEQUENCE_BATCH = 1_000;
+/** Creates per group-commit message at most (each carries its request, entries and messages as SQL text). */
+const CREATES_PER_BATCH = 64;
 /** New request ids per `NOTIFY`: ~35 bytes each, under the 8,000-byte payload limit. */
 const ANNOUNCED_PER_NOTIFY = 200;
 /** How often every replica looks for entries no one sequenced (a writer's replica died between its commit and its sequencing pass). */
@@ -407,12 +409,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
   const flushCreates = (): void => {
-    const batch = waitingCreates;
+    const waiting = waitingCreates;
     waitingCreates = [];
-    if (batch.length === 0) return;
-    const settled = settleBatch(batch);
-    creatingBatches.add(settled);
-    void settled.finally(() => creatingBatches.delete(settled));
+    // Bounded messages: a turn with more creates sends several batches, side by side on the pool.
+    for (let start = 0; start < waiting.length; start += CREATES_PER_BATCH) {
+      const settled = settleBatch(waiting.slice(start, start + CREATES_PER_BATCH));
+      creatingBatches.add(settled);
+      void settled.finally(() => creatingBatches.delete(settled));
+    }
   };
   const createSoon = (item: CreateBatchItem, locks: readonly CreateLock[]): Promise<boolean> =>
     new Promise((resolve, reject) => {
