@@ -313,8 +313,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   /**
-   * The locks a checked create takes until commit, sent with its `BEGIN` (one round trip) and always
-   * in this order (so two creates never wait on each other in a cycle): the requester's, only when a
+   * The locks a checked create takes until commit, sent in the same message as its insert (or its
+   * `BEGIN`) and always in this order (so two creates never wait on each other in a cycle): the requester's, only when a
    * budget counts its requests; then its idempotency key's and its de-duplication key's. Creates
    * that share none of these run side by side, on every replica; two that could take the same key,
    * fold into the same twin, or count against the same budget go one at a time, so the reads after
@@ -332,31 +332,34 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return locks;
   };
   /**
-   * What a create's message starts with: its locks, taken in one order by every create (by kind,
-   * then key: a batch holding several never waits on another in a cycle), and the create's
-   * insert set to run with its generic plan — it is the same whatever the values, and planning it
-   * again for each create cost more than running it.
+   * The statement that takes a create's locks, in one order for every create (by kind, then key: a
+   * batch holding several never waits on another in a cycle); `undefined` when it takes none.
    */
-  const lockStatements = (locks: readonly CreateLock[]): string => {
+  const lockingStatement = (locks: readonly CreateLock[]): string | undefined => {
     const ordered = [...new Map(locks.map((lock) => [`${lock[0]}:${lock[1]}`, lock])).values()].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-    return `SET LOCAL plan_cache_mode = force_generic_plan${ordered.length === 0 ? '' : `; SELECT ${ordered.map(([lock, key]) => `pg_advisory_xact_lock(${lock}, ${key})`).join(', ')}`}`;
+    return ordered.length === 0 ? undefined : `SELECT ${ordered.map(([lock, key]) => `pg_advisory_xact_lock(${lock}, ${key})`).join(', ')}`;
   };
 
   const createBatchStatement = `${statementPrefix}create_batch`;
   const createBatchText = createBatchSql(prefix);
   const preparedCreate = new WeakSet<PoolClient>();
-  /** Runs {@link createBatchSql} on this connection after `before`, in one message; returns the ids it wrote. Each connection prepares it once. */
-  const executeCreates = async (client: PoolClient, items: readonly CreateBatchItem[], before: string): Promise<Set<string>> => {
+  /**
+   * Runs {@link createBatchSql} on this connection, after `locking` (if any), in one message; returns
+   * the ids it wrote. Each connection prepares it once. It runs with its generic plan: it is the same
+   * whatever the values, and planning it again for each create cost more than running it.
+   */
+  const executeCreates = async (client: PoolClient, items: readonly CreateBatchItem[], locking?: string): Promise<Set<string>> => {
     if (!preparedCreate.has(client)) {
       await client.query(`PREPARE ${createBatchStatement} (${CREATE_BATCH_TYPES.join(', ')}) AS ${createBatchText}`);
       preparedCreate.add(client);
     }
-    const answer = (await client.query(`${before}; EXECUTE ${createBatchStatement}(${createBatchArguments(items)})`)) as unknown as pg.QueryResult<{ id: string }>[];
+    const statements = ['SET LOCAL plan_cache_mode = force_generic_plan', locking, `EXECUTE ${createBatchStatement}(${createBatchArguments(items)})`];
+    const answer = (await client.query(statements.filter(Boolean).join('; '))) as unknown as pg.QueryResult<{ id: string }>[];
     return new Set(answer.at(-1)?.rows.map((row) => row.id));
   };
-  /** Writes a new request in the caller's transaction, unless something is in its way (see {@link createBatchSql}). Returns whether it wrote. */
+  /** Writes a new request in the caller's transaction (its locks taken), unless something is in its way (see {@link createBatchSql}). Returns whether it wrote. */
   const tryInsertCreated = async (client: PoolClient, item: CreateBatchItem): Promise<boolean> => {
-    if (!(await executeCreates(client, [item], 'SET LOCAL plan_cache_mode = force_generic_plan')).has(item.id)) return false;
+    if (!(await executeCreates(client, [item])).has(item.id)) return false;
     appendedIn.add(client);
     return true;
   };
@@ -376,7 +379,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     const client = await pool.connect();
     let failed = false;
     try {
-      const created = await executeCreates(client, items, lockStatements(locks));
+      const created = await executeCreates(client, items, lockingStatement(locks));
       if (created.size > 0) requestSequencing();
       return created;
     } catch (error) {
@@ -629,14 +632,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       // Digests are joined with a read first (enqueueDigest); every other message is written with the request.
       const digests = outboxMessages.filter((message) => message.topic === 'email.digest');
       const item = createBatchItem(request, bound, dedupeKey, outboxMessages.filter((message): message is PlainOutboxMessage => message.topic !== 'email.digest'));
-      if (!(escalates && checks.budget) && digests.length === 0 && (await createSoon(item, locks))) {
+      const common = !(escalates && checks.budget);
+      if (common && digests.length === 0 && (await createSoon(item, locks))) {
         announceCreated(request.id);
         return { kind: 'created', request };
       }
+      const locking = lockingStatement(locks);
       const outcome = await transaction(async (client): Promise<Outcome> => {
-        // Under the locks, the common case first: no key, alias or pending twin in the way (and no
-        // budget to count), so the insert is the whole create; anything in its way, and it is read below.
-        if (!(escalates && checks.budget) && (await tryInsertCreated(client, item))) {
+        // Under the locks, a common create with a digest to join tries the insert first (the others
+        // just tried it together, and something was in their way): with no key, alias or pending twin
+        // in the way, the insert is the whole create; anything in its way, and it is read below.
+        if (common && digests.length > 0 && (await tryInsertCreated(client, item))) {
           await enqueue(client, digests);
           return { created: request };
         }
@@ -690,7 +696,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         if (!(await tryInsertCreated(client, item))) throw new Error(`request ${request.id} conflicts with a request created outside the checked path`);
         await enqueue(client, digests);
         return { created: request };
-      }, `BEGIN; ${lockStatements(locks)}`);
+      }, locking ? `BEGIN; ${locking}` : 'BEGIN');
       if ('overBudget' in outcome) return outcome.overBudget;
       if ('existing' in outcome) return { kind: outcome.kind, request: checkedRequest(outcome.existing, 'entry') };
       announceCreated(request.id);
