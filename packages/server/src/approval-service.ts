@@ -205,10 +205,11 @@ export function createApprovalService(options: ApprovalServiceOptions) {
   }
 
   async function createDecided(principal: Principal, input: ApprovalRequestInput, decision: Pick<Decision, 'action' | 'ruleId' | 'reason' | 'approval' | 'receipt'>): Promise<CreateOutcome> {
+    const openedAt = now();
     const { request, events } = openApprovalRequest(input, {
-      id: timeOrderedId('apr_', now().getTime()),
+      id: timeOrderedId('apr_', openedAt.getTime()),
       requester: principal.name,
-      now: now(),
+      now: openedAt,
       decision,
       defaultTimeoutMs: defaults.timeoutMs,
       defaultGrantTtlMs: defaults.grantTtlMs,

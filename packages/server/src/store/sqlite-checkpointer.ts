@@ -76,16 +76,20 @@ export function createSqliteCheckpointer(db: Database.Database, file: string, op
   const checkpointInline = (): void => {
     if (db.open) db.pragma(`wal_autocheckpoint = ${INLINE_AUTOCHECKPOINT_PAGES}`);
   };
+  /** No worker now or later: the writer checkpoints inline, so the WAL never grows unchecked. */
+  const giveUp = (why: string): void => {
+    if (broken) return;
+    broken = true;
+    worker = undefined;
+    console.error(`signoff: SQLite checkpoint worker ${why}; checkpointing on the main thread`);
+    checkpointInline();
+  };
   const start = (): void => {
     const driver = (options.resolveDriver ?? (() => createRequire(import.meta.url).resolve('better-sqlite3')))();
     const thread = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } });
     thread.unref();
     const failed = (why: string): void => {
-      if (running?.stopping) return;
-      broken = true;
-      worker = undefined;
-      console.error(`signoff: SQLite checkpoint worker ${why}; checkpointing on the main thread`);
-      checkpointInline();
+      if (!running?.stopping) giveUp(why);
     };
     thread.on('error', (error) => failed(`failed (${error.message})`));
     const exited = new Promise<void>((resolve) =>
@@ -128,10 +132,8 @@ export function createSqliteCheckpointer(db: Database.Database, file: string, op
       try {
         start();
       } catch (error) {
-        // The driver cannot be found from here (a bundle without node_modules) or no thread can start: stay inline.
-        broken = true;
-        console.error(`signoff: SQLite checkpoint worker could not start (${error instanceof Error ? error.message : String(error)}); checkpointing on the main thread`);
-        checkpointInline();
+        // The driver cannot be found from here (a bundle without node_modules) or no thread can start.
+        giveUp(`could not start (${error instanceof Error ? error.message : String(error)})`);
       }
     },
     get running() {
